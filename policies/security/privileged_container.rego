@@ -1,0 +1,55 @@
+# What it does: flags containers that set securityContext.privileged to true: regular, init, native
+#   sidecar and ephemeral containers alike (Pod Security Standards, baseline, control "Privileged
+#   Containers").
+# Why: a privileged container has every capability and all of the host's devices; it can load kernel
+#   modules, read other pods' memory and take over the node. One compromised privileged container is
+#   a compromised node.
+# Example:
+#   # fails
+#   containers:
+#     - name: agent
+#       image: example.com/agent:2.3
+#       securityContext:
+#         privileged: true
+#   # passes
+#   containers:
+#     - name: agent
+#       image: example.com/agent:2.3
+#       securityContext:
+#         privileged: false
+#         capabilities: {add: [NET_ADMIN]}
+# Fix: remove privileged: true and add only the Linux capabilities the process needs.
+package seaworthy.rules.security.privileged_container
+
+import rego.v1
+
+metadata := {
+	"id": "privileged-container",
+	"area": "security",
+	"severity": "error",
+	"kinds": ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Pod", "Job", "CronJob", "Rollout"],
+	"summary": "Container runs privileged",
+	"remediation": "Remove securityContext.privileged: true and add only the capabilities the container needs.",
+	"level": "baseline",
+	"control": "privileged",
+}
+
+violations contains v if {
+	some ref in input.workload.all_containers
+	ref.container.securityContext.privileged == true
+	v := {
+		"msg": sprintf("container %q runs privileged", [ref.name]),
+		"path": array.concat(ref.path, ["securityContext", "privileged"]),
+	}
+}
+
+# Ephemeral containers (kubectl debug) are not in all_containers; the Pod Security Standards check
+# them too, and a privileged debug container is as dangerous as any other.
+violations contains v if {
+	some i, container in input.workload.pod_spec.ephemeralContainers
+	container.securityContext.privileged == true
+	v := {
+		"msg": sprintf("container %q runs privileged", [container.name]),
+		"path": array.concat(input.workload.pod_spec_path, ["ephemeralContainers", i, "securityContext", "privileged"]),
+	}
+}

@@ -1,0 +1,294 @@
+//! The command line: `seaworthy lint` and `seaworthy rules`. Parses flags, merges them over the
+//! config file, runs the library and prints. Exit codes: 0 clean, 1 findings at or above
+//! `--fail-on`, 2 usage error, unreadable or malformed input, broken policy, or no objects.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::config::{self, Config, FailOn};
+use crate::engine::{Backend, Catalog, Evaluator};
+use crate::lint;
+use crate::manifest::{yaml, Input, LoadOptions};
+use crate::report;
+use crate::suppress::Suppressor;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "seaworthy",
+    version,
+    about = "Checks that Kubernetes workloads are fit for production."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Lint manifests: files, directories (recursive), or `-` for stdin.
+    Lint(LintArgs),
+    /// List the rules, or print one rule's documentation.
+    Rules(RulesArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RulesFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ColorChoice {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum EngineChoice {
+    #[default]
+    Rvm,
+    Interpreter,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PolicyArgs {
+    /// Config file (default: .seaworthy.yaml in the working directory or the nearest parent).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Ignore any .seaworthy.yaml.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+    /// Extra directory of Rego policies (repeatable), same contract as the built-in rules.
+    #[arg(long = "policies", value_name = "DIR")]
+    pub policies: Vec<PathBuf>,
+    /// Rego back end (the RVM is faster; the interpreter is kept for comparison).
+    #[arg(long, value_enum, default_value_t, hide = true)]
+    pub engine: EngineChoice,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LintArgs {
+    /// Files or directories to lint; `-` reads standard input.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Lowest severity that makes the exit code 1 [default: error, or fail_on from the config].
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub fail_on: Option<FailOn>,
+    #[arg(long, value_enum, default_value_t, value_name = "WHEN")]
+    pub color: ColorChoice,
+    /// Also list findings suppressed by annotations or config exemptions.
+    #[arg(long)]
+    pub show_suppressed: bool,
+    /// Largest input file accepted, in bytes (suffixes K, M, G, KiB, MiB, GiB).
+    #[arg(long, value_name = "SIZE", default_value = "16MiB", value_parser = parse_size)]
+    pub max_file_size: u64,
+    /// Deepest YAML nesting accepted.
+    #[arg(long, value_name = "N", default_value_t = yaml::Limits::default().max_depth)]
+    pub max_depth: usize,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RulesArgs {
+    /// A rule id: print that rule's whole documentation.
+    pub id: Option<String>,
+    #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
+    pub format: RulesFormat,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+}
+
+fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size (try 16MiB)"))?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1000,
+        "kib" => 1 << 10,
+        "m" | "mb" => 1_000_000,
+        "mib" => 1 << 20,
+        "g" | "gb" => 1_000_000_000,
+        "gib" => 1 << 30,
+        other => {
+            return Err(format!(
+                "unknown size unit {other:?} (use K, M, G, KiB, MiB or GiB)"
+            ))
+        }
+    };
+    number
+        .checked_mul(factor)
+        .ok_or_else(|| format!("{text:?} is too large"))
+}
+
+/// An error that ends the run before any output: printed to stderr, exit code 2.
+#[derive(Debug)]
+pub struct Fatal(pub String);
+
+impl<E: std::fmt::Display> From<E> for Fatal {
+    fn from(e: E) -> Self {
+        Fatal(e.to_string())
+    }
+}
+
+fn load_config(args: &PolicyArgs) -> Result<Config, Fatal> {
+    if args.no_config {
+        return Ok(Config::default());
+    }
+    let path = match &args.config {
+        Some(path) => Some(path.clone()),
+        None => std::env::current_dir()
+            .ok()
+            .and_then(|dir| config::find_upward(&dir)),
+    };
+    Ok(match path {
+        Some(path) => Config::load(&path)?,
+        None => Config::default(),
+    })
+}
+
+fn load_catalog(args: &PolicyArgs, config: &Config) -> Result<Catalog, Fatal> {
+    let mut dirs = config.policy_dirs();
+    dirs.extend(args.policies.iter().cloned());
+    Ok(Catalog::load(&dirs)?)
+}
+
+/// Runs a parsed command line and returns the exit code.
+pub fn run(cli: Cli) -> i32 {
+    let result = match cli.command {
+        Command::Lint(args) => run_lint(args),
+        Command::Rules(args) => run_rules(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(Fatal(message)) => {
+            eprintln!("error: {message}");
+            2
+        }
+    }
+}
+
+fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
+                && std::env::var("TERM").map(|t| t != "dumb").unwrap_or(true)
+        }
+    }
+}
+
+pub fn run_lint(args: LintArgs) -> Result<i32, Fatal> {
+    let config = load_config(&args.policy)?;
+    let catalog = load_catalog(&args.policy, &config)?;
+    let settings = config.rule_settings(&catalog)?;
+    let backend = match args.policy.engine {
+        EngineChoice::Rvm => Backend::Rvm,
+        EngineChoice::Interpreter => Backend::Interpreter,
+    };
+    let mut evaluator = Evaluator::new(catalog, &settings, backend)?;
+    let load = LoadOptions {
+        max_file_size: args.max_file_size,
+        limits: yaml::Limits {
+            max_depth: args.max_depth,
+            ..yaml::Limits::default()
+        },
+    };
+    let inputs: Vec<Input> = args.paths.iter().map(|p| Input::parse(p)).collect();
+    let suppressor = Suppressor {
+        exemptions: &config.exemptions,
+        allow_annotations: true,
+    };
+    let outcome = lint::lint_inputs(&inputs, &load, &mut evaluator, &suppressor);
+    let fail_on = args.fail_on.or(config.fail_on).unwrap_or_default();
+
+    let text = match args.format {
+        Format::Text => {
+            let remediations = report::remediations(&evaluator.rules);
+            report::text::render(
+                &outcome,
+                &remediations,
+                args.show_suppressed,
+                use_color(args.color),
+            )
+        }
+        Format::Json => report::json::render(&outcome, args.show_suppressed),
+    };
+    write_stdout(&text)?;
+    if outcome.summary.objects == 0 && !outcome.broken {
+        eprintln!("error: no Kubernetes objects found in the inputs");
+    }
+    Ok(outcome.exit_code(fail_on))
+}
+
+pub fn run_rules(args: RulesArgs) -> Result<i32, Fatal> {
+    let config = load_config(&args.policy)?;
+    let catalog = load_catalog(&args.policy, &config)?;
+    let text = match &args.id {
+        Some(id) => {
+            let rule = catalog.rule(id).ok_or_else(|| {
+                Fatal(format!(
+                    "unknown rule id {id:?} (run `seaworthy rules` for the list)"
+                ))
+            })?;
+            match args.format {
+                RulesFormat::Text => report::rules::text_one(rule),
+                RulesFormat::Json => report::rules::json_one(rule),
+                RulesFormat::Markdown => report::rules::markdown(std::slice::from_ref(rule)),
+            }
+        }
+        None => match args.format {
+            RulesFormat::Text => report::rules::text_list(&catalog.rules),
+            RulesFormat::Json => report::rules::json_list(&catalog.rules),
+            RulesFormat::Markdown => report::rules::markdown(&catalog.rules),
+        },
+    };
+    write_stdout(&text)?;
+    Ok(0)
+}
+
+/// Writes to stdout; a closed pipe (`seaworthy lint . | head`) is not an error.
+fn write_stdout(text: &str) -> Result<(), Fatal> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Fatal(format!("cannot write output: {e}")))
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("16MiB"), Ok(16 << 20));
+        assert_eq!(parse_size("100"), Ok(100));
+        assert_eq!(parse_size("2k"), Ok(2000));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("3 parsecs").is_err());
+    }
+}

@@ -1,0 +1,354 @@
+//! `.seaworthy.yaml`: found by searching upward from the working directory (or `--config FILE`),
+//! read by lint and serve alike. Unknown keys and unknown rule ids are errors that name the line, so
+//! a typo never silently disables a check.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::engine::{Catalog, RuleSetting};
+use crate::finding::Severity;
+use crate::manifest::node::{Node, PathStep};
+use crate::manifest::{split, yaml};
+use crate::suppress::LabelSelector;
+
+pub const FILE_NAME: &str = ".seaworthy.yaml";
+
+#[derive(Debug, thiserror::Error)]
+#[error("{file}:{line}:{column}: {message}")]
+pub struct ConfigError {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum PodSecurity {
+    #[default]
+    Restricted,
+    Baseline,
+    None,
+}
+
+/// The level at or above which findings fail the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum FailOn {
+    #[default]
+    Error,
+    Warning,
+    Notice,
+    Never,
+}
+
+impl FailOn {
+    pub fn fails(self, severity: Severity) -> bool {
+        match self {
+            FailOn::Never => false,
+            FailOn::Error => severity >= Severity::Error,
+            FailOn::Warning => severity >= Severity::Warning,
+            FailOn::Notice => true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RuleConfig {
+    pub enabled: Option<bool>,
+    pub severity: Option<Severity>,
+    #[serde(default)]
+    pub params: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A standing exception: every given criterion must match. Each needs a reason, for the reviewer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exemption {
+    pub reason: String,
+    /// Rule ids; omitted means every rule.
+    pub rules: Option<Vec<String>>,
+    pub namespaces: Option<Vec<String>>,
+    pub kinds: Option<Vec<String>>,
+    /// Object name globs (`node-exporter*`).
+    pub names: Option<Vec<String>>,
+    /// Matches the object's own labels.
+    pub selector: Option<LabelSelector>,
+    /// Container names; the finding must be about one of these containers.
+    pub containers: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ServeConfig {
+    pub mode: Option<String>,
+    pub failure_mode: Option<String>,
+    pub update_policy: Option<String>,
+    pub exempt_namespaces: Option<Vec<String>>,
+    pub allow_annotation_suppression: Option<bool>,
+    pub actions: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub pod_security: PodSecurity,
+    pub fail_on: Option<FailOn>,
+    /// Extra policy directories, relative to the config file.
+    #[serde(default)]
+    pub policies: Vec<PathBuf>,
+    #[serde(default)]
+    pub rules: BTreeMap<String, RuleConfig>,
+    #[serde(default)]
+    pub exemptions: Vec<Exemption>,
+    pub serve: Option<ServeConfig>,
+    /// Where the file was read from, for errors and relative paths.
+    #[serde(skip)]
+    pub source: Option<LoadedFile>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LoadedFile {
+    pub path: PathBuf,
+    pub root: Node,
+}
+
+/// `.seaworthy.yaml` in `start` or the nearest parent that has one.
+pub fn find_upward(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .map(|dir| dir.join(FILE_NAME))
+        .find(|p| p.is_file())
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let file = path.display().to_string();
+        let error = |line, column, message: String| ConfigError {
+            file: file.clone(),
+            line,
+            column,
+            message,
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| error(1, 1, format!("cannot read config: {e}")))?;
+        Config::parse(&file, &text).map(|mut c| {
+            if let Some(src) = &mut c.source {
+                src.path = path.to_path_buf();
+            }
+            c
+        })
+    }
+
+    pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
+        let error = |span: crate::manifest::node::Span, message: String| ConfigError {
+            file: file.to_string(),
+            line: span.line.max(1),
+            column: span.column.max(1),
+            message,
+        };
+        let chunks = split::split_documents(text);
+        let mut docs = Vec::new();
+        for chunk in chunks {
+            let parsed = yaml::parse_str(chunk.text, chunk.first_line, yaml::Limits::default())
+                .map_err(|e| error(e.span(), format!("cannot parse YAML: {e}")))?;
+            docs.extend(parsed);
+        }
+        let mut roots = docs.into_iter().filter_map(|d| {
+            if let Some(dup) = d.duplicates.first() {
+                return Some(Err(error(
+                    dup.span,
+                    format!("key {:?} is given twice", dup.key),
+                )));
+            }
+            d.root.map(Ok)
+        });
+        let root = match roots.next() {
+            None => return Ok(Config::default()),
+            Some(root) => root?,
+        };
+        if roots.next().is_some() {
+            return Err(error(
+                Default::default(),
+                "config must be a single YAML document".into(),
+            ));
+        }
+        let json = root.to_json();
+        let mut config: Config = serde_path_to_error::deserialize(json).map_err(|e| {
+            let mut path: Vec<PathStep> = e
+                .path()
+                .iter()
+                .filter_map(|seg| match seg {
+                    serde_path_to_error::Segment::Seq { index } => Some(PathStep::Index(*index)),
+                    serde_path_to_error::Segment::Map { key } => Some(PathStep::Key(key.clone())),
+                    serde_path_to_error::Segment::Enum { .. }
+                    | serde_path_to_error::Segment::Unknown => None,
+                })
+                .collect();
+            let message = e.inner().to_string();
+            if let Some(field) = message
+                .strip_prefix("unknown field `")
+                .and_then(|m| m.split('`').next())
+            {
+                path.push(PathStep::Key(field.to_string()));
+            }
+            let shown = crate::manifest::node::display_path(&path);
+            let message = if shown.is_empty() {
+                message
+            } else {
+                format!("{shown}: {message}")
+            };
+            error(root.locate(&path), message)
+        })?;
+        for (index, exemption) in config.exemptions.iter().enumerate() {
+            if exemption.reason.trim().is_empty() {
+                let path = [
+                    PathStep::Key("exemptions".into()),
+                    PathStep::Index(index),
+                    PathStep::Key("reason".into()),
+                ];
+                return Err(error(
+                    root.locate(&path),
+                    "an exemption needs a non-empty reason".into(),
+                ));
+            }
+        }
+        config.source = Some(LoadedFile {
+            path: PathBuf::from(file),
+            root,
+        });
+        Ok(config)
+    }
+
+    fn error_at(&self, path: &[PathStep], message: String) -> ConfigError {
+        let (file, span) = match &self.source {
+            Some(src) => (src.path.display().to_string(), src.root.locate(path)),
+            None => ("<config>".to_string(), Default::default()),
+        };
+        ConfigError {
+            file,
+            line: span.line.max(1),
+            column: span.column.max(1),
+            message,
+        }
+    }
+
+    /// Extra policy directories with paths made relative to the config file's directory.
+    pub fn policy_dirs(&self) -> Vec<PathBuf> {
+        let base = self
+            .source
+            .as_ref()
+            .and_then(|s| s.path.parent().map(Path::to_path_buf))
+            .unwrap_or_default();
+        self.policies
+            .iter()
+            .map(|p| {
+                if p.is_absolute() {
+                    p.clone()
+                } else {
+                    base.join(p)
+                }
+            })
+            .collect()
+    }
+
+    /// Checks rule ids and parameter names against the catalog and turns the config into settings.
+    pub fn rule_settings(
+        &self,
+        catalog: &Catalog,
+    ) -> Result<HashMap<String, RuleSetting>, ConfigError> {
+        let known = |id: &str| catalog.rule(id).is_some();
+        for (id, rule) in &self.rules {
+            let here = [PathStep::Key("rules".into()), PathStep::Key(id.clone())];
+            let Some(def) = catalog.rule(id) else {
+                return Err(self.error_at(
+                    &here,
+                    format!("unknown rule id {id:?} (see `seaworthy rules`)"),
+                ));
+            };
+            for param in rule.params.keys() {
+                if !def.meta.params.contains_key(param) {
+                    let mut path = here.to_vec();
+                    path.extend([PathStep::Key("params".into()), PathStep::Key(param.clone())]);
+                    let known: Vec<&String> = def.meta.params.keys().collect();
+                    return Err(self.error_at(
+                        &path,
+                        format!("rule {id} has no parameter {param:?} (it has: {known:?})"),
+                    ));
+                }
+            }
+        }
+        for (index, exemption) in self.exemptions.iter().enumerate() {
+            for (i, id) in exemption.rules.iter().flatten().enumerate() {
+                if !known(id) && id != crate::manifest::DUPLICATE_KEY {
+                    let path = [
+                        PathStep::Key("exemptions".into()),
+                        PathStep::Index(index),
+                        PathStep::Key("rules".into()),
+                        PathStep::Index(i),
+                    ];
+                    return Err(self.error_at(
+                        &path,
+                        format!("unknown rule id {id:?} (see `seaworthy rules`)"),
+                    ));
+                }
+            }
+        }
+        let mut settings = HashMap::new();
+        for rule in &catalog.rules {
+            let configured = self.rules.get(&rule.meta.id);
+            let level_enabled = match (rule.meta.level.as_deref(), self.pod_security) {
+                (Some(_), PodSecurity::None) => false,
+                (Some("restricted"), PodSecurity::Baseline) => false,
+                _ => true,
+            };
+            settings.insert(
+                rule.meta.id.clone(),
+                RuleSetting {
+                    enabled: configured.and_then(|c| c.enabled).unwrap_or(level_enabled),
+                    severity: configured
+                        .and_then(|c| c.severity)
+                        .unwrap_or(rule.meta.severity),
+                    params: configured.map(|c| c.params.clone()).unwrap_or_default(),
+                },
+            );
+        }
+        Ok(settings)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_name_their_line() {
+        let err = Config::parse(
+            "c.yaml",
+            "fail_on: error\nrules:\n  x:\n    enabeld: false\n",
+        )
+        .unwrap_err();
+        assert_eq!((err.line, err.column), (4, 5), "{err}");
+        assert!(err.message.contains("enabeld"), "{err}");
+    }
+
+    #[test]
+    fn exemption_without_reason_is_rejected() {
+        let err =
+            Config::parse("c.yaml", "exemptions:\n  - reason: ''\n    kinds: [Pod]\n").unwrap_err();
+        assert_eq!(err.line, 2, "{err}");
+        let err = Config::parse("c.yaml", "exemptions:\n  - kinds: [Pod]\n").unwrap_err();
+        assert!(err.message.contains("reason"), "{err}");
+    }
+
+    #[test]
+    fn fail_on_levels() {
+        assert!(FailOn::Warning.fails(Severity::Error));
+        assert!(!FailOn::Warning.fails(Severity::Notice));
+        assert!(!FailOn::Never.fails(Severity::Error));
+    }
+}

@@ -1,0 +1,455 @@
+//! The rule engine: loads policies (built-in and `--policies DIR`), checks their metadata,
+//! compiles every enabled rule once, and evaluates the applicable rules per object, objects in
+//! parallel. Two regorus back ends are kept: the RVM (compiled bytecode, the default: faster on this
+//! rule set, see README "Performance") and the tree interpreter, selectable for comparison.
+
+pub mod policy;
+
+mod builtin {
+    include!(concat!(env!("OUT_DIR"), "/builtin_policies.rs"));
+}
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use regorus::rvm::program::Program;
+use regorus::rvm::vm::RegoVM;
+use regorus::Value;
+
+use crate::finding::Severity;
+use crate::manifest::node::PathStep;
+pub use policy::{RuleDoc, RuleMeta};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("{file}: {message}")]
+    Invalid { file: String, message: String },
+    #[error("cannot read policies from {path}: {message}")]
+    Read { path: String, message: String },
+    #[error("{0}")]
+    Compile(String),
+}
+
+/// One rule: its metadata and doc, where it came from.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub meta: RuleMeta,
+    pub doc: RuleDoc,
+    pub file: String,
+    pub package: String,
+    pub builtin: bool,
+}
+
+impl Rule {
+    fn entry_point(&self) -> String {
+        format!("data.{}.violations", self.package)
+    }
+}
+
+/// Every policy of the run, parsed and checked, not yet compiled for evaluation.
+pub struct Catalog {
+    pub rules: Vec<Rule>,
+    engine: regorus::Engine,
+}
+
+impl Catalog {
+    /// The built-in policies plus every `.rego` file under each extra directory.
+    pub fn load(extra_dirs: &[PathBuf]) -> Result<Catalog, PolicyError> {
+        let mut sources: Vec<(String, String, bool)> = builtin::BUILTIN_POLICIES
+            .iter()
+            .map(|(name, text)| (name.to_string(), text.to_string(), true))
+            .collect();
+        for dir in extra_dirs {
+            for (name, text) in read_policy_dir(dir)? {
+                sources.push((name, text, false));
+            }
+        }
+        Catalog::from_sources(sources)
+    }
+
+    /// Builds a catalog from `(file name, Rego source, is built-in)` triples.
+    pub fn from_sources(sources: Vec<(String, String, bool)>) -> Result<Catalog, PolicyError> {
+        let mut engine = regorus::Engine::new();
+        engine.set_rego_v0(false);
+        let mut pending = Vec::new();
+        for (file, text, builtin) in sources {
+            engine
+                .add_policy(file.clone(), text.clone())
+                .map_err(|e| PolicyError::Invalid {
+                    file: file.clone(),
+                    message: first_line_with_location(&e.to_string(), &file),
+                })?;
+            let package = policy::package_of(&text).unwrap_or_default();
+            if package.starts_with(policy::RULES_PACKAGE_PREFIX) {
+                pending.push((file, text, package, builtin));
+            }
+        }
+        let mut rules = Vec::new();
+        let mut seen: HashMap<String, String> = HashMap::new();
+        for (file, text, package, builtin) in pending {
+            let invalid = |message: String| PolicyError::Invalid {
+                file: file.clone(),
+                message,
+            };
+            let metadata = engine
+                .eval_rule(format!("data.{package}.metadata"))
+                .map_err(|e| invalid(format!("cannot evaluate metadata: {e}")))?;
+            if metadata == Value::Undefined {
+                return Err(invalid(format!("package {package} has no `metadata` rule")));
+            }
+            let json = serde_json::to_value(&metadata)
+                .map_err(|e| invalid(format!("metadata is not plain data: {e}")))?;
+            let meta = policy::parse_meta(&json).map_err(invalid)?;
+            if !text.contains("violations") {
+                return Err(invalid(
+                    "no `violations` rule: a rule reports through `violations contains v if {...}`"
+                        .into(),
+                ));
+            }
+            if let Some(other) = seen.insert(meta.id.clone(), file.clone()) {
+                return Err(invalid(format!(
+                    "rule id {:?} is already defined in {other}",
+                    meta.id
+                )));
+            }
+            rules.push(Rule {
+                meta,
+                doc: policy::parse_doc(&text),
+                file,
+                package,
+                builtin,
+            });
+        }
+        rules.sort_by(|a, b| a.meta.id.cmp(&b.meta.id));
+        Ok(Catalog { rules, engine })
+    }
+
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.meta.id == id)
+    }
+}
+
+/// regorus errors span several lines (source excerpt and caret); keep them, but make sure the
+/// file name leads so the user knows where to look.
+fn first_line_with_location(message: &str, file: &str) -> String {
+    let message = message.trim();
+    if message.starts_with(file) {
+        message.to_string()
+    } else {
+        message.replace(&format!("{file}:"), "line ")
+    }
+}
+
+fn read_policy_dir(dir: &Path) -> Result<Vec<(String, String)>, PolicyError> {
+    let read_err = |message: String| PolicyError::Read {
+        path: dir.display().to_string(),
+        message,
+    };
+    if !dir.is_dir() {
+        return Err(read_err("not a directory".into()));
+    }
+    let mut out = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.map_err(|e| read_err(e.to_string()))?;
+        if entry.file_type().is_file() && entry.path().extension().is_some_and(|e| e == "rego") {
+            let text = std::fs::read_to_string(entry.path())
+                .map_err(|e| read_err(format!("{}: {e}", entry.path().display())))?;
+            out.push((entry.path().display().to_string(), text));
+        }
+    }
+    Ok(out)
+}
+
+/// How each rule is run: on or off, its severity, its parameters.
+#[derive(Debug, Clone)]
+pub struct RuleSetting {
+    pub enabled: bool,
+    pub severity: Severity,
+    pub params: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Backend {
+    #[default]
+    Rvm,
+    Interpreter,
+}
+
+/// A compiled rule ready to run.
+#[derive(Clone)]
+struct Active {
+    index: usize,
+    entry: String,
+    params: Value,
+    severity: Severity,
+}
+
+/// What a rule reported for one object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Violation {
+    pub rule: usize,
+    pub severity: Severity,
+    pub message: String,
+    pub path: Vec<PathStep>,
+}
+
+/// The input of one object: the object as written and its workload view.
+pub struct Subject {
+    pub kind: String,
+    pub object: Value,
+    pub workload: Option<Value>,
+}
+
+/// A failed evaluation, reported as a finding of its own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvalError {
+    pub rule: usize,
+    pub message: String,
+}
+
+pub struct Evaluator {
+    pub rules: Vec<Rule>,
+    active: Vec<Active>,
+    by_kind: HashMap<String, Vec<usize>>,
+    any_kind: Vec<usize>,
+    backend: Backend,
+    program: Option<Arc<Program>>,
+    engine: regorus::Engine,
+    data: Value,
+    uses_inventory: bool,
+}
+
+impl Evaluator {
+    /// Compiles the enabled rules once. `settings` is keyed by rule id; rules without an entry run
+    /// with their metadata defaults.
+    pub fn new(
+        catalog: Catalog,
+        settings: &HashMap<String, RuleSetting>,
+        backend: Backend,
+    ) -> Result<Evaluator, PolicyError> {
+        let Catalog { rules, mut engine } = catalog;
+        let mut active = Vec::new();
+        for (index, rule) in rules.iter().enumerate() {
+            let setting = settings.get(&rule.meta.id);
+            if setting.is_some_and(|s| !s.enabled) {
+                continue;
+            }
+            let mut params = rule.meta.params.clone();
+            if let Some(s) = setting {
+                params.extend(s.params.clone());
+            }
+            active.push(Active {
+                index,
+                entry: rule.entry_point(),
+                params: Value::from(serde_json::Value::Object(params)),
+                severity: setting.map(|s| s.severity).unwrap_or(rule.meta.severity),
+            });
+        }
+        let mut by_kind: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut any_kind = Vec::new();
+        for (slot, a) in active.iter().enumerate() {
+            match &rules[a.index].meta.kinds {
+                Some(kinds) => kinds
+                    .iter()
+                    .for_each(|k| by_kind.entry(k.clone()).or_default().push(slot)),
+                None => any_kind.push(slot),
+            }
+        }
+        let uses_inventory = engine
+            .get_policies()
+            .map(|sources| {
+                sources
+                    .iter()
+                    .any(|s| s.get_contents().contains("data.inventory"))
+            })
+            .unwrap_or(true);
+        let program = match (backend, active.first()) {
+            (Backend::Rvm, Some(first)) => {
+                let compiled = engine
+                    .compile_with_entrypoint(&first.entry.as_str().into())
+                    .map_err(|e| PolicyError::Compile(e.to_string()))?;
+                let entries: Vec<&str> = active.iter().map(|a| a.entry.as_str()).collect();
+                let program = regorus::languages::rego::compiler::Compiler::compile_from_policy(
+                    &compiled, &entries,
+                )
+                .map_err(|e| PolicyError::Compile(e.to_string()))?;
+                Some(program)
+            }
+            _ => None,
+        };
+        Ok(Evaluator {
+            rules,
+            active,
+            by_kind,
+            any_kind,
+            backend,
+            program,
+            engine,
+            data: Value::new_object(),
+            uses_inventory,
+        })
+    }
+
+    /// True when some policy reads `data.inventory`, so the caller must build it.
+    pub fn uses_inventory(&self) -> bool {
+        self.uses_inventory
+    }
+
+    /// Sets `data` (the inventory) for every later evaluation. Called once per run.
+    pub fn set_data(&mut self, data: Value) {
+        self.data = data;
+    }
+
+    /// The rules that apply to a kind, in catalog order.
+    fn applicable(&self, kind: &str) -> Vec<usize> {
+        let mut slots: Vec<usize> = self.by_kind.get(kind).cloned().unwrap_or_default();
+        slots.extend(self.any_kind.iter().copied());
+        slots.sort_unstable();
+        slots.dedup();
+        slots
+    }
+
+    /// True when at least one enabled rule applies to objects of this kind.
+    pub fn applies_to(&self, kind: &str) -> bool {
+        !self.any_kind.is_empty() || self.by_kind.contains_key(kind)
+    }
+
+    /// Evaluates every applicable rule on every subject, subjects in parallel.
+    pub fn evaluate_all(&self, subjects: &[Subject]) -> Vec<Result<Vec<Violation>, EvalError>> {
+        const BATCH: usize = 32;
+        subjects
+            .par_chunks(BATCH)
+            .flat_map_iter(|batch| {
+                let mut runner = self.runner();
+                batch
+                    .iter()
+                    .map(move |s| runner.evaluate(s))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    /// A single-threaded evaluator state (one VM or interpreter clone), reusable across objects.
+    pub fn runner(&self) -> Runner<'_> {
+        let machine = match (&self.program, self.backend) {
+            (Some(program), Backend::Rvm) => {
+                let mut vm = RegoVM::new();
+                vm.load_program(program.clone());
+                Machine::Vm(Box::new(vm), false)
+            }
+            _ => Machine::Interpreter(Box::new(self.engine.clone()), false),
+        };
+        Runner {
+            evaluator: self,
+            machine,
+        }
+    }
+}
+
+enum Machine {
+    /// The bool records whether `data` has been installed.
+    Vm(Box<RegoVM>, bool),
+    Interpreter(Box<regorus::Engine>, bool),
+}
+
+pub struct Runner<'a> {
+    evaluator: &'a Evaluator,
+    machine: Machine,
+}
+
+impl Runner<'_> {
+    pub fn evaluate(&mut self, subject: &Subject) -> Result<Vec<Violation>, EvalError> {
+        let ev = self.evaluator;
+        let mut out = Vec::new();
+        for slot in ev.applicable(&subject.kind) {
+            let active = &ev.active[slot];
+            let mut input = BTreeMap::new();
+            input.insert(Value::from("object"), subject.object.clone());
+            if let Some(w) = &subject.workload {
+                input.insert(Value::from("workload"), w.clone());
+            }
+            input.insert(Value::from("params"), active.params.clone());
+            let input = Value::from(input);
+            let fail = |message: String| EvalError {
+                rule: active.index,
+                message,
+            };
+            let result = match &mut self.machine {
+                Machine::Vm(vm, data_set) => {
+                    if !*data_set {
+                        vm.set_data(ev.data.clone())
+                            .map_err(|e| fail(e.to_string()))?;
+                        *data_set = true;
+                    }
+                    vm.set_input(input);
+                    vm.execute_entry_point_by_name(&active.entry)
+                        .map_err(|e| fail(e.to_string()))?
+                }
+                Machine::Interpreter(engine, data_set) => {
+                    if !*data_set {
+                        engine.clear_data();
+                        engine
+                            .add_data(ev.data.clone())
+                            .map_err(|e| fail(e.to_string()))?;
+                        *data_set = true;
+                    }
+                    engine.set_input(input);
+                    engine
+                        .eval_rule(active.entry.clone())
+                        .map_err(|e| fail(e.to_string()))?
+                }
+            };
+            decode_violations(&result, active, &mut out).map_err(fail)?;
+        }
+        Ok(out)
+    }
+}
+
+/// Reads `violations`: a set (or array) of `{"msg": string, "path": [key | index, ...]}`.
+fn decode_violations(
+    result: &Value,
+    active: &Active,
+    out: &mut Vec<Violation>,
+) -> Result<(), String> {
+    let items: Vec<&Value> = match result {
+        Value::Undefined | Value::Null => return Ok(()),
+        Value::Set(set) => set.iter().collect(),
+        Value::Array(items) => items.iter().collect(),
+        other => return Err(format!("violations must be a set of objects, got {other}")),
+    };
+    let mut seen = HashSet::new();
+    for item in items {
+        let message = match &item["msg"] {
+            Value::String(s) => s.to_string(),
+            _ => return Err(format!("violation {item} has no string \"msg\"")),
+        };
+        let path = match &item["path"] {
+            Value::Undefined | Value::Null => Vec::new(),
+            Value::Array(steps) => steps
+                .iter()
+                .map(|step| match step {
+                    Value::String(s) => Ok(PathStep::Key(s.to_string())),
+                    Value::Number(_) => step
+                        .as_u64()
+                        .ok()
+                        .and_then(|n| usize::try_from(n).ok())
+                        .map(PathStep::Index)
+                        .ok_or_else(|| format!("path step {step} is not an index")),
+                    other => Err(format!("path step {other} must be a string or an index")),
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            other => return Err(format!("violation path must be a list, got {other}")),
+        };
+        if seen.insert((message.clone(), path.clone())) {
+            out.push(Violation {
+                rule: active.index,
+                severity: active.severity,
+                message,
+                path,
+            });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,183 @@
+//! A rule's source file: its doc comment, package and metadata, checked when it is loaded.
+
+use serde::Serialize;
+
+use crate::finding::Severity;
+
+/// The fixed sections of a rule's doc comment.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RuleDoc {
+    pub what: String,
+    pub why: String,
+    pub example: String,
+    pub fix: String,
+}
+
+impl RuleDoc {
+    pub fn is_complete(&self) -> bool {
+        !(self.what.is_empty()
+            || self.why.is_empty()
+            || self.example.is_empty()
+            || self.fix.is_empty())
+    }
+}
+
+/// Reads the leading `#` comment of a policy: `# What it does:`, `# Why:`, `# Example:`, `# Fix:`,
+/// each continued by indented comment lines.
+pub fn parse_doc(source: &str) -> RuleDoc {
+    let mut doc = RuleDoc::default();
+    let mut current: Option<&mut String> = None;
+    for line in source.lines() {
+        let Some(comment) = line.strip_prefix('#') else {
+            break;
+        };
+        let comment = comment.strip_prefix(' ').unwrap_or(comment);
+        let sections: [(&str, fn(&mut RuleDoc) -> &mut String); 4] = [
+            ("What it does:", |d| &mut d.what),
+            ("Why:", |d| &mut d.why),
+            ("Example:", |d| &mut d.example),
+            ("Fix:", |d| &mut d.fix),
+        ];
+        if let Some((rest, field)) = sections
+            .iter()
+            .find_map(|(label, field)| comment.strip_prefix(label).map(|rest| (rest, field)))
+        {
+            let target = field(&mut doc);
+            target.push_str(rest.trim());
+            current = Some(target);
+            continue;
+        }
+        if let Some(target) = current.as_deref_mut() {
+            // Examples keep their layout (YAML); prose sections are joined into one paragraph below.
+            if !target.is_empty() {
+                target.push('\n');
+            }
+            target.push_str(comment.strip_prefix("  ").unwrap_or(comment));
+        }
+    }
+    for text in [&mut doc.what, &mut doc.why, &mut doc.fix] {
+        *text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    }
+    doc.example = doc.example.trim_matches('\n').to_string();
+    doc
+}
+
+/// The `package` a policy declares.
+pub fn package_of(source: &str) -> Option<String> {
+    source.lines().find_map(|line| {
+        let rest = line.trim_start().strip_prefix("package ")?;
+        Some(rest.split('#').next().unwrap_or(rest).trim().to_string())
+    })
+}
+
+pub const RULES_PACKAGE_PREFIX: &str = "seaworthy.rules.";
+
+/// A rule's `metadata`, validated.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RuleMeta {
+    pub id: String,
+    pub area: String,
+    pub severity: Severity,
+    /// Object kinds the rule applies to; `None` means every kind.
+    pub kinds: Option<Vec<String>>,
+    pub summary: String,
+    pub remediation: String,
+    /// Parameter defaults (a JSON object), overridden by the config file.
+    pub params: serde_json::Map<String, serde_json::Value>,
+    /// Pod Security Standards level and control, for the security rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub control: Option<String>,
+}
+
+pub fn is_valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+}
+
+/// Checks a metadata document: required fields, known severity, kebab-case id.
+pub fn parse_meta(value: &serde_json::Value) -> Result<RuleMeta, String> {
+    let obj = value.as_object().ok_or("metadata must be an object")?;
+    let text = |key: &str| -> Result<String, String> {
+        match obj.get(key) {
+            Some(serde_json::Value::String(s)) if !s.trim().is_empty() => Ok(s.clone()),
+            Some(_) => Err(format!("metadata.{key} must be a non-empty string")),
+            None => Err(format!("metadata.{key} is required")),
+        }
+    };
+    let optional_text = |key: &str| obj.get(key).and_then(|v| v.as_str()).map(str::to_string);
+    let id = text("id")?;
+    if !is_valid_id(&id) {
+        return Err(format!(
+            "metadata.id {id:?} must be kebab-case (lowercase letters, digits and dashes)"
+        ));
+    }
+    let severity_text = text("severity")?;
+    let severity = Severity::parse(&severity_text).ok_or_else(|| {
+        format!("metadata.severity {severity_text:?} must be one of error, warning, notice")
+    })?;
+    let kinds = match obj.get("kinds") {
+        None => None,
+        Some(serde_json::Value::Array(items)) => Some(
+            items
+                .iter()
+                .map(|k| {
+                    k.as_str()
+                        .map(str::to_string)
+                        .ok_or("metadata.kinds must be a list of strings")
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        Some(_) => return Err("metadata.kinds must be a list of strings".into()),
+    };
+    let params = match obj.get("params") {
+        None => serde_json::Map::new(),
+        Some(serde_json::Value::Object(map)) => map.clone(),
+        Some(_) => return Err("metadata.params must be an object".into()),
+    };
+    Ok(RuleMeta {
+        id,
+        area: text("area")?,
+        severity,
+        kinds,
+        summary: text("summary")?,
+        remediation: text("remediation")?,
+        params,
+        level: optional_text("level"),
+        control: optional_text("control"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_doc_sections() {
+        let src = "# What it does: flags a thing.\n# Why: because\n#   it matters.\n# Example:\n#   containers:\n#     - name: x\n# Fix: do it.\npackage seaworthy.rules.a.b\n";
+        let doc = parse_doc(src);
+        assert_eq!(doc.what, "flags a thing.");
+        assert_eq!(doc.why, "because it matters.");
+        assert_eq!(doc.example, "containers:\n  - name: x");
+        assert_eq!(doc.fix, "do it.");
+        assert_eq!(package_of(src).as_deref(), Some("seaworthy.rules.a.b"));
+    }
+
+    #[test]
+    fn metadata_is_validated() {
+        let good = serde_json::json!({"id": "a-b", "area": "x", "severity": "warning", "summary": "s", "remediation": "r."});
+        assert_eq!(parse_meta(&good).map(|m| m.severity), Ok(Severity::Warning));
+        let bad_severity = serde_json::json!({"id": "a-b", "area": "x", "severity": "fatal", "summary": "s", "remediation": "r."});
+        assert!(parse_meta(&bad_severity).unwrap_err().contains("severity"));
+        let bad_id = serde_json::json!({"id": "A_b", "area": "x", "severity": "error", "summary": "s", "remediation": "r."});
+        assert!(parse_meta(&bad_id).unwrap_err().contains("kebab-case"));
+        let missing = serde_json::json!({"id": "a", "severity": "error"});
+        assert!(parse_meta(&missing).unwrap_err().contains("required"));
+    }
+}

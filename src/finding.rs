@@ -1,0 +1,108 @@
+//! What every stage produces and every reporter prints.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::manifest::node::{display_path, PathStep};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Notice,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn parse(text: &str) -> Option<Severity> {
+        match text {
+            "error" => Some(Severity::Error),
+            "warning" => Some(Severity::Warning),
+            "notice" => Some(Severity::Notice),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Notice => "notice",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which object a finding is about, as Kubernetes names it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ObjectRef {
+    #[serde(rename = "apiVersion")]
+    pub api_version: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+}
+
+impl fmt::Display for ObjectRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.kind)?;
+        match (&self.namespace, &self.name) {
+            (Some(ns), Some(name)) => write!(f, " {ns}/{name}"),
+            (None, Some(name)) => write!(f, " {name}"),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Location {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    /// The field the finding is about, `spec.template.spec.containers[0]`; empty for the whole document.
+    pub path: String,
+    /// The Helm template the object came from (`# Source:` marker in rendered output), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub rule: String,
+    pub severity: Severity,
+    pub message: String,
+    pub object: Option<ObjectRef>,
+    pub location: Location,
+    /// Path steps behind `location.path`, for exemptions by container and for fingerprints.
+    #[serde(skip)]
+    pub path: Vec<PathStep>,
+    /// Index of the object in the lint run (for suppressions that read the object), if any.
+    #[serde(skip)]
+    pub subject: Option<usize>,
+    /// Why the finding was suppressed, when it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<String>,
+}
+
+impl Finding {
+    pub fn path_display(path: &[PathStep]) -> String {
+        display_path(path)
+    }
+
+    /// Stable order for every report: file, line, column, rule.
+    pub fn sort_key(&self) -> (&str, u32, u32, &str, &str) {
+        (
+            &self.location.file,
+            self.location.line,
+            self.location.column,
+            &self.rule,
+            &self.message,
+        )
+    }
+}

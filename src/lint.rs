@@ -1,0 +1,161 @@
+//! One lint run: load inputs, build the workload view and the inventory, evaluate, suppress, summarise.
+//! Pure apart from reading the inputs; the CLI prints what it returns.
+
+use serde::Serialize;
+
+use crate::config::FailOn;
+use crate::engine::{Evaluator, Subject};
+use crate::finding::{Finding, Severity};
+use crate::inventory::Inventory;
+use crate::manifest::{self, Input, LoadOptions, Loaded, SourceFile, INVALID_MANIFEST};
+use crate::suppress::Suppressor;
+use crate::workload;
+
+/// A rule evaluation that failed (a broken custom policy): reported like a finding, exit code 2.
+pub const POLICY_ERROR: &str = "policy-error";
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub files: usize,
+    pub objects: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    pub notices: usize,
+    pub suppressed: usize,
+}
+
+pub struct Outcome {
+    pub files: Vec<SourceFile>,
+    /// Every finding, suppressed ones included (marked), sorted by file, line, column and rule.
+    pub findings: Vec<Finding>,
+    pub summary: Summary,
+    /// True when an input could not be read or parsed, or a rule failed to evaluate.
+    pub broken: bool,
+}
+
+impl Outcome {
+    pub fn active(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.suppressed.is_none())
+    }
+
+    /// 0: nothing at or above `fail_on`; 1: findings at or above it; 2: broken input or no objects.
+    pub fn exit_code(&self, fail_on: FailOn) -> i32 {
+        if self.broken || self.summary.objects == 0 {
+            2
+        } else if self.active().any(|f| fail_on.fails(f.severity)) {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+pub fn lint_inputs(
+    inputs: &[Input],
+    load: &LoadOptions,
+    evaluator: &mut Evaluator,
+    suppressor: &Suppressor,
+) -> Outcome {
+    let loaded = manifest::load_inputs(inputs, load);
+    lint_loaded(loaded, evaluator, suppressor)
+}
+
+pub fn lint_loaded(loaded: Loaded, evaluator: &mut Evaluator, suppressor: &Suppressor) -> Outcome {
+    let Loaded {
+        files,
+        objects,
+        problems,
+    } = loaded;
+
+    let needs_inventory = evaluator.uses_inventory();
+    let mut inventory = Inventory::new();
+    let mut subjects = Vec::new();
+    let mut subject_objects = Vec::new();
+    for (index, object) in objects.iter().enumerate() {
+        let applies = evaluator.applies_to(&object.id.kind);
+        if !applies && !needs_inventory {
+            continue;
+        }
+        let value = object.root.to_rego();
+        if needs_inventory {
+            inventory.add(&object.id, value.clone());
+        }
+        if applies {
+            subjects.push(Subject {
+                kind: object.id.kind.clone(),
+                object: value,
+                workload: workload::view(&object.root),
+            });
+            subject_objects.push(index);
+        }
+    }
+    if needs_inventory {
+        evaluator.set_data(inventory.to_data());
+    }
+
+    let results = evaluator.evaluate_all(&subjects);
+    let mut findings = problems;
+    let mut broken = findings.iter().any(|f| f.rule == INVALID_MANIFEST);
+    // Duplicate keys are attributed to the object of their document, so they can be suppressed.
+    for finding in findings.iter_mut() {
+        if let Some(id) = &finding.object {
+            finding.subject = objects
+                .iter()
+                .position(|o| &o.id == id && files[o.file].name == finding.location.file);
+        }
+    }
+    for (result, &index) in results.into_iter().zip(&subject_objects) {
+        let object = &objects[index];
+        match result {
+            Ok(violations) => findings.extend(violations.into_iter().map(|v| Finding {
+                rule: evaluator.rules[v.rule].meta.id.clone(),
+                severity: v.severity,
+                message: v.message,
+                object: Some(object.id.clone()),
+                location: object.location(&files, &v.path),
+                path: v.path,
+                subject: Some(index),
+                suppressed: None,
+            })),
+            Err(err) => {
+                broken = true;
+                let rule = &evaluator.rules[err.rule];
+                findings.push(Finding {
+                    rule: POLICY_ERROR.to_string(),
+                    severity: Severity::Error,
+                    message: format!(
+                        "rule {} ({}) failed to evaluate: {}",
+                        rule.meta.id, rule.file, err.message
+                    ),
+                    object: Some(object.id.clone()),
+                    location: object.location(&files, &[]),
+                    path: Vec::new(),
+                    subject: Some(index),
+                    suppressed: None,
+                });
+            }
+        }
+    }
+    suppressor.apply(&mut findings, &objects);
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+
+    let mut summary = Summary {
+        files: files.len(),
+        objects: objects.len(),
+        ..Summary::default()
+    };
+    for f in &findings {
+        match (&f.suppressed, f.severity) {
+            (Some(_), _) => summary.suppressed += 1,
+            (None, Severity::Error) => summary.errors += 1,
+            (None, Severity::Warning) => summary.warnings += 1,
+            (None, Severity::Notice) => summary.notices += 1,
+        }
+    }
+    Outcome {
+        files,
+        findings,
+        summary,
+        broken,
+    }
+}

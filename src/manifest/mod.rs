@@ -1,0 +1,476 @@
+//! Loading manifests: files, directories and stdin; YAML streams and JSON; `List` expansion;
+//! Helm `# Source:` markers; object identity. Every problem becomes a finding that names the file and
+//! line, and never stops the other documents from being read.
+
+pub mod node;
+pub mod split;
+pub mod yaml;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::finding::{Finding, Location, ObjectRef, Severity};
+use node::{Node, PathStep, Span, Value};
+
+pub const INVALID_MANIFEST: &str = "invalid-manifest";
+pub const DUPLICATE_KEY: &str = "duplicate-key";
+
+/// Where manifests come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    Path(PathBuf),
+    Stdin,
+}
+
+impl Input {
+    pub fn parse(arg: &str) -> Input {
+        if arg == "-" {
+            Input::Stdin
+        } else {
+            Input::Path(PathBuf::from(arg))
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct LoadOptions {
+    pub max_file_size: u64,
+    pub limits: yaml::Limits,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            max_file_size: 16 * 1024 * 1024,
+            limits: yaml::Limits::default(),
+        }
+    }
+}
+
+/// A file that was read, kept so reporters can quote source lines.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub name: String,
+    pub text: Arc<str>,
+}
+
+impl SourceFile {
+    /// The text of a 1-based line, without its line break.
+    pub fn line(&self, line: u32) -> Option<&str> {
+        let index = usize::try_from(line).ok()?.checked_sub(1)?;
+        self.text.lines().nth(index)
+    }
+}
+
+/// One Kubernetes object of the run.
+#[derive(Debug, Clone)]
+pub struct Object {
+    pub id: ObjectRef,
+    pub root: Node,
+    /// Index into [`Loaded::files`].
+    pub file: usize,
+    pub template: Option<String>,
+}
+
+impl Object {
+    pub fn location(&self, files: &[SourceFile], path: &[PathStep]) -> Location {
+        let span = self.root.locate(path);
+        Location {
+            file: files
+                .get(self.file)
+                .map(|f| f.name.clone())
+                .unwrap_or_default(),
+            line: span.line,
+            column: span.column,
+            path: node::display_path(path),
+            template: self.template.clone(),
+        }
+    }
+
+    pub fn labels(&self) -> Option<&Node> {
+        self.root.get_path(&["metadata", "labels"])
+    }
+
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.root
+            .get_path(&["metadata", "annotations", key])
+            .and_then(Node::as_str)
+    }
+}
+
+/// Everything a lint run read: files, the objects in them, and the findings loading produced.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub files: Vec<SourceFile>,
+    pub objects: Vec<Object>,
+    pub problems: Vec<Finding>,
+}
+
+impl Loaded {
+    fn absorb(&mut self, other: FileLoad) {
+        let index = self.files.len();
+        self.files.push(other.file);
+        self.objects.extend(other.objects.into_iter().map(|mut o| {
+            o.file = index;
+            o
+        }));
+        self.problems.extend(other.problems);
+    }
+}
+
+/// What one file yields; merged into [`Loaded`] in input order so output is deterministic.
+pub struct FileLoad {
+    pub file: SourceFile,
+    pub objects: Vec<Object>,
+    pub problems: Vec<Finding>,
+}
+
+/// Reads every input. Directories are walked recursively for `.yaml`, `.yml` and `.json` files,
+/// skipping hidden entries; files are parsed in parallel.
+pub fn load_inputs(inputs: &[Input], options: &LoadOptions) -> Loaded {
+    let mut loaded = Loaded::default();
+    let mut jobs: Vec<Job> = Vec::new();
+    for input in inputs {
+        match input {
+            Input::Stdin => jobs.push(Job::Stdin),
+            Input::Path(path) if path.is_dir() => match walk_dir(path) {
+                Ok(files) => jobs.extend(files.into_iter().map(Job::File)),
+                Err(problem) => loaded.problems.push(problem),
+            },
+            Input::Path(path) => jobs.push(Job::File(path.clone())),
+        }
+    }
+    let results: Vec<FileLoad> = jobs.into_par_iter().map(|job| job.run(options)).collect();
+    for result in results {
+        loaded.absorb(result);
+    }
+    loaded
+}
+
+enum Job {
+    Stdin,
+    File(PathBuf),
+}
+
+impl Job {
+    fn run(self, options: &LoadOptions) -> FileLoad {
+        let (name, read) = match self {
+            Job::Stdin => (
+                "<stdin>".to_string(),
+                read_limited(std::io::stdin().lock(), options.max_file_size),
+            ),
+            Job::File(path) => {
+                let name = display_name(&path);
+                (name, read_file(&path, options.max_file_size))
+            }
+        };
+        match read {
+            Ok(text) => load_text(&name, &text, options),
+            Err(message) => FileLoad {
+                file: SourceFile {
+                    name: name.clone(),
+                    text: Arc::from(""),
+                },
+                objects: Vec::new(),
+                problems: vec![file_problem(&name, message)],
+            },
+        }
+    }
+}
+
+/// Paths are shown as given, without a leading `./`.
+fn display_name(path: &Path) -> String {
+    let text = path.to_string_lossy();
+    text.strip_prefix("./").unwrap_or(&text).to_string()
+}
+
+fn file_problem(name: &str, message: String) -> Finding {
+    Finding {
+        rule: INVALID_MANIFEST.to_string(),
+        severity: Severity::Error,
+        message,
+        object: None,
+        location: Location {
+            file: name.to_string(),
+            line: 1,
+            column: 1,
+            path: String::new(),
+            template: None,
+        },
+        path: Vec::new(),
+        subject: None,
+        suppressed: None,
+    }
+}
+
+fn walk_dir(root: &Path) -> Result<Vec<PathBuf>, Finding> {
+    let mut files = Vec::new();
+    let walker = walkdir::WalkDir::new(root)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+    for entry in walker {
+        match entry {
+            Ok(entry) if entry.file_type().is_file() && is_manifest_file(entry.path()) => {
+                files.push(entry.into_path());
+            }
+            Ok(_) => {}
+            Err(err) => {
+                let name = err
+                    .path()
+                    .map(display_name)
+                    .unwrap_or_else(|| display_name(root));
+                return Err(file_problem(&name, format!("cannot read directory: {err}")));
+            }
+        }
+    }
+    Ok(files)
+}
+
+fn is_manifest_file(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .map(|e| matches!(e.to_ascii_lowercase().as_str(), "yaml" | "yml" | "json"))
+        .unwrap_or(false)
+}
+
+fn read_file(path: &Path, max: u64) -> Result<String, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read file: {e}"))?;
+    if let Ok(meta) = file.metadata() {
+        if meta.len() > max {
+            return Err(too_large(meta.len(), max));
+        }
+    }
+    read_limited(file, max)
+}
+
+fn read_limited(reader: impl Read, max: u64) -> Result<String, String> {
+    let mut bytes = Vec::new();
+    reader
+        .take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read input: {e}"))?;
+    if bytes.len() as u64 > max {
+        return Err(too_large(bytes.len() as u64, max));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "input is not valid UTF-8 (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+fn too_large(size: u64, max: u64) -> String {
+    format!("input is {size} bytes, above the limit of {max} bytes (raise it with --max-file-size)")
+}
+
+/// Parses one file's text. Each document is parsed on its own, so a broken one is reported and
+/// the rest are still read.
+pub fn load_text(name: &str, text: &str, options: &LoadOptions) -> FileLoad {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut objects = Vec::new();
+    let mut problems = Vec::new();
+    for chunk in split::split_documents(text) {
+        match yaml::parse_str(chunk.text, chunk.first_line, options.limits) {
+            Err(err) => {
+                // At the end of a chunk the parser points past its last line; point at that line.
+                let mut span = err.span();
+                let last_line =
+                    chunk.first_line + chunk.text.trim_end().lines().count().max(1) as u32;
+                if span.line > last_line {
+                    span = Span::new(last_line, 1);
+                }
+                problems.push(problem(
+                    name,
+                    INVALID_MANIFEST,
+                    format!("cannot parse YAML: {err}"),
+                    span,
+                    None,
+                    &chunk,
+                ));
+            }
+            Ok(docs) => {
+                for doc in docs {
+                    let Some(root) = doc.root else { continue };
+                    let first = objects.len();
+                    expand_object(root, None, name, &chunk, &mut objects, &mut problems, 0);
+                    for dup in doc.duplicates {
+                        let object = objects.get(first).map(|o: &Object| o.id.clone());
+                        problems.push(problem(
+                            name,
+                            DUPLICATE_KEY,
+                            format!(
+                                "mapping key {:?} is given twice (first on line {}); the later value is used",
+                                dup.key, dup.first.line
+                            ),
+                            dup.span,
+                            object,
+                            &chunk,
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    FileLoad {
+        file: SourceFile {
+            name: name.to_string(),
+            text: Arc::from(text),
+        },
+        objects,
+        problems,
+    }
+}
+
+fn problem(
+    name: &str,
+    rule: &str,
+    message: String,
+    span: Span,
+    object: Option<ObjectRef>,
+    chunk: &split::Chunk,
+) -> Finding {
+    Finding {
+        rule: rule.to_string(),
+        severity: Severity::Error,
+        message,
+        object,
+        location: Location {
+            file: name.to_string(),
+            line: span.line,
+            column: span.column,
+            path: String::new(),
+            template: chunk.source.clone(),
+        },
+        path: Vec::new(),
+        subject: None,
+        suppressed: None,
+    }
+}
+
+const MAX_LIST_NESTING: usize = 8;
+
+/// Turns a document root into objects: checks apiVersion and kind, expands `List` and `*List`.
+fn expand_object(
+    root: Node,
+    list: Option<(&str, &str)>,
+    name: &str,
+    chunk: &split::Chunk,
+    objects: &mut Vec<Object>,
+    problems: &mut Vec<Finding>,
+    depth: usize,
+) {
+    let span = root.span;
+    let fail = |problems: &mut Vec<Finding>, message: String, span: Span| {
+        problems.push(problem(name, INVALID_MANIFEST, message, span, None, chunk));
+    };
+    if root.as_map().is_none() {
+        return fail(
+            problems,
+            "document is not a mapping, so it is not a Kubernetes object".to_string(),
+            span,
+        );
+    }
+    let field = |key: &str| -> Result<Option<String>, String> {
+        match root.get(key) {
+            None => Ok(None),
+            Some(n) => match &n.value {
+                Value::String(s) if !s.is_empty() => Ok(Some(s.clone())),
+                Value::Null => Ok(None),
+                _ => Err(format!("{key} must be a non-empty string")),
+            },
+        }
+    };
+    // Items of a typed list (`kubectl get deploy -o yaml` with DeploymentList) may omit both fields.
+    let (api_version, kind) = match (field("apiVersion"), field("kind")) {
+        (Err(e), _) | (_, Err(e)) => return fail(problems, e, span),
+        (Ok(a), Ok(k)) => (
+            a.or_else(|| list.map(|(a, _)| a.to_string())),
+            k.or_else(|| {
+                list.and_then(|(_, k)| {
+                    k.strip_suffix("List")
+                        .filter(|k| !k.is_empty())
+                        .map(str::to_string)
+                })
+            }),
+        ),
+    };
+    let (Some(api_version), Some(kind)) = (api_version, kind) else {
+        return fail(
+            problems,
+            "object has no apiVersion and kind, so Kubernetes cannot tell what it is".to_string(),
+            span,
+        );
+    };
+    if let Some(meta) = root.get("metadata") {
+        if meta.as_map().is_none() && !meta.is_null() {
+            return fail(
+                problems,
+                "metadata must be a mapping".to_string(),
+                meta.span,
+            );
+        }
+    }
+    if kind.ends_with("List") {
+        if let Some(items) = root.get("items") {
+            let Value::Seq(items) = items.value.clone() else {
+                return fail(problems, format!("{kind}.items must be a list"), items.span);
+            };
+            if depth >= MAX_LIST_NESTING {
+                return fail(problems, "lists nested too deeply".to_string(), span);
+            }
+            for item in items {
+                expand_object(
+                    item,
+                    Some((&api_version, &kind)),
+                    name,
+                    chunk,
+                    objects,
+                    problems,
+                    depth + 1,
+                );
+            }
+            return;
+        }
+    }
+    let text_at = |path: &[&str]| {
+        root.get_path(path)
+            .and_then(Node::as_str)
+            .map(str::to_string)
+    };
+    let id = ObjectRef {
+        api_version,
+        kind,
+        namespace: text_at(&["metadata", "namespace"]),
+        name: text_at(&["metadata", "name"]).or_else(|| text_at(&["metadata", "generateName"])),
+    };
+    let mut root = root;
+    if list.is_some() {
+        fill_identity(&mut root, &id);
+    }
+    objects.push(Object {
+        id,
+        root,
+        file: 0,
+        template: chunk.source.clone(),
+    });
+}
+
+/// Items of a typed list get the apiVersion and kind they were inferred to have, so rules see them.
+fn fill_identity(root: &mut Node, id: &ObjectRef) {
+    if let Value::Map(entries) = &mut root.value {
+        for (key, value) in [("apiVersion", &id.api_version), ("kind", &id.kind)] {
+            if !entries.iter().any(|e| e.key == key) {
+                entries.push(node::Entry {
+                    key: key.to_string(),
+                    key_span: root.span,
+                    value: Node::new(Value::String(value.clone()), root.span),
+                });
+            }
+        }
+    }
+}

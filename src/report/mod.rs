@@ -1,0 +1,32 @@
+//! Reporters: one file per output format. Each takes the outcome of a run and returns text.
+
+pub mod json;
+pub mod rules;
+pub mod text;
+
+use std::collections::HashMap;
+
+use crate::engine::Rule;
+use crate::lint::POLICY_ERROR;
+use crate::manifest::{DUPLICATE_KEY, INVALID_MANIFEST};
+
+/// Remediation sentences by rule id, including the rules the loader and engine report themselves.
+pub fn remediations(rules: &[Rule]) -> HashMap<String, String> {
+    let mut map: HashMap<String, String> = rules
+        .iter()
+        .map(|r| (r.meta.id.clone(), r.meta.remediation.clone()))
+        .collect();
+    map.insert(
+        INVALID_MANIFEST.into(),
+        "Fix the document so kubectl can read it; every other document was still checked.".into(),
+    );
+    map.insert(
+        DUPLICATE_KEY.into(),
+        "Remove one of the two keys; kubectl rejects a mapping that repeats a key.".into(),
+    );
+    map.insert(
+        POLICY_ERROR.into(),
+        "Fix the policy so it evaluates on this object (see the message).".into(),
+    );
+    map
+}

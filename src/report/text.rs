@@ -1,0 +1,164 @@
+//! rustc-style text: severity and rule, message, `--> file:line:col`, the source line with a caret
+//! under the column, the object and the remediation.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use anstyle::{AnsiColor, Style};
+
+use crate::finding::{Finding, Severity};
+use crate::lint::Outcome;
+
+struct Palette {
+    color: bool,
+}
+
+impl Palette {
+    fn paint(&self, style: Style, text: &str) -> String {
+        if self.color {
+            format!("{}{text}{}", style.render(), style.render_reset())
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn severity(&self, severity: Severity) -> Style {
+        let color = match severity {
+            Severity::Error => AnsiColor::Red,
+            Severity::Warning => AnsiColor::Yellow,
+            Severity::Notice => AnsiColor::Cyan,
+        };
+        Style::new().fg_color(Some(color.into())).bold()
+    }
+}
+
+pub fn render(
+    outcome: &Outcome,
+    remediations: &HashMap<String, String>,
+    show_suppressed: bool,
+    color: bool,
+) -> String {
+    let p = Palette { color };
+    let blue = Style::new().fg_color(Some(AnsiColor::Blue.into())).bold();
+    let bold = Style::new().bold();
+    let mut out = String::new();
+    for finding in outcome
+        .findings
+        .iter()
+        .filter(|f| show_suppressed || f.suppressed.is_none())
+    {
+        render_one(&mut out, finding, outcome, remediations, &p, blue, bold);
+    }
+    let s = &outcome.summary;
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let found = if s.errors + s.warnings + s.notices == 0 {
+        "no findings".to_string()
+    } else {
+        format!(
+            "{}, {}, {}",
+            plural(s.errors, "error"),
+            plural(s.warnings, "warning"),
+            plural(s.notices, "notice")
+        )
+    };
+    let _ = write!(
+        out,
+        "{}: {found} in {} from {}",
+        p.paint(bold, "summary"),
+        plural(s.objects, "object"),
+        plural(s.files, "file")
+    );
+    if s.suppressed > 0 {
+        let _ = write!(
+            out,
+            " ({} suppressed{})",
+            s.suppressed,
+            if show_suppressed {
+                ""
+            } else {
+                ", see --show-suppressed"
+            }
+        );
+    }
+    out.push('\n');
+    out
+}
+
+fn render_one(
+    out: &mut String,
+    f: &Finding,
+    outcome: &Outcome,
+    remediations: &HashMap<String, String>,
+    p: &Palette,
+    blue: Style,
+    bold: Style,
+) {
+    let head = format!("{}[{}]", f.severity, f.rule);
+    let _ = writeln!(
+        out,
+        "{}{} {}",
+        p.paint(p.severity(f.severity), &head),
+        p.paint(bold, ":"),
+        p.paint(bold, &f.message)
+    );
+    let loc = &f.location;
+    let gutter = " ".repeat(loc.line.to_string().len());
+    let template = loc
+        .template
+        .as_deref()
+        .map(|t| format!(" (template {t})"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "{gutter}{} {}:{}:{}{template}",
+        p.paint(blue, "-->"),
+        loc.file,
+        loc.line,
+        loc.column
+    );
+    let source_line = outcome
+        .files
+        .iter()
+        .find(|file| file.name == loc.file)
+        .and_then(|file| file.line(loc.line));
+    if let Some(text) = source_line {
+        let caret_pad: String = text
+            .chars()
+            .take(loc.column.saturating_sub(1) as usize)
+            .map(|c| if c == '\t' { '\t' } else { ' ' })
+            .collect();
+        let _ = writeln!(out, "{gutter} {}", p.paint(blue, "|"));
+        let _ = writeln!(
+            out,
+            "{} {} {}",
+            p.paint(blue, &loc.line.to_string()),
+            p.paint(blue, "|"),
+            text.trim_end()
+        );
+        let _ = writeln!(
+            out,
+            "{gutter} {} {caret_pad}{}",
+            p.paint(blue, "|"),
+            p.paint(p.severity(f.severity), "^")
+        );
+    }
+    if let Some(object) = &f.object {
+        let field = if loc.path.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", loc.path)
+        };
+        let _ = writeln!(
+            out,
+            "{gutter} {} object: {object}{field}",
+            p.paint(blue, "=")
+        );
+    }
+    if let Some(reason) = &f.suppressed {
+        let _ = writeln!(out, "{gutter} {} suppressed: {reason}", p.paint(blue, "="));
+    }
+    if let Some(help) = remediations.get(&f.rule) {
+        let _ = writeln!(out, "{gutter} {} help: {help}", p.paint(blue, "="));
+    }
+    out.push('\n');
+}

@@ -1,0 +1,198 @@
+//! The normalised workload view every rule sees as `input.workload`: which pod spec an object runs,
+//! where it sits inside the object, its replicas (with Kubernetes' defaults), pod labels and every
+//! container with its path. Rules never re-implement the kind-to-pod-spec mapping.
+
+use std::collections::BTreeMap;
+
+use regorus::Value as RegoValue;
+
+use crate::manifest::node::{Node, PathStep, Value};
+
+/// Where a kind keeps its pod spec, and how many pods it asks for when `spec.replicas` is unset.
+struct Shape {
+    pod_template: &'static [&'static str],
+    replicas: Replicas,
+}
+
+enum Replicas {
+    /// `spec.replicas`, defaulting to 1.
+    Field,
+    /// A bare Pod is one pod.
+    One,
+    /// DaemonSets, Jobs and CronJobs have no replica count.
+    None,
+}
+
+fn shape(api_version: &str, kind: &str) -> Option<Shape> {
+    let group = api_version.rsplit_once('/').map(|(g, _)| g).unwrap_or("");
+    let template: &'static [&'static str] = &["spec", "template"];
+    let (pod_template, replicas) = match (group, kind) {
+        ("", "Pod") => (&[][..], Replicas::One),
+        ("", "ReplicationController") => (template, Replicas::Field),
+        ("apps" | "extensions", "Deployment" | "StatefulSet" | "ReplicaSet") => {
+            (template, Replicas::Field)
+        }
+        ("apps" | "extensions", "DaemonSet") => (template, Replicas::None),
+        ("batch", "Job") => (template, Replicas::None),
+        ("batch", "CronJob") => (
+            &["spec", "jobTemplate", "spec", "template"][..],
+            Replicas::None,
+        ),
+        ("argoproj.io", "Rollout") => (template, Replicas::Field),
+        _ => return None,
+    };
+    Some(Shape {
+        pod_template,
+        replicas,
+    })
+}
+
+/// True for the kinds that have a workload view (whether or not this object has a pod spec).
+pub fn is_workload_kind(api_version: &str, kind: &str) -> bool {
+    shape(api_version, kind).is_some()
+}
+
+/// The paths of a workload's pod metadata and pod spec inside the object.
+pub struct PodPaths {
+    pub metadata: Vec<PathStep>,
+    pub spec: Vec<PathStep>,
+}
+
+pub fn pod_paths(api_version: &str, kind: &str) -> Option<PodPaths> {
+    let shape = shape(api_version, kind)?;
+    let base: Vec<PathStep> = shape
+        .pod_template
+        .iter()
+        .map(|k| PathStep::Key(k.to_string()))
+        .collect();
+    let mut metadata = base.clone();
+    metadata.push(PathStep::Key("metadata".into()));
+    let mut spec = base;
+    spec.push(PathStep::Key("spec".into()));
+    Some(PodPaths { metadata, spec })
+}
+
+fn node_at<'a>(root: &'a Node, path: &[PathStep]) -> Option<&'a Node> {
+    path.iter().try_fold(root, |node, step| match step {
+        PathStep::Key(k) => node.get(k),
+        PathStep::Index(i) => node.as_seq().and_then(|items| items.get(*i)),
+    })
+}
+
+/// Builds `input.workload` for an object, or None when it runs no pods (or its pod spec is missing,
+/// as for a Rollout that points at a Deployment with `workloadRef`).
+pub fn view(root: &Node) -> Option<RegoValue> {
+    let api_version = root.get("apiVersion")?.as_str()?;
+    let kind = root.get("kind")?.as_str()?;
+    let shape = shape(api_version, kind)?;
+    let paths = pod_paths(api_version, kind)?;
+    let pod_spec = node_at(root, &paths.spec).filter(|n| n.as_map().is_some())?;
+    let pod_meta = node_at(root, &paths.metadata);
+
+    let replicas = match shape.replicas {
+        Replicas::One => RegoValue::from(1i64),
+        Replicas::None => RegoValue::Null,
+        Replicas::Field => match root.get_path(&["spec", "replicas"]) {
+            None => RegoValue::from(1i64),
+            Some(n) if n.is_null() => RegoValue::from(1i64),
+            Some(n) => n.to_rego(),
+        },
+    };
+
+    let mut all = Vec::new();
+    let mut add = |list: &str, default_type: &str| {
+        let Some(items) = pod_spec.get(list).and_then(Node::as_seq) else {
+            return;
+        };
+        for (index, container) in items.iter().enumerate() {
+            let kind = if default_type == "init"
+                && container.get("restartPolicy").and_then(Node::as_str) == Some("Always")
+            {
+                "sidecar"
+            } else {
+                default_type
+            };
+            let mut path: Vec<RegoValue> = paths.spec.iter().map(step_value).collect();
+            path.push(RegoValue::from(list));
+            path.push(RegoValue::from(index));
+            let name = container
+                .get("name")
+                .map(Node::to_rego)
+                .unwrap_or(RegoValue::Null);
+            all.push(object([
+                ("type", RegoValue::from(kind)),
+                ("name", name),
+                ("container", container.to_rego()),
+                ("path", RegoValue::from(path)),
+            ]));
+        }
+    };
+    add("initContainers", "init");
+    add("containers", "container");
+
+    let meta_field = |key: &str| {
+        pod_meta
+            .and_then(|m| m.get(key))
+            .filter(|n| n.as_map().is_some())
+            .map(Node::to_rego)
+            .unwrap_or_else(RegoValue::new_object)
+    };
+    let object_meta = |key: &str| {
+        root.get_path(&["metadata", key])
+            .map(Node::to_rego)
+            .unwrap_or(RegoValue::Null)
+    };
+    Some(object([
+        ("kind", RegoValue::from(kind)),
+        ("api_version", RegoValue::from(api_version)),
+        ("name", object_meta("name")),
+        ("namespace", object_meta("namespace")),
+        ("replicas", replicas),
+        (
+            "pod_spec_path",
+            RegoValue::from(paths.spec.iter().map(step_value).collect::<Vec<_>>()),
+        ),
+        (
+            "pod_metadata_path",
+            RegoValue::from(paths.metadata.iter().map(step_value).collect::<Vec<_>>()),
+        ),
+        ("pod_spec", pod_spec.to_rego()),
+        ("pod_labels", meta_field("labels")),
+        ("pod_annotations", meta_field("annotations")),
+        (
+            "containers",
+            pod_spec
+                .get("containers")
+                .map(Node::to_rego)
+                .unwrap_or_else(RegoValue::new_array),
+        ),
+        ("all_containers", RegoValue::from(all)),
+    ]))
+}
+
+fn step_value(step: &PathStep) -> RegoValue {
+    match step {
+        PathStep::Key(k) => RegoValue::from(k.as_str()),
+        PathStep::Index(i) => RegoValue::from(*i),
+    }
+}
+
+pub fn object<const N: usize>(fields: [(&str, RegoValue); N]) -> RegoValue {
+    let map: BTreeMap<RegoValue, RegoValue> = fields
+        .into_iter()
+        .map(|(k, v)| (RegoValue::from(k), v))
+        .collect();
+    RegoValue::from(map)
+}
+
+/// The container name at a finding's path, for exemptions by container.
+pub fn container_at(root: &Node, path: &[PathStep]) -> Option<String> {
+    let position = path.iter().position(|s| {
+        matches!(s, PathStep::Key(k) if k == "containers" || k == "initContainers" || k == "ephemeralContainers")
+    })?;
+    let container = node_at(root, path.get(..position + 2)?)?;
+    match &container.get("name")?.value {
+        Value::String(s) => Some(s.clone()),
+        _ => None,
+    }
+}
