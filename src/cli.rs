@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, Config, FailOn};
-use crate::engine::{Backend, Catalog, Evaluator};
+use crate::engine::{Backend, Catalog};
 use crate::lint;
 use crate::manifest::{yaml, Input, LoadOptions};
 use crate::report;
@@ -201,13 +201,11 @@ fn use_color(choice: ColorChoice) -> bool {
 
 pub fn run_lint(args: LintArgs) -> Result<i32, Fatal> {
     let config = load_config(&args.policy)?;
-    let catalog = load_catalog(&args.policy, &config)?;
-    let settings = config.rule_settings(&catalog)?;
     let backend = match args.policy.engine {
         EngineChoice::Rvm => Backend::Rvm,
         EngineChoice::Interpreter => Backend::Interpreter,
     };
-    let mut evaluator = Evaluator::new(catalog, &settings, backend)?;
+    let mut evaluator = lint::evaluator_for(&config, &args.policy.policies, backend)?;
     let load = LoadOptions {
         max_file_size: args.max_file_size,
         limits: yaml::Limits {

@@ -301,11 +301,10 @@ impl Config {
         let mut settings = HashMap::new();
         for rule in &catalog.rules {
             let configured = self.rules.get(&rule.meta.id);
-            let level_enabled = match (rule.meta.level.as_deref(), self.pod_security) {
-                (Some(_), PodSecurity::None) => false,
-                (Some("restricted"), PodSecurity::Baseline) => false,
-                _ => true,
-            };
+            let level_enabled = !matches!(
+                (rule.meta.level.as_deref(), self.pod_security),
+                (Some(_), PodSecurity::None) | (Some("restricted"), PodSecurity::Baseline)
+            );
             settings.insert(
                 rule.meta.id.clone(),
                 RuleSetting {

@@ -54,10 +54,13 @@ pub fn effective_namespace(id: &ObjectRef) -> Option<&str> {
     }
 }
 
+/// apiVersion → kind → name → object.
+type ByApiVersion = BTreeMap<Value, BTreeMap<Value, BTreeMap<Value, Value>>>;
+
 #[derive(Default)]
 pub struct Inventory {
-    namespaced: BTreeMap<Value, BTreeMap<Value, BTreeMap<Value, BTreeMap<Value, Value>>>>,
-    cluster: BTreeMap<Value, BTreeMap<Value, BTreeMap<Value, Value>>>,
+    namespaced: BTreeMap<Value, ByApiVersion>,
+    cluster: ByApiVersion,
 }
 
 impl Inventory {

@@ -159,3 +159,26 @@ pub fn lint_loaded(loaded: Loaded, evaluator: &mut Evaluator, suppressor: &Suppr
         broken,
     }
 }
+
+/// Why a run could not start: a policy or the config is broken.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error(transparent)]
+    Policy(#[from] crate::engine::PolicyError),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+}
+
+/// Loads the built-in policies, the config's and `extra_dirs`, checks the config against them and
+/// compiles the enabled rules.
+pub fn evaluator_for(
+    config: &crate::config::Config,
+    extra_dirs: &[std::path::PathBuf],
+    backend: crate::engine::Backend,
+) -> Result<Evaluator, SetupError> {
+    let mut dirs = config.policy_dirs();
+    dirs.extend(extra_dirs.iter().cloned());
+    let catalog = crate::engine::Catalog::load(&dirs)?;
+    let settings = config.rule_settings(&catalog)?;
+    Ok(Evaluator::new(catalog, &settings, backend)?)
+}

@@ -26,6 +26,12 @@ pub use policy::{RuleDoc, RuleMeta};
 pub enum PolicyError {
     #[error("{file}: {message}")]
     Invalid { file: String, message: String },
+    #[error("{file}:{position}: {message}")]
+    Syntax {
+        file: String,
+        position: String,
+        message: String,
+    },
     #[error("cannot read policies from {path}: {message}")]
     Read { path: String, message: String },
     #[error("{0}")]
@@ -77,10 +83,7 @@ impl Catalog {
         for (file, text, builtin) in sources {
             engine
                 .add_policy(file.clone(), text.clone())
-                .map_err(|e| PolicyError::Invalid {
-                    file: file.clone(),
-                    message: first_line_with_location(&e.to_string(), &file),
-                })?;
+                .map_err(|e| syntax_error(&e.to_string(), &file))?;
             let package = policy::package_of(&text).unwrap_or_default();
             if package.starts_with(policy::RULES_PACKAGE_PREFIX) {
                 pending.push((file, text, package, builtin));
@@ -131,14 +134,35 @@ impl Catalog {
     }
 }
 
-/// regorus errors span several lines (source excerpt and caret); keep them, but make sure the
-/// file name leads so the user knows where to look.
-fn first_line_with_location(message: &str, file: &str) -> String {
-    let message = message.trim();
-    if message.starts_with(file) {
-        message.to_string()
-    } else {
-        message.replace(&format!("{file}:"), "line ")
+/// regorus reports `--> file:line:col`, a source excerpt and `error: message` on separate lines;
+/// this makes it the one-line `file:line:col: message` that editors and CI logs link to.
+fn syntax_error(message: &str, file: &str) -> PolicyError {
+    let location = message.lines().find_map(|l| {
+        l.trim()
+            .strip_prefix("-->")
+            .map(|rest| rest.trim().to_string())
+    });
+    let error = message.lines().find_map(|l| {
+        l.trim()
+            .strip_prefix("error:")
+            .map(|rest| rest.trim().to_string())
+    });
+    match (location, error) {
+        (Some(location), Some(error)) => {
+            let position = location
+                .strip_prefix(file)
+                .map(|p| p.trim_start_matches(':'))
+                .unwrap_or(&location);
+            PolicyError::Syntax {
+                file: file.to_string(),
+                position: position.to_string(),
+                message: error,
+            }
+        }
+        _ => PolicyError::Invalid {
+            file: file.to_string(),
+            message: message.trim().to_string(),
+        },
     }
 }
 

@@ -22,6 +22,8 @@ impl RuleDoc {
     }
 }
 
+type SectionField = fn(&mut RuleDoc) -> &mut String;
+
 /// Reads the leading `#` comment of a policy: `# What it does:`, `# Why:`, `# Example:`, `# Fix:`,
 /// each continued by indented comment lines.
 pub fn parse_doc(source: &str) -> RuleDoc {
@@ -32,7 +34,7 @@ pub fn parse_doc(source: &str) -> RuleDoc {
             break;
         };
         let comment = comment.strip_prefix(' ').unwrap_or(comment);
-        let sections: [(&str, fn(&mut RuleDoc) -> &mut String); 4] = [
+        let sections: [(&str, SectionField); 4] = [
             ("What it does:", |d| &mut d.what),
             ("Why:", |d| &mut d.why),
             ("Example:", |d| &mut d.example),

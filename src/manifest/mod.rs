@@ -138,7 +138,7 @@ pub fn load_inputs(inputs: &[Input], options: &LoadOptions) -> Loaded {
             Input::Stdin => jobs.push(Job::Stdin),
             Input::Path(path) if path.is_dir() => match walk_dir(path) {
                 Ok(files) => jobs.extend(files.into_iter().map(Job::File)),
-                Err(problem) => loaded.problems.push(problem),
+                Err(problem) => loaded.problems.push(*problem),
             },
             Input::Path(path) => jobs.push(Job::File(path.clone())),
         }
@@ -206,7 +206,7 @@ fn file_problem(name: &str, message: String) -> Finding {
     }
 }
 
-fn walk_dir(root: &Path) -> Result<Vec<PathBuf>, Finding> {
+fn walk_dir(root: &Path) -> Result<Vec<PathBuf>, Box<Finding>> {
     let mut files = Vec::new();
     let walker = walkdir::WalkDir::new(root)
         .sort_by_file_name()
@@ -223,7 +223,10 @@ fn walk_dir(root: &Path) -> Result<Vec<PathBuf>, Finding> {
                     .path()
                     .map(display_name)
                     .unwrap_or_else(|| display_name(root));
-                return Err(file_problem(&name, format!("cannot read directory: {err}")));
+                return Err(Box::new(file_problem(
+                    &name,
+                    format!("cannot read directory: {err}"),
+                )));
             }
         }
     }

@@ -30,15 +30,13 @@ pub fn split_documents(text: &str) -> Vec<Chunk<'_>> {
     let mut start = 0usize;
     let mut start_line = 0u32;
     let mut offset = 0usize;
-    let mut line_no = 0u32;
-    for line in text.split_inclusive('\n') {
+    for (line_no, line) in (0u32..).zip(text.split_inclusive('\n')) {
         if line_no > start_line && is_separator(line) {
             chunks.push(make_chunk(&text[start..offset], start_line));
             start = offset;
             start_line = line_no;
         }
         offset += line.len();
-        line_no += 1;
     }
     if start < text.len() || chunks.is_empty() {
         chunks.push(make_chunk(&text[start..], start_line));

@@ -141,35 +141,31 @@ pub fn markdown(rules: &[Rule]) -> String {
     for r in rules {
         let m = &r.meta;
         let d = &r.doc;
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "\n## {}\n\n{} — area `{}`, default severity `{}`.\n\n",
+            "\n## {}\n\n{} — area `{}`, default severity `{}`.\n",
             m.id, m.summary, m.area, m.severity
         );
-        let _ = write!(
-            out,
-            "**What it does:** {}\n\n**Why:** {}\n\n",
-            d.what, d.why
-        );
+        let _ = writeln!(out, "**What it does:** {}\n\n**Why:** {}\n", d.what, d.why);
         if !d.example.is_empty() {
-            let _ = write!(out, "**Example:**\n\n```yaml\n{}\n```\n\n", d.example);
+            let _ = writeln!(out, "**Example:**\n\n```yaml\n{}\n```\n", d.example);
         }
-        let _ = write!(out, "**Fix:** {}\n\n", d.fix);
-        let _ = write!(out, "Applies to: {}.\n", kinds_text(r));
+        let _ = writeln!(out, "**Fix:** {}\n", d.fix);
+        let _ = writeln!(out, "Applies to: {}.", kinds_text(r));
         if let (Some(level), Some(control)) = (&m.level, &m.control) {
-            let _ = write!(
+            let _ = writeln!(
                 out,
-                "Pod Security Standards: `{level}` level, control `{control}`.\n"
+                "Pod Security Standards: `{level}` level, control `{control}`."
             );
         }
         if !m.params.is_empty() {
-            let _ = write!(
+            let _ = writeln!(
                 out,
-                "Parameters (defaults): `{}`.\n",
+                "Parameters (defaults): `{}`.",
                 serde_json::Value::Object(m.params.clone())
             );
         }
-        let _ = write!(out, "Source: `{}`.\n", r.file);
+        let _ = writeln!(out, "Source: `{}`.", r.file);
     }
     out
 }
