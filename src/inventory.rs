@@ -143,9 +143,9 @@ impl Inventory {
                 )
             })
             .collect();
-        crate::workload::object([(
+        crate::workload::object_value([(
             "inventory",
-            crate::workload::object([
+            crate::workload::object_value([
                 ("namespace", Value::from(namespaced)),
                 ("cluster", Value::from(cluster)),
             ]),

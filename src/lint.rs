@@ -81,10 +81,11 @@ pub fn lint_loaded(loaded: Loaded, evaluator: &mut Evaluator, suppressor: &Suppr
             inventory.add(&object.id, value.clone());
         }
         if applies {
+            let workload = workload::view(&object.root, &value);
             subjects.push(Subject {
                 kind: object.id.kind.clone(),
                 object: value,
-                workload: workload::view(&object.root),
+                workload,
             });
             subject_objects.push(index);
         }

@@ -80,14 +80,16 @@ fn node_at<'a>(root: &'a Node, path: &[PathStep]) -> Option<&'a Node> {
 }
 
 /// Builds `input.workload` for an object, or None when it runs no pods (or its pod spec is missing,
-/// as for a Rollout that points at a Deployment with `workloadRef`).
-pub fn view(root: &Node) -> Option<RegoValue> {
+/// as for a Rollout that points at a Deployment with `workloadRef`). `object` is `root` already
+/// converted for the engine: the view shares its parts instead of converting them again.
+pub fn view(root: &Node, object: &RegoValue) -> Option<RegoValue> {
     let api_version = root.get("apiVersion")?.as_str()?;
     let kind = root.get("kind")?.as_str()?;
     let shape = shape(api_version, kind)?;
     let paths = pod_paths(api_version, kind)?;
     let pod_spec = node_at(root, &paths.spec).filter(|n| n.as_map().is_some())?;
-    let pod_meta = node_at(root, &paths.metadata);
+    let pod_spec_value = value_at(object, &paths.spec);
+    let pod_meta_value = value_at(object, &paths.metadata);
 
     let replicas = match shape.replicas {
         Replicas::One => RegoValue::from(1i64),
@@ -100,14 +102,14 @@ pub fn view(root: &Node) -> Option<RegoValue> {
     };
 
     let mut all = Vec::new();
-    let mut add = |list: &str, default_type: &str| {
+    for (list, default_type) in [("initContainers", "init"), ("containers", "container")] {
         let Some(items) = pod_spec.get(list).and_then(Node::as_seq) else {
-            return;
+            continue;
         };
         for (index, container) in items.iter().enumerate() {
-            let kind = if default_type == "init"
-                && container.get("restartPolicy").and_then(Node::as_str) == Some("Always")
-            {
+            let restarts_always =
+                container.get("restartPolicy").and_then(Node::as_str) == Some("Always");
+            let kind = if default_type == "init" && restarts_always {
                 "sidecar"
             } else {
                 default_type
@@ -115,59 +117,50 @@ pub fn view(root: &Node) -> Option<RegoValue> {
             let mut path: Vec<RegoValue> = paths.spec.iter().map(step_value).collect();
             path.push(RegoValue::from(list));
             path.push(RegoValue::from(index));
-            let name = container
-                .get("name")
-                .map(Node::to_rego)
-                .unwrap_or(RegoValue::Null);
-            all.push(object([
+            let container_value = &pod_spec_value[list][index];
+            all.push(object_value([
                 ("type", RegoValue::from(kind)),
-                ("name", name),
-                ("container", container.to_rego()),
+                ("name", defined_or_null(&container_value["name"])),
+                ("container", container_value.clone()),
                 ("path", RegoValue::from(path)),
             ]));
         }
-    };
-    add("initContainers", "init");
-    add("containers", "container");
+    }
 
-    let meta_field = |key: &str| {
-        pod_meta
-            .and_then(|m| m.get(key))
-            .filter(|n| n.as_map().is_some())
-            .map(Node::to_rego)
-            .unwrap_or_else(RegoValue::new_object)
+    let meta_field = |key: &str| match &pod_meta_value[key] {
+        value @ RegoValue::Object(_) => value.clone(),
+        _ => RegoValue::new_object(),
     };
-    let object_meta = |key: &str| {
-        root.get_path(&["metadata", key])
-            .map(Node::to_rego)
-            .unwrap_or(RegoValue::Null)
+    let path_value =
+        |path: &[PathStep]| RegoValue::from(path.iter().map(step_value).collect::<Vec<_>>());
+    let containers = match &pod_spec_value["containers"] {
+        RegoValue::Undefined => RegoValue::new_array(),
+        value => value.clone(),
     };
-    Some(object([
+    Some(object_value([
         ("kind", RegoValue::from(kind)),
         ("api_version", RegoValue::from(api_version)),
-        ("name", object_meta("name")),
-        ("namespace", object_meta("namespace")),
+        ("name", defined_or_null(&object["metadata"]["name"])),
+        (
+            "namespace",
+            defined_or_null(&object["metadata"]["namespace"]),
+        ),
         ("replicas", replicas),
-        (
-            "pod_spec_path",
-            RegoValue::from(paths.spec.iter().map(step_value).collect::<Vec<_>>()),
-        ),
-        (
-            "pod_metadata_path",
-            RegoValue::from(paths.metadata.iter().map(step_value).collect::<Vec<_>>()),
-        ),
-        ("pod_spec", pod_spec.to_rego()),
+        ("pod_spec_path", path_value(&paths.spec)),
+        ("pod_metadata_path", path_value(&paths.metadata)),
+        ("pod_spec", pod_spec_value.clone()),
         ("pod_labels", meta_field("labels")),
         ("pod_annotations", meta_field("annotations")),
-        (
-            "containers",
-            pod_spec
-                .get("containers")
-                .map(Node::to_rego)
-                .unwrap_or_else(RegoValue::new_array),
-        ),
+        ("containers", containers),
         ("all_containers", RegoValue::from(all)),
     ]))
+}
+
+fn defined_or_null(value: &RegoValue) -> RegoValue {
+    match value {
+        RegoValue::Undefined => RegoValue::Null,
+        value => value.clone(),
+    }
 }
 
 fn step_value(step: &PathStep) -> RegoValue {
@@ -177,7 +170,20 @@ fn step_value(step: &PathStep) -> RegoValue {
     }
 }
 
-pub fn object<const N: usize>(fields: [(&str, RegoValue); N]) -> RegoValue {
+/// The part of an engine value at a path (Undefined when absent).
+fn value_at(value: &RegoValue, path: &[PathStep]) -> RegoValue {
+    let mut current = value;
+    for step in path {
+        current = match step {
+            PathStep::Key(k) => &current[k.as_str()],
+            PathStep::Index(i) => &current[*i],
+        };
+    }
+    current.clone()
+}
+
+/// Builds an engine object from string keys.
+pub fn object_value<const N: usize>(fields: [(&str, RegoValue); N]) -> RegoValue {
     let map: BTreeMap<RegoValue, RegoValue> = fields
         .into_iter()
         .map(|(k, v)| (RegoValue::from(k), v))

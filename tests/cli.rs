@@ -791,3 +791,20 @@ fn the_interpreter_and_the_rvm_agree() {
     assert!(rvm["summary"]["errors"].as_u64().unwrap_or(0) > 0);
     assert_eq!(rvm, interpreter);
 }
+
+#[test]
+fn docs_rules_md_is_generated_from_the_policies() {
+    let out = cmd(&common::root())
+        .args(["rules", "--format", "markdown", "--no-config"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let committed = std::fs::read_to_string(common::root().join("docs/rules.md"))
+        .expect("docs/rules.md exists");
+    assert!(
+        String::from_utf8_lossy(&out) == committed,
+        "docs/rules.md is out of date: run `cargo run -- rules --format markdown --no-config > docs/rules.md`"
+    );
+}

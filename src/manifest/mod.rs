@@ -136,10 +136,11 @@ pub fn load_inputs(inputs: &[Input], options: &LoadOptions) -> Loaded {
     for input in inputs {
         match input {
             Input::Stdin => jobs.push(Job::Stdin),
-            Input::Path(path) if path.is_dir() => match walk_dir(path) {
-                Ok(files) => jobs.extend(files.into_iter().map(Job::File)),
-                Err(problem) => loaded.problems.push(*problem),
-            },
+            Input::Path(path) if path.is_dir() => {
+                let (files, problems) = walk_dir(path);
+                jobs.extend(files.into_iter().map(Job::File));
+                loaded.problems.extend(problems);
+            }
             Input::Path(path) => jobs.push(Job::File(path.clone())),
         }
     }
@@ -206,9 +207,14 @@ fn file_problem(name: &str, message: String) -> Finding {
     }
 }
 
-fn walk_dir(root: &Path) -> Result<Vec<PathBuf>, Box<Finding>> {
+/// Manifest files under `root`, sorted, hidden entries skipped. Symbolic links are followed, as
+/// `kubectl apply -f DIR` does (a ConfigMap mounted as a volume is a tree of links); a loop or an
+/// unreadable entry is reported and the rest of the tree is still read.
+fn walk_dir(root: &Path) -> (Vec<PathBuf>, Vec<Finding>) {
     let mut files = Vec::new();
+    let mut problems = Vec::new();
     let walker = walkdir::WalkDir::new(root)
+        .follow_links(true)
         .sort_by_file_name()
         .into_iter()
         .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
@@ -223,14 +229,14 @@ fn walk_dir(root: &Path) -> Result<Vec<PathBuf>, Box<Finding>> {
                     .path()
                     .map(display_name)
                     .unwrap_or_else(|| display_name(root));
-                return Err(Box::new(file_problem(
+                problems.push(file_problem(
                     &name,
-                    format!("cannot read directory: {err}"),
-                )));
+                    format!("cannot read directory entry: {err}"),
+                ));
             }
         }
     }
-    Ok(files)
+    (files, problems)
 }
 
 fn is_manifest_file(path: &Path) -> bool {
@@ -302,7 +308,13 @@ pub fn load_text(name: &str, text: &str, options: &LoadOptions) -> FileLoad {
                     let first = objects.len();
                     expand_object(root, None, name, &chunk, &mut objects, &mut problems, 0);
                     for dup in doc.duplicates {
-                        let object = objects.get(first).map(|o: &Object| o.id.clone());
+                        // The object whose document (or List item) the key is in: the last one
+                        // starting at or before it.
+                        let object = objects[first..]
+                            .iter()
+                            .rev()
+                            .find(|o| o.root.span <= dup.span)
+                            .map(|o: &Object| o.id.clone());
                         problems.push(problem(
                             name,
                             DUPLICATE_KEY,

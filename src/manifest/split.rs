@@ -25,6 +25,13 @@ fn is_separator(line: &str) -> bool {
     false
 }
 
+/// Helm writes `# Source: <chart>/templates/<file>` at the start of the line, with a path that has
+/// no spaces; a comment that merely starts with "Source:" is prose, not a marker.
+fn helm_source(line: &str) -> Option<&str> {
+    let path = line.trim_end().strip_prefix("# Source: ")?.trim();
+    (!path.is_empty() && !path.contains(char::is_whitespace) && path.contains('/')).then_some(path)
+}
+
 pub fn split_documents(text: &str) -> Vec<Chunk<'_>> {
     let mut chunks = Vec::new();
     let mut start = 0usize;
@@ -48,8 +55,8 @@ fn make_chunk(text: &str, first_line: u32) -> Chunk<'_> {
     let mut source = None;
     for line in text.lines() {
         let trimmed = line.trim();
-        if let Some(path) = trimmed.strip_prefix("# Source:") {
-            source = Some(path.trim().to_string());
+        if let Some(path) = helm_source(line) {
+            source = Some(path.to_string());
         } else if !(trimmed.is_empty() || trimmed.starts_with('#') || is_separator(line)) {
             break;
         }
@@ -94,6 +101,12 @@ mod tests {
                 Some("app/templates/svc.yaml".to_string())
             ]
         );
+    }
+
+    #[test]
+    fn prose_comments_are_not_source_markers() {
+        let text = "# Source: shared/seeds/001.txt. Kept as written.\napiVersion: v1\n";
+        assert_eq!(split_documents(text)[0].source, None);
     }
 
     #[test]
