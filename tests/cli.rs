@@ -808,3 +808,91 @@ fn docs_rules_md_is_generated_from_the_policies() {
         "docs/rules.md is out of date: run `cargo run -- rules --format markdown --no-config > docs/rules.md`"
     );
 }
+
+const PDB_POLICY: &str = r#"# What it does: test policy reading the inventory.
+package seaworthy.rules.test.needs_pdb
+
+import rego.v1
+
+metadata := {"id": "needs-pdb", "area": "test", "severity": "error", "kinds": ["Deployment"], "summary": "s", "remediation": "Add one."}
+
+namespace := object.get(input.object.metadata, "namespace", "default")
+
+violations contains v if {
+	count(object.get(data.inventory.namespace, [namespace, "policy/v1", "PodDisruptionBudget"], {})) == 0
+	v := {"msg": sprintf("no PodDisruptionBudget in namespace %q", [namespace]), "path": ["metadata", "name"]}
+}
+"#;
+
+#[test]
+fn rules_see_every_object_of_the_run_in_the_inventory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "policy/pdb.rego", PDB_POLICY);
+    let pdb = |ns: &str| {
+        format!("apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: web\n{ns}spec:\n  maxUnavailable: 1\n")
+    };
+    let run = |files: &[&str]| -> Vec<String> {
+        let mut args = vec![
+            "lint",
+            "--policies",
+            "policy",
+            "--format",
+            "json",
+            "--no-config",
+        ];
+        args.extend_from_slice(files);
+        let out = cmd(dir.path()).args(&args).output().expect("runs");
+        let report = json_of(&out.stdout);
+        report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["rule"] == "needs-pdb")
+            .map(|f| f["message"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    write(dir.path(), "web.yaml", DEPLOYMENT);
+    assert_eq!(
+        run(&["web.yaml"]),
+        vec!["no PodDisruptionBudget in namespace \"shop\""]
+    );
+    // The PDB is in another file of the same run, same namespace: seen.
+    write(dir.path(), "pdb-shop.yaml", &pdb("  namespace: shop\n"));
+    assert!(run(&["web.yaml", "pdb-shop.yaml"]).is_empty());
+    // A PDB in another namespace does not count.
+    write(dir.path(), "pdb-other.yaml", &pdb("  namespace: other\n"));
+    assert_eq!(run(&["web.yaml", "pdb-other.yaml"]).len(), 1);
+    // Objects without a namespace land in "default", as kubectl apply without -n puts them.
+    write(dir.path(), "pdb-default.yaml", &pdb(""));
+    let unnamespaced = CLEAN.replace("  namespace: shop\n", "");
+    write(dir.path(), "api.yaml", &unnamespaced);
+    assert!(run(&["api.yaml", "pdb-default.yaml"]).is_empty());
+}
+
+#[test]
+fn pod_security_none_turns_the_security_rules_off() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let privileged = CLEAN.replace(
+        "          resources:",
+        "          securityContext: {privileged: true}\n          resources:",
+    );
+    write(dir.path(), "priv.yaml", &privileged);
+    let out = cmd(dir.path())
+        .args(["lint", "priv.yaml", "--format", "json", "--no-config"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(rules_of(&json_of(&out)), vec!["privileged-container"]);
+    write(dir.path(), "c.yaml", "pod_security: none\n");
+    cmd(dir.path())
+        .args(["lint", "priv.yaml", "--config", "c.yaml"])
+        .assert()
+        .code(0);
+    write(dir.path(), "c.yaml", "pod_security: baseline\n");
+    cmd(dir.path())
+        .args(["lint", "priv.yaml", "--config", "c.yaml"])
+        .assert()
+        .code(1);
+}
