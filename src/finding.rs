@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::manifest::node::{display_path, PathStep};
+use crate::manifest::node::PathStep;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -91,10 +91,6 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn path_display(path: &[PathStep]) -> String {
-        display_path(path)
-    }
-
     /// Stable order for every report: file, line, column, rule.
     pub fn sort_key(&self) -> (&str, u32, u32, &str, &str) {
         (

@@ -47,11 +47,6 @@ fn shape(api_version: &str, kind: &str) -> Option<Shape> {
     })
 }
 
-/// True for the kinds that have a workload view (whether or not this object has a pod spec).
-pub fn is_workload_kind(api_version: &str, kind: &str) -> bool {
-    shape(api_version, kind).is_some()
-}
-
 /// The paths of a workload's pod metadata and pod spec inside the object.
 pub struct PodPaths {
     pub metadata: Vec<PathStep>,

@@ -53,6 +53,35 @@ fn cmd(dir: &Path) -> Command {
     cmd
 }
 
+/// Runs the binary, checks the exit code, returns stdout.
+fn stdout_of(dir: &Path, args: &[&str], code: i32) -> Vec<u8> {
+    cmd(dir)
+        .args(args)
+        .assert()
+        .code(code)
+        .get_output()
+        .stdout
+        .clone()
+}
+
+/// Runs the binary and checks it exits 2 with every `needle` in its error output.
+fn fails_saying(dir: &Path, args: &[&str], needles: &[&str]) {
+    let out = cmd(dir)
+        .args(args)
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let stderr = String::from_utf8_lossy(&out);
+    for needle in needles {
+        assert!(
+            stderr.contains(needle),
+            "stderr lacks {needle:?}:\n{stderr}"
+        );
+    }
+}
+
 fn write(dir: &Path, name: &str, text: &str) {
     let path = dir.join(name);
     if let Some(parent) = path.parent() {
@@ -78,13 +107,7 @@ fn rules_of(report: &Value) -> Vec<String> {
 fn json_output_follows_the_contract() {
     let dir = tempfile::tempdir().expect("tempdir");
     write(dir.path(), "web.yaml", DEPLOYMENT);
-    let out = cmd(dir.path())
-        .args(["lint", "web.yaml", "--format", "json"])
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+    let out = stdout_of(dir.path(), &["lint", "web.yaml", "--format", "json"], 1);
     let report = json_of(&out);
     let finding = &report["findings"][0];
     assert_eq!(finding["rule"], "missing-readiness-probe");
@@ -111,13 +134,7 @@ fn json_output_follows_the_contract() {
 fn text_output_quotes_the_line_with_a_caret() {
     let dir = tempfile::tempdir().expect("tempdir");
     write(dir.path(), "web.yaml", DEPLOYMENT);
-    let out = cmd(dir.path())
-        .args(["lint", "web.yaml", "--color", "never"])
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+    let out = stdout_of(dir.path(), &["lint", "web.yaml", "--color", "never"], 1);
     let text = String::from_utf8(out).expect("utf-8");
     let expected = "error[missing-readiness-probe]: container \"web\" has no readinessProbe\n  --> web.yaml:16:11\n   |\n16 |         - name: web\n   |           ^\n";
     assert!(text.contains(expected), "{text}");
@@ -133,25 +150,13 @@ fn text_output_quotes_the_line_with_a_caret() {
 fn colour_only_when_asked_or_on_a_terminal() {
     let dir = tempfile::tempdir().expect("tempdir");
     write(dir.path(), "web.yaml", DEPLOYMENT);
-    let always = cmd(dir.path())
-        .args(["lint", "web.yaml", "--color", "always"])
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+    let always = stdout_of(dir.path(), &["lint", "web.yaml", "--color", "always"], 1);
     assert!(
         String::from_utf8_lossy(&always).contains("\u{1b}["),
         "escape codes with --color always"
     );
     // Captured stdout is a pipe, not a terminal: auto means no colour.
-    let auto = cmd(dir.path())
-        .args(["lint", "web.yaml"])
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+    let auto = stdout_of(dir.path(), &["lint", "web.yaml"], 1);
     assert!(
         !String::from_utf8_lossy(&auto).contains('\u{1b}'),
         "no escape codes into a pipe"
@@ -219,13 +224,7 @@ fn a_malformed_file_beside_good_ones_still_reports_them_and_exits_2() {
         "manifests/c-nokind.yaml",
         "metadata:\n  name: nothing\n",
     );
-    let out = cmd(dir.path())
-        .args(["lint", "manifests", "--format", "json"])
-        .assert()
-        .code(2)
-        .get_output()
-        .stdout
-        .clone();
+    let out = stdout_of(dir.path(), &["lint", "manifests", "--format", "json"], 2);
     let report = json_of(&out);
     let findings = report["findings"].as_array().expect("findings");
     let broken: Vec<(&str, u64)> = findings
@@ -255,11 +254,11 @@ fn a_malformed_file_beside_good_ones_still_reports_them_and_exits_2() {
 fn no_objects_at_all_is_exit_2() {
     let dir = tempfile::tempdir().expect("tempdir");
     write(dir.path(), "empty.yaml", "# nothing here\n---\n");
-    cmd(dir.path())
-        .args(["lint", "empty.yaml"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("no Kubernetes objects"));
+    fails_saying(
+        dir.path(),
+        &["lint", "empty.yaml"],
+        &["no Kubernetes objects"],
+    );
     cmd(dir.path())
         .args(["lint", "missing.yaml"])
         .assert()
@@ -273,8 +272,9 @@ fn file_size_limit_is_a_clear_error() {
     let dir = tempfile::tempdir().expect("tempdir");
     write(dir.path(), "web.yaml", DEPLOYMENT);
     write(dir.path(), "clean.yaml", CLEAN);
-    let out = cmd(dir.path())
-        .args([
+    let out = stdout_of(
+        dir.path(),
+        &[
             "lint",
             "web.yaml",
             "clean.yaml",
@@ -282,12 +282,9 @@ fn file_size_limit_is_a_clear_error() {
             "400",
             "--format",
             "json",
-        ])
-        .assert()
-        .code(2)
-        .get_output()
-        .stdout
-        .clone();
+        ],
+        2,
+    );
     let report = json_of(&out);
     let first = &report["findings"][0];
     assert_eq!(first["rule"], "invalid-manifest");
@@ -313,13 +310,7 @@ fn duplicate_keys_are_findings() {
         "dup.yaml",
         &CLEAN.replace("  name: api\n", "  name: api\n  name: api2\n"),
     );
-    let out = cmd(dir.path())
-        .args(["lint", "dup.yaml", "--format", "json"])
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+    let out = stdout_of(dir.path(), &["lint", "dup.yaml", "--format", "json"], 1);
     let report = json_of(&out);
     assert_eq!(rules_of(&report), vec!["duplicate-key"]);
     assert_eq!(report["findings"][0]["location"]["line"], 5);
@@ -334,23 +325,15 @@ fn annotation_suppression_is_counted_and_shown_on_request() {
         "  namespace: shop\n  annotations:\n    seaworthy.dev/ignore: \"missing-readiness-probe, missing-liveness-probe\"\n    seaworthy.dev/ignore-reason: \"batch worker, no traffic\"\n",
     );
     write(dir.path(), "web.yaml", &annotated);
-    let out = cmd(dir.path())
-        .args(["lint", "web.yaml", "--format", "json"])
-        .assert()
-        .code(0)
-        .get_output()
-        .stdout
-        .clone();
+    let out = stdout_of(dir.path(), &["lint", "web.yaml", "--format", "json"], 0);
     let report = json_of(&out);
     assert!(rules_of(&report).is_empty());
     assert_eq!(report["summary"]["suppressed"], 1);
-    let out = cmd(dir.path())
-        .args(["lint", "web.yaml", "--format", "json", "--show-suppressed"])
-        .assert()
-        .code(0)
-        .get_output()
-        .stdout
-        .clone();
+    let out = stdout_of(
+        dir.path(),
+        &["lint", "web.yaml", "--format", "json", "--show-suppressed"],
+        0,
+    );
     let report = json_of(&out);
     assert_eq!(rules_of(&report), vec!["missing-readiness-probe"]);
     assert!(report["findings"][0]["suppressed"]
@@ -433,11 +416,11 @@ fn config_typos_are_errors_naming_the_line() {
         "typo.yaml",
         "rules:\n  missing-readiness-probe:\n    enabeld: false\n",
     );
-    cmd(dir.path())
-        .args(["lint", "web.yaml", "--config", "typo.yaml"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("typo.yaml:3:5").and(predicate::str::contains("enabeld")));
+    fails_saying(
+        dir.path(),
+        &["lint", "web.yaml", "--config", "typo.yaml"],
+        &["typo.yaml:3:5", "enabeld"],
+    );
     write(
         dir.path(),
         "unknown.yaml",
@@ -452,11 +435,11 @@ fn config_typos_are_errors_naming_the_line() {
                 .and(predicate::str::contains("unknown rule id")),
         );
     write(dir.path(), "top.yaml", "fial_on: error\n");
-    cmd(dir.path())
-        .args(["lint", "web.yaml", "--config", "top.yaml"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("top.yaml:1:1"));
+    fails_saying(
+        dir.path(),
+        &["lint", "web.yaml", "--config", "top.yaml"],
+        &["top.yaml:1:1"],
+    );
 }
 
 #[test]
@@ -499,11 +482,11 @@ fn exemptions_match_every_criterion() {
         "c.yaml",
         "exemptions:\n  - namespaces: [shop]\n",
     );
-    cmd(dir.path())
-        .args(["lint", "web.yaml", "--config", "c.yaml"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("reason"));
+    fails_saying(
+        dir.path(),
+        &["lint", "web.yaml", "--config", "c.yaml"],
+        &["reason"],
+    );
 }
 
 const CUSTOM_POLICY: &str = r#"# What it does: flags Deployments without a team label.
@@ -536,8 +519,9 @@ fn custom_policies_use_the_same_contract() {
     let dir = tempfile::tempdir().expect("tempdir");
     write(dir.path(), "web.yaml", DEPLOYMENT);
     write(dir.path(), "org/team.rego", CUSTOM_POLICY);
-    let out = cmd(dir.path())
-        .args([
+    let out = stdout_of(
+        dir.path(),
+        &[
             "lint",
             "web.yaml",
             "--policies",
@@ -546,12 +530,9 @@ fn custom_policies_use_the_same_contract() {
             "json",
             "--fail-on",
             "warning",
-        ])
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+        ],
+        1,
+    );
     assert!(
         !rules_of(&json_of(&out)).contains(&"missing-team-label".to_string()),
         "web has a team label"
@@ -562,13 +543,11 @@ fn custom_policies_use_the_same_contract() {
         "c.yaml",
         "policies: [org]\nrules:\n  missing-team-label:\n    params: {label: owner}\n",
     );
-    let out = cmd(dir.path())
-        .args(["lint", "web.yaml", "--config", "c.yaml", "--format", "json"])
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+    let out = stdout_of(
+        dir.path(),
+        &["lint", "web.yaml", "--config", "c.yaml", "--format", "json"],
+        1,
+    );
     let report = json_of(&out);
     let custom: Vec<&Value> = report["findings"]
         .as_array()
@@ -585,11 +564,11 @@ fn custom_policies_use_the_same_contract() {
         "c.yaml",
         "policies: [org]\nrules:\n  missing-team-label:\n    params: {lable: owner}\n",
     );
-    cmd(dir.path())
-        .args(["lint", "web.yaml", "--config", "c.yaml"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("lable"));
+    fails_saying(
+        dir.path(),
+        &["lint", "web.yaml", "--config", "c.yaml"],
+        &["lable"],
+    );
 }
 
 #[test]
@@ -601,46 +580,46 @@ fn broken_policies_are_errors_naming_file_and_line() {
         "bad/syntax.rego",
         "package seaworthy.rules.x.y\n\nimport rego.v1\n\nviolations contains v if {\n  v := \n}\n",
     );
-    cmd(dir.path())
-        .args(["lint", "web.yaml", "--policies", "bad"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("syntax.rego").and(predicate::str::contains(":6:")));
+    fails_saying(
+        dir.path(),
+        &["lint", "web.yaml", "--policies", "bad"],
+        &["syntax.rego", ":6:"],
+    );
     write(
         dir.path(),
         "dup/dup.rego",
         &CUSTOM_POLICY.replace("missing-team-label", "missing-readiness-probe"),
     );
-    cmd(dir.path())
-        .args(["lint", "web.yaml", "--policies", "dup"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("already defined"));
+    fails_saying(
+        dir.path(),
+        &["lint", "web.yaml", "--policies", "dup"],
+        &["already defined"],
+    );
     write(
         dir.path(),
         "sev/sev.rego",
         &CUSTOM_POLICY.replace("\"warning\"", "\"fatal\""),
     );
-    cmd(dir.path())
-        .args(["lint", "web.yaml", "--policies", "sev"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("sev.rego").and(predicate::str::contains("severity")));
+    fails_saying(
+        dir.path(),
+        &["lint", "web.yaml", "--policies", "sev"],
+        &["sev.rego", "severity"],
+    );
     write(
         dir.path(),
         "nometa/nometa.rego",
         "package seaworthy.rules.x.z\n\nimport rego.v1\n\nviolations contains 1 if false\n",
     );
-    cmd(dir.path())
-        .args(["lint", "web.yaml", "--policies", "nometa"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("metadata"));
-    cmd(dir.path())
-        .args(["lint", "web.yaml", "--policies", "does-not-exist"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("does-not-exist"));
+    fails_saying(
+        dir.path(),
+        &["lint", "web.yaml", "--policies", "nometa"],
+        &["metadata"],
+    );
+    fails_saying(
+        dir.path(),
+        &["lint", "web.yaml", "--policies", "does-not-exist"],
+        &["does-not-exist"],
+    );
 }
 
 #[test]
@@ -659,13 +638,11 @@ fn a_policy_that_fails_at_evaluation_is_reported_and_exits_2() {
             "true",
         ),
     );
-    let out = cmd(dir.path())
-        .args(["lint", "web.yaml", "--policies", "org", "--format", "json"])
-        .assert()
-        .code(2)
-        .get_output()
-        .stdout
-        .clone();
+    let out = stdout_of(
+        dir.path(),
+        &["lint", "web.yaml", "--policies", "org", "--format", "json"],
+        2,
+    );
     let report = json_of(&out);
     assert!(
         rules_of(&report).contains(&"policy-error".to_string()),
@@ -676,13 +653,7 @@ fn a_policy_that_fails_at_evaluation_is_reported_and_exits_2() {
 #[test]
 fn rules_command_lists_and_documents() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let list = cmd(dir.path())
-        .args(["rules"])
-        .assert()
-        .code(0)
-        .get_output()
-        .stdout
-        .clone();
+    let list = stdout_of(dir.path(), &["rules"], 0);
     let list = String::from_utf8(list).expect("utf-8");
     for id in [
         "missing-readiness-probe",
@@ -707,13 +678,7 @@ fn rules_command_lists_and_documents() {
                 .and(predicate::str::contains("Fix:"))
                 .and(predicate::str::contains("Example:")),
         );
-    let json = cmd(dir.path())
-        .args(["rules", "--format", "json"])
-        .assert()
-        .code(0)
-        .get_output()
-        .stdout
-        .clone();
+    let json = stdout_of(dir.path(), &["rules", "--format", "json"], 0);
     let json = json_of(&json);
     let ids: Vec<&str> = json
         .as_array()
@@ -722,22 +687,16 @@ fn rules_command_lists_and_documents() {
         .filter_map(|r| r["id"].as_str())
         .collect();
     assert!(ids.contains(&"privileged-container"));
-    let one = cmd(dir.path())
-        .args(["rules", "privileged-container", "--format", "json"])
-        .assert()
-        .code(0)
-        .get_output()
-        .stdout
-        .clone();
+    let one = stdout_of(
+        dir.path(),
+        &["rules", "privileged-container", "--format", "json"],
+        0,
+    );
     let one = json_of(&one);
     assert_eq!(one["severity"], "error");
     assert_eq!(one["level"], "baseline");
     assert!(one["doc"]["why"].as_str().is_some_and(|s| !s.is_empty()));
-    cmd(dir.path())
-        .args(["rules", "no-such-rule"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("unknown rule id"));
+    fails_saying(dir.path(), &["rules", "no-such-rule"], &["unknown rule id"]);
 }
 
 #[test]
@@ -745,26 +704,18 @@ fn helm_output_names_the_template() {
     let dir = tempfile::tempdir().expect("tempdir");
     let rendered = format!("---\n# Source: shop/templates/service.yaml\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\n---\n# Source: shop/templates/deployment.yaml\n{DEPLOYMENT}");
     write(dir.path(), "rendered.yaml", &rendered);
-    let out = cmd(dir.path())
-        .args(["lint", "rendered.yaml", "--format", "json"])
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+    let out = stdout_of(
+        dir.path(),
+        &["lint", "rendered.yaml", "--format", "json"],
+        1,
+    );
     let report = json_of(&out);
     assert_eq!(
         report["findings"][0]["location"]["template"],
         "shop/templates/deployment.yaml"
     );
     assert_eq!(report["findings"][0]["location"]["line"], 24);
-    let text = cmd(dir.path())
-        .args(["lint", "rendered.yaml"])
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+    let text = stdout_of(dir.path(), &["lint", "rendered.yaml"], 1);
     assert!(String::from_utf8_lossy(&text)
         .contains("rendered.yaml:24:11 (template shop/templates/deployment.yaml)"));
 }
@@ -794,13 +745,11 @@ fn the_interpreter_and_the_rvm_agree() {
 
 #[test]
 fn docs_rules_md_is_generated_from_the_policies() {
-    let out = cmd(&common::root())
-        .args(["rules", "--format", "markdown", "--no-config"])
-        .assert()
-        .code(0)
-        .get_output()
-        .stdout
-        .clone();
+    let out = stdout_of(
+        &common::root(),
+        &["rules", "--format", "markdown", "--no-config"],
+        0,
+    );
     let committed = std::fs::read_to_string(common::root().join("docs/rules.md"))
         .expect("docs/rules.md exists");
     assert!(
@@ -877,13 +826,11 @@ fn pod_security_none_turns_the_security_rules_off() {
         "          securityContext: {privileged: true}\n          resources:",
     );
     write(dir.path(), "priv.yaml", &privileged);
-    let out = cmd(dir.path())
-        .args(["lint", "priv.yaml", "--format", "json", "--no-config"])
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+    let out = stdout_of(
+        dir.path(),
+        &["lint", "priv.yaml", "--format", "json", "--no-config"],
+        1,
+    );
     assert_eq!(rules_of(&json_of(&out)), vec!["privileged-container"]);
     write(dir.path(), "c.yaml", "pod_security: none\n");
     cmd(dir.path())

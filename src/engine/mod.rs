@@ -281,6 +281,11 @@ impl Evaluator {
                 None => any_kind.push(slot),
             }
         }
+        for slots in by_kind.values_mut() {
+            slots.extend(any_kind.iter().copied());
+            slots.sort_unstable();
+            slots.dedup();
+        }
         let uses_inventory = engine
             .get_policies()
             .map(|sources| {
@@ -326,13 +331,10 @@ impl Evaluator {
         self.data = data;
     }
 
-    /// The rules that apply to a kind, in catalog order.
-    fn applicable(&self, kind: &str) -> Vec<usize> {
-        let mut slots: Vec<usize> = self.by_kind.get(kind).cloned().unwrap_or_default();
-        slots.extend(self.any_kind.iter().copied());
-        slots.sort_unstable();
-        slots.dedup();
-        slots
+    /// The rules that apply to a kind, in catalog order (kind-specific and kind-less rules merged
+    /// when the evaluator was built, so the hot path only looks up).
+    fn applicable(&self, kind: &str) -> &[usize] {
+        self.by_kind.get(kind).map_or(&self.any_kind, Vec::as_slice)
     }
 
     /// True when at least one enabled rule applies to objects of this kind.
@@ -387,7 +389,7 @@ impl Runner<'_> {
     pub fn evaluate(&mut self, subject: &Subject) -> Result<Vec<Violation>, EvalError> {
         let ev = self.evaluator;
         let mut out = Vec::new();
-        for slot in ev.applicable(&subject.kind) {
+        for &slot in ev.applicable(&subject.kind) {
             let active = &ev.active[slot];
             let mut input = BTreeMap::new();
             input.insert(Value::from("object"), subject.object.clone());

@@ -108,14 +108,6 @@ impl Node {
         }
     }
 
-    pub fn as_i64(&self) -> Option<i64> {
-        match &self.value {
-            Value::Int(i) => Some(*i),
-            Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Some(*f as i64),
-            _ => None,
-        }
-    }
-
     pub fn as_seq(&self) -> Option<&[Node]> {
         match &self.value {
             Value::Seq(items) => Some(items),
