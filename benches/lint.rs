@@ -2,6 +2,7 @@
 //!
 //!     cargo bench --bench lint               # 5,000 objects
 //!     cargo bench --bench lint -- 20000      # another corpus size
+//!     cargo bench --bench lint -- --write-corpus DIR   # only write the corpus (for profiling)
 //!
 //! Generates a corpus of mixed kinds at realistic sizes (Deployments, StatefulSets, CronJobs,
 //! Services, ConfigMaps, HPAs, PDBs, NetworkPolicies, and a few large CRDs, which is where most bytes
@@ -379,6 +380,14 @@ fn main() {
         return;
     }
     let n: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(5000);
+    // `--write-corpus DIR`: only write the corpus, for profiling the binary on it.
+    if let Some(i) = args.iter().position(|a| a == "--write-corpus") {
+        let out = Path::new(args.get(i + 1).expect("--write-corpus DIR"));
+        std::fs::create_dir_all(out).expect("mkdir");
+        let bytes = write_corpus(out, &corpus(n));
+        println!("wrote {n} objects, {bytes} bytes, to {}", out.display());
+        return;
+    }
     let dir = tempfile::tempdir().expect("tempdir");
     let corpus_dir = dir.path().join("corpus");
     std::fs::create_dir(&corpus_dir).expect("mkdir");

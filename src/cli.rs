@@ -35,8 +35,16 @@ pub enum Command {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// rustc-style, with the source line and a caret.
     Text,
+    /// The stable JSON contract (findings and summary).
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
+    /// JUnit XML, for CI test reports (GitLab, Jenkins, Azure Pipelines).
+    Junit,
+    /// GitHub Actions workflow commands (annotations on the pull request).
+    Github,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -92,6 +100,12 @@ pub struct LintArgs {
     /// Also list findings suppressed by annotations or config exemptions.
     #[arg(long)]
     pub show_suppressed: bool,
+    /// Report only findings that are not in this baseline file (see --write-baseline).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Record every current finding in FILE as accepted, then exit 0 unless the input is broken.
+    #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
+    pub write_baseline: Option<PathBuf>,
     /// Largest input file accepted, in bytes (suffixes K, M, G, KiB, MiB, GiB).
     #[arg(long, value_name = "SIZE", default_value = "16MiB", value_parser = parse_size)]
     pub max_file_size: u64,
@@ -218,8 +232,26 @@ pub fn run_lint(args: LintArgs) -> Result<i32, Fatal> {
         exemptions: &config.exemptions,
         allow_annotations: true,
     };
-    let outcome = lint::lint_inputs(&inputs, &load, &mut evaluator, &suppressor);
-    let fail_on = args.fail_on.or(config.fail_on).unwrap_or_default();
+    // A bad baseline is a usage error found before any work is done.
+    let baseline = args
+        .baseline
+        .as_deref()
+        .map(crate::baseline::Baseline::load)
+        .transpose()?;
+    let mut outcome = lint::lint_inputs(&inputs, &load, &mut evaluator, &suppressor);
+    let mut fail_on = args.fail_on.or(config.fail_on).unwrap_or_default();
+    if let Some(baseline) = &baseline {
+        outcome.apply_baseline(baseline);
+    }
+    if let Some(path) = &args.write_baseline {
+        let count = crate::baseline::write(path, &outcome.findings)?;
+        eprintln!(
+            "seaworthy: wrote {count} finding(s) to baseline {}",
+            path.display()
+        );
+        // Everything found is now accepted: only broken input still fails.
+        fail_on = FailOn::Never;
+    }
 
     let text = match args.format {
         Format::Text => {
@@ -232,6 +264,12 @@ pub fn run_lint(args: LintArgs) -> Result<i32, Fatal> {
             )
         }
         Format::Json => report::json::render(&outcome, args.show_suppressed),
+        Format::Sarif => {
+            let base = std::env::current_dir().unwrap_or_default();
+            report::sarif::render(&outcome, &evaluator.rules, args.show_suppressed, &base)
+        }
+        Format::Junit => report::junit::render(&outcome, args.show_suppressed),
+        Format::Github => report::github::render(&outcome, args.show_suppressed),
     };
     write_stdout(&text)?;
     if outcome.summary.objects == 0 && !outcome.broken {

@@ -11,7 +11,7 @@ use crate::engine::{Catalog, RuleSetting};
 use crate::finding::Severity;
 use crate::manifest::node::{Node, PathStep};
 use crate::manifest::{split, yaml};
-use crate::suppress::LabelSelector;
+use crate::selector::LabelSelector;
 
 pub const FILE_NAME: &str = ".seaworthy.yaml";
 

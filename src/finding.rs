@@ -85,6 +85,9 @@ pub struct Finding {
     /// Index of the object in the lint run (for suppressions that read the object), if any.
     #[serde(skip)]
     pub subject: Option<usize>,
+    /// The finding's identity across edits (see `baseline::fingerprint`); set at the end of a run.
+    #[serde(skip)]
+    pub fingerprint: String,
     /// Why the finding was suppressed, when it was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppressed: Option<String>,

@@ -1,13 +1,17 @@
 //! seaworthy: checks that Kubernetes workloads are fit for production, offline (`seaworthy lint`)
 //! and at admission (`seaworthy serve`), with one Rego rule engine. See DESIGN.md for the map.
 
+pub mod baseline;
 pub mod cli;
 pub mod config;
+pub mod context;
 pub mod engine;
 pub mod finding;
 pub mod inventory;
 pub mod lint;
 pub mod manifest;
+pub mod quantity;
 pub mod report;
+pub mod selector;
 pub mod suppress;
 pub mod workload;

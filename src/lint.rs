@@ -4,8 +4,12 @@
 use serde::Serialize;
 
 use crate::config::FailOn;
+use rayon::prelude::*;
+use regorus::Value as RegoValue;
+
+use crate::context::{Context, Entry};
 use crate::engine::{Evaluator, Subject};
-use crate::finding::{Finding, Severity};
+use crate::finding::{Finding, ObjectRef, Severity};
 use crate::inventory::Inventory;
 use crate::manifest::{self, Input, LoadOptions, Loaded, SourceFile, INVALID_MANIFEST};
 use crate::suppress::Suppressor;
@@ -24,11 +28,32 @@ pub struct Summary {
     pub suppressed: usize,
 }
 
+impl Summary {
+    fn count(files: usize, objects: usize, findings: &[Finding]) -> Summary {
+        let mut summary = Summary {
+            files,
+            objects,
+            ..Summary::default()
+        };
+        for f in findings {
+            match (&f.suppressed, f.severity) {
+                (Some(_), _) => summary.suppressed += 1,
+                (None, Severity::Error) => summary.errors += 1,
+                (None, Severity::Warning) => summary.warnings += 1,
+                (None, Severity::Notice) => summary.notices += 1,
+            }
+        }
+        summary
+    }
+}
+
 pub struct Outcome {
     pub files: Vec<SourceFile>,
     /// Every finding, suppressed ones included (marked), sorted by file, line, column and rule.
     pub findings: Vec<Finding>,
     pub summary: Summary,
+    /// Every object of the run, by file name (reporters that list clean objects too need them).
+    pub objects: Vec<(String, ObjectRef)>,
     /// True when an input could not be read or parsed, or a rule failed to evaluate.
     pub broken: bool,
 }
@@ -36,6 +61,13 @@ pub struct Outcome {
 impl Outcome {
     pub fn active(&self) -> impl Iterator<Item = &Finding> {
         self.findings.iter().filter(|f| f.suppressed.is_none())
+    }
+
+    /// Suppresses the findings a baseline accepts and recounts; returns how many it matched.
+    pub fn apply_baseline(&mut self, baseline: &crate::baseline::Baseline) -> usize {
+        let matched = baseline.apply(&mut self.findings);
+        self.summary = Summary::count(self.summary.files, self.summary.objects, &self.findings);
+        matched
     }
 
     /// 0: nothing at or above `fail_on`; 1: findings at or above it; 2: broken input or no objects.
@@ -67,31 +99,45 @@ pub fn lint_loaded(loaded: Loaded, evaluator: &mut Evaluator, suppressor: &Suppr
         problems,
     } = loaded;
 
-    let needs_inventory = evaluator.uses_inventory();
-    let mut inventory = Inventory::new();
+    // Every object is converted once; its workload view and the relations between objects
+    // (selectors, HPA targets, NetworkPolicy isolation) are worked out once, in Rust.
+    let values: Vec<RegoValue> = objects.par_iter().map(|o| o.root.to_rego()).collect();
+    let mut views: Vec<Option<RegoValue>> = objects
+        .par_iter()
+        .zip(&values)
+        .map(|(o, v)| workload::view(&o.root, v))
+        .collect();
+    let context = Context::build(objects.iter().zip(&values).zip(&views).map(
+        |((object, value), view)| Entry {
+            id: &object.id,
+            object: value,
+            view: view.as_ref(),
+        },
+    ));
+    if evaluator.uses_inventory() {
+        let mut inventory = Inventory::new();
+        for (object, value) in objects.iter().zip(&values) {
+            inventory.add(&object.id, value.clone());
+        }
+        evaluator.set_data(inventory.to_data());
+    }
     let mut subjects = Vec::new();
     let mut subject_objects = Vec::new();
     for (index, object) in objects.iter().enumerate() {
-        let applies = evaluator.applies_to(&object.id.kind);
-        if !applies && !needs_inventory {
+        if !evaluator.applies_to(&object.id.kind) {
             continue;
         }
-        let value = object.root.to_rego();
-        if needs_inventory {
-            inventory.add(&object.id, value.clone());
+        let mut workload = views[index].take();
+        if let Some(view) = workload.as_mut() {
+            context.extend_view(&object.id, view);
         }
-        if applies {
-            let workload = workload::view(&object.root, &value);
-            subjects.push(Subject {
-                kind: object.id.kind.clone(),
-                object: value,
-                workload,
-            });
-            subject_objects.push(index);
-        }
-    }
-    if needs_inventory {
-        evaluator.set_data(inventory.to_data());
+        subjects.push(Subject {
+            kind: object.id.kind.clone(),
+            related: context.related(&object.id, &values[index]),
+            object: values[index].clone(),
+            workload,
+        });
+        subject_objects.push(index);
     }
 
     let results = evaluator.evaluate_all(&subjects);
@@ -117,6 +163,7 @@ pub fn lint_loaded(loaded: Loaded, evaluator: &mut Evaluator, suppressor: &Suppr
                 path: v.path,
                 subject: Some(index),
                 suppressed: None,
+                fingerprint: String::new(),
             })),
             Err(err) => {
                 broken = true;
@@ -133,30 +180,28 @@ pub fn lint_loaded(loaded: Loaded, evaluator: &mut Evaluator, suppressor: &Suppr
                     path: Vec::new(),
                     subject: Some(index),
                     suppressed: None,
+                    fingerprint: String::new(),
                 });
             }
         }
     }
     suppressor.apply(&mut findings, &objects);
+    for finding in findings.iter_mut() {
+        let object = finding.subject.and_then(|i| objects.get(i));
+        finding.fingerprint = crate::baseline::fingerprint(finding, object);
+    }
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
 
-    let mut summary = Summary {
-        files: files.len(),
-        objects: objects.len(),
-        ..Summary::default()
-    };
-    for f in &findings {
-        match (&f.suppressed, f.severity) {
-            (Some(_), _) => summary.suppressed += 1,
-            (None, Severity::Error) => summary.errors += 1,
-            (None, Severity::Warning) => summary.warnings += 1,
-            (None, Severity::Notice) => summary.notices += 1,
-        }
-    }
+    let summary = Summary::count(files.len(), objects.len(), &findings);
+    let objects = objects
+        .iter()
+        .map(|o| (files[o.file].name.clone(), o.id.clone()))
+        .collect();
     Outcome {
         files,
         findings,
         summary,
+        objects,
         broken,
     }
 }

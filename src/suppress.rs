@@ -2,75 +2,13 @@
 //! container, each with a reason) and the object annotation `seaworthy.dev/ignore`.
 //! Loading problems (`invalid-manifest`) are never suppressed: there is no object to excuse.
 
-use std::collections::BTreeMap;
-
-use serde::Deserialize;
-
 use crate::config::Exemption;
 use crate::finding::Finding;
-use crate::manifest::node::{Node, Value};
 use crate::manifest::{Object, INVALID_MANIFEST};
+use crate::selector::labels_of;
 
 pub const IGNORE_ANNOTATION: &str = "seaworthy.dev/ignore";
 pub const IGNORE_REASON_ANNOTATION: &str = "seaworthy.dev/ignore-reason";
-
-/// A Kubernetes label selector (`matchLabels` and `matchExpressions`).
-#[derive(Debug, Clone, Deserialize, Default, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct LabelSelector {
-    #[serde(default)]
-    pub match_labels: BTreeMap<String, String>,
-    #[serde(default)]
-    pub match_expressions: Vec<SelectorRequirement>,
-}
-
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct SelectorRequirement {
-    pub key: String,
-    pub operator: SelectorOperator,
-    #[serde(default)]
-    pub values: Vec<String>,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
-pub enum SelectorOperator {
-    In,
-    NotIn,
-    Exists,
-    DoesNotExist,
-}
-
-impl LabelSelector {
-    /// An empty selector matches everything, as in the Kubernetes API.
-    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
-        self.match_labels
-            .iter()
-            .all(|(k, v)| labels.get(k) == Some(v))
-            && self.match_expressions.iter().all(|req| {
-                let value = labels.get(&req.key);
-                match req.operator {
-                    SelectorOperator::In => value.is_some_and(|v| req.values.contains(v)),
-                    SelectorOperator::NotIn => value.is_none_or(|v| !req.values.contains(v)),
-                    SelectorOperator::Exists => value.is_some(),
-                    SelectorOperator::DoesNotExist => value.is_none(),
-                }
-            })
-    }
-}
-
-/// The string labels of a mapping node (non-string values are ignored, as the API would reject them).
-pub fn labels_of(node: Option<&Node>) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    if let Some(entries) = node.and_then(Node::as_map) {
-        for e in entries {
-            if let Value::String(s) = &e.value.value {
-                out.insert(e.key.clone(), s.clone());
-            }
-        }
-    }
-    out
-}
 
 fn glob_matches(pattern: &str, text: &str) -> bool {
     glob::Pattern::new(pattern)
@@ -144,89 +82,6 @@ impl Suppressor<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
-    fn req(key: &str, operator: SelectorOperator, values: &[&str]) -> SelectorRequirement {
-        SelectorRequirement {
-            key: key.into(),
-            operator,
-            values: values.iter().map(|v| v.to_string()).collect(),
-        }
-    }
-
-    #[test]
-    fn selector_semantics() {
-        use SelectorOperator::*;
-        let pod = labels(&[("app", "web"), ("tier", "front")]);
-        let cases: Vec<(LabelSelector, bool)> = vec![
-            (LabelSelector::default(), true),
-            (
-                LabelSelector {
-                    match_labels: labels(&[("app", "web")]),
-                    ..Default::default()
-                },
-                true,
-            ),
-            (
-                LabelSelector {
-                    match_labels: labels(&[("app", "db")]),
-                    ..Default::default()
-                },
-                false,
-            ),
-            (
-                LabelSelector {
-                    match_expressions: vec![req("tier", In, &["front", "back"])],
-                    ..Default::default()
-                },
-                true,
-            ),
-            (
-                LabelSelector {
-                    match_expressions: vec![req("tier", NotIn, &["front"])],
-                    ..Default::default()
-                },
-                false,
-            ),
-            (
-                LabelSelector {
-                    match_expressions: vec![req("zone", NotIn, &["a"])],
-                    ..Default::default()
-                },
-                true,
-            ),
-            (
-                LabelSelector {
-                    match_expressions: vec![req("app", Exists, &[])],
-                    ..Default::default()
-                },
-                true,
-            ),
-            (
-                LabelSelector {
-                    match_expressions: vec![req("app", DoesNotExist, &[])],
-                    ..Default::default()
-                },
-                false,
-            ),
-            (
-                LabelSelector {
-                    match_expressions: vec![req("zone", In, &["a"])],
-                    ..Default::default()
-                },
-                false,
-            ),
-        ];
-        for (i, (selector, expected)) in cases.iter().enumerate() {
-            assert_eq!(selector.matches(&pod), *expected, "case {i}: {selector:?}");
-        }
-    }
 
     #[test]
     fn name_globs() {

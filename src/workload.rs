@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use regorus::Value as RegoValue;
 
 use crate::manifest::node::{Node, PathStep, Value};
+use crate::selector::{labels_from_rego, LabelSelector};
 
 /// Where a kind keeps its pod spec, and how many pods it asks for when `spec.replicas` is unset.
 struct Shape {
@@ -97,7 +98,11 @@ pub fn view(root: &Node, object: &RegoValue) -> Option<RegoValue> {
     };
 
     let mut all = Vec::new();
-    for (list, default_type) in [("initContainers", "init"), ("containers", "container")] {
+    for (list, default_type) in [
+        ("initContainers", "init"),
+        ("containers", "container"),
+        ("ephemeralContainers", "ephemeral"),
+    ] {
         let Some(items) = pod_spec.get(list).and_then(Node::as_seq) else {
             continue;
         };
@@ -118,6 +123,7 @@ pub fn view(root: &Node, object: &RegoValue) -> Option<RegoValue> {
                 ("name", defined_or_null(&container_value["name"])),
                 ("container", container_value.clone()),
                 ("path", RegoValue::from(path)),
+                ("quantities", quantities(&container_value["resources"])),
             ]));
         }
     }
@@ -148,7 +154,126 @@ pub fn view(root: &Node, object: &RegoValue) -> Option<RegoValue> {
         ("pod_annotations", meta_field("annotations")),
         ("containers", containers),
         ("all_containers", RegoValue::from(all)),
+        (
+            "spread_terms",
+            spread_terms(&pod_spec_value, &paths.spec, &meta_field("labels"), object),
+        ),
     ]))
+}
+
+/// Every pod anti-affinity term and topology spread constraint, with whether its label selector
+/// selects the pod's own labels (the selector semantics live in `selector`). A term that does not
+/// select its own pods spreads nothing.
+fn spread_terms(
+    pod_spec: &RegoValue,
+    spec_path: &[PathStep],
+    pod_labels: &RegoValue,
+    object: &RegoValue,
+) -> RegoValue {
+    let labels = labels_from_rego(pod_labels);
+    let own_namespace = object["metadata"]["namespace"]
+        .as_string()
+        .map(|s| s.to_string())
+        .unwrap_or_else(|_| crate::inventory::DEFAULT_NAMESPACE.to_string());
+    let mut terms = Vec::new();
+    let mut push = |mechanism: &str, required: bool, term: &RegoValue, path: Vec<RegoValue>| {
+        let selector = LabelSelector::from_rego(&term["labelSelector"]);
+        // An affinity term counts pods of the namespaces it lists (its own when none).
+        let namespaces = match (&term["namespaces"], &term["namespaceSelector"]) {
+            (RegoValue::Array(list), RegoValue::Undefined | RegoValue::Null)
+                if !list.is_empty() =>
+            {
+                list.iter()
+                    .any(|n| n.as_string().is_ok_and(|n| **n == *own_namespace))
+            }
+            _ => true,
+        };
+        let topology_key = match &term["topologyKey"] {
+            RegoValue::String(s) => RegoValue::String(s.clone()),
+            _ => RegoValue::Null,
+        };
+        terms.push(object_value([
+            ("mechanism", RegoValue::from(mechanism)),
+            ("required", RegoValue::from(required)),
+            ("topology_key", topology_key),
+            ("has_selector", RegoValue::from(selector.is_some())),
+            (
+                "selects_own_pods",
+                RegoValue::from(namespaces && selector.is_some_and(|s| s.matches(&labels))),
+            ),
+            ("path", RegoValue::from(path)),
+        ]));
+    };
+    let base: Vec<RegoValue> = spec_path.iter().map(step_value).collect();
+    let at = |steps: &[RegoValue]| {
+        let mut path = base.clone();
+        path.extend(steps.iter().cloned());
+        path
+    };
+    let anti = &pod_spec["affinity"]["podAntiAffinity"];
+    let required_key = "requiredDuringSchedulingIgnoredDuringExecution";
+    let preferred_key = "preferredDuringSchedulingIgnoredDuringExecution";
+    if let RegoValue::Array(items) = &anti[required_key] {
+        for (i, term) in items.iter().enumerate() {
+            let path = at(&[
+                "affinity".into(),
+                "podAntiAffinity".into(),
+                required_key.into(),
+                RegoValue::from(i),
+            ]);
+            push("pod-anti-affinity", true, term, path);
+        }
+    }
+    if let RegoValue::Array(items) = &anti[preferred_key] {
+        for (i, weighted) in items.iter().enumerate() {
+            let path = at(&[
+                "affinity".into(),
+                "podAntiAffinity".into(),
+                preferred_key.into(),
+                RegoValue::from(i),
+                "podAffinityTerm".into(),
+            ]);
+            push(
+                "pod-anti-affinity",
+                false,
+                &weighted["podAffinityTerm"],
+                path,
+            );
+        }
+    }
+    if let RegoValue::Array(items) = &pod_spec["topologySpreadConstraints"] {
+        for (i, constraint) in items.iter().enumerate() {
+            let required = constraint["whenUnsatisfiable"]
+                .as_string()
+                .map_or(true, |w| &**w != "ScheduleAnyway");
+            let path = at(&["topologySpreadConstraints".into(), RegoValue::from(i)]);
+            push("topology-spread", required, constraint, path);
+        }
+    }
+    RegoValue::from(terms)
+}
+
+/// `resources.requests` and `resources.limits` as exact nano-unit numbers (see `quantity`), so
+/// rules compare quantities as the API server does. Values that do not parse are left out.
+fn quantities(resources: &RegoValue) -> RegoValue {
+    let parsed = |list: &RegoValue| -> RegoValue {
+        let RegoValue::Object(entries) = list else {
+            return RegoValue::new_object();
+        };
+        RegoValue::from(
+            entries
+                .iter()
+                .filter_map(|(name, value)| {
+                    let q = crate::quantity::from_rego(value)?;
+                    Some((name.clone(), RegoValue::from(q.nanos)))
+                })
+                .collect::<BTreeMap<_, _>>(),
+        )
+    };
+    object_value([
+        ("requests", parsed(&resources["requests"])),
+        ("limits", parsed(&resources["limits"])),
+    ])
 }
 
 fn defined_or_null(value: &RegoValue) -> RegoValue {

@@ -8,6 +8,9 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
+/// The Deployment `web`, production-ready in every respect but one: its container has no readinessProbe
+/// (an error). The PodDisruptionBudget and NetworkPolicies after it keep the availability and network
+/// rules quiet, so the readiness finding is the only one and tests can count exactly.
 const DEPLOYMENT: &str = r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -25,26 +28,138 @@ spec:
       containers:
         - name: web
           image: nginx:1.27
-          livenessProbe:
-            httpGet: {path: /healthz, port: 8080}
+          ports: [{name: http, containerPort: 8080}]
+          livenessProbe: {httpGet: {path: /healthz, port: http}}
           resources:
-            limits: {memory: 256Mi}
+            requests: {cpu: 100m, memory: 256Mi}
+            limits: {cpu: 500m, memory: 256Mi}
+          securityContext:
+            allowPrivilegeEscalation: false
+            capabilities: {drop: [ALL]}
+            readOnlyRootFilesystem: true
+      automountServiceAccountToken: false
+      securityContext:
+        runAsNonRoot: true
+        seccompProfile: {type: RuntimeDefault}
+      topologySpreadConstraints:
+        - maxSkew: 1
+          topologyKey: kubernetes.io/hostname
+          whenUnsatisfiable: DoNotSchedule
+          labelSelector: {matchLabels: {app: web}}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: web
+  namespace: shop
+spec:
+  maxUnavailable: 1
+  selector:
+    matchLabels: {app: web}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: default-deny-ingress
+  namespace: shop
+spec:
+  podSelector: {}
+  policyTypes: [Ingress]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: web-from-gateway
+  namespace: shop
+spec:
+  podSelector:
+    matchLabels: {app: web}
+  policyTypes: [Ingress]
+  ingress:
+    - from:
+        - podSelector:
+            matchLabels: {app: gateway}
+      ports: [{port: 8080}]
 "#;
 
+/// A workload that is fit for production under the default config (every rule, pod_security
+/// restricted): replicas spread over nodes, probes on a declared port, requests and limits, the
+/// restricted security context, a pinned image, a PodDisruptionBudget, a default deny and an allow
+/// policy. `exit_codes_follow_fail_on` checks that it gives no finding at all.
 const CLEAN: &str = r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: api
   namespace: shop
 spec:
+  replicas: 3
+  selector:
+    matchLabels: {app: api}
+  strategy:
+    type: RollingUpdate
+    rollingUpdate: {maxUnavailable: 0, maxSurge: 1}
   template:
+    metadata:
+      labels: {app: api}
     spec:
+      automountServiceAccountToken: false
+      securityContext:
+        runAsNonRoot: true
+        seccompProfile: {type: RuntimeDefault}
+      affinity:
+        podAntiAffinity:
+          preferredDuringSchedulingIgnoredDuringExecution:
+            - weight: 100
+              podAffinityTerm:
+                topologyKey: kubernetes.io/hostname
+                labelSelector: {matchLabels: {app: api}}
       containers:
         - name: api
-          image: api:1.0
-          readinessProbe: {httpGet: {path: /ready, port: 8080}}
-          livenessProbe: {httpGet: {path: /healthz, port: 8080}}
-          resources: {limits: {memory: 128Mi}}
+          image: registry.example.com/shop/api:1.0.3
+          ports: [{name: http, containerPort: 8080}]
+          readinessProbe: {httpGet: {path: /ready, port: http}}
+          livenessProbe: {httpGet: {path: /healthz, port: http}}
+          resources:
+            requests: {cpu: 250m, memory: 128Mi}
+            limits: {cpu: "1", memory: 128Mi}
+          securityContext:
+            allowPrivilegeEscalation: false
+            capabilities: {drop: [ALL]}
+            readOnlyRootFilesystem: true
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: api
+  namespace: shop
+spec:
+  maxUnavailable: 1
+  selector:
+    matchLabels: {app: api}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: default-deny-ingress
+  namespace: shop
+spec:
+  podSelector: {}
+  policyTypes: [Ingress]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: api-from-web
+  namespace: shop
+spec:
+  podSelector:
+    matchLabels: {app: api}
+  policyTypes: [Ingress]
+  ingress:
+    - from:
+        - podSelector:
+            matchLabels: {app: web}
+      ports: [{port: http}]
 "#;
 
 fn cmd(dir: &Path) -> Command {
@@ -103,14 +218,24 @@ fn rules_of(report: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The findings of one rule, for tests about that rule whatever else the catalog reports.
+fn findings_of<'a>(report: &'a Value, rule: &str) -> Vec<&'a Value> {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["rule"] == rule)
+        .collect()
+}
+
 #[test]
 fn json_output_follows_the_contract() {
     let dir = tempfile::tempdir().expect("tempdir");
     write(dir.path(), "web.yaml", DEPLOYMENT);
     let out = stdout_of(dir.path(), &["lint", "web.yaml", "--format", "json"], 1);
     let report = json_of(&out);
+    assert_eq!(rules_of(&report), vec!["missing-readiness-probe"]);
     let finding = &report["findings"][0];
-    assert_eq!(finding["rule"], "missing-readiness-probe");
     assert_eq!(finding["severity"], "error");
     assert_eq!(
         finding["message"],
@@ -126,7 +251,7 @@ fn json_output_follows_the_contract() {
     );
     assert_eq!(
         report["summary"],
-        serde_json::json!({"files": 1, "objects": 1, "errors": 1, "warnings": 0, "notices": 0, "suppressed": 0})
+        serde_json::json!({"files": 1, "objects": 4, "errors": 1, "warnings": 0, "notices": 0, "suppressed": 0})
     );
 }
 
@@ -140,7 +265,7 @@ fn text_output_quotes_the_line_with_a_caret() {
     assert!(text.contains(expected), "{text}");
     assert!(text.contains("= help: Add a readinessProbe"), "{text}");
     assert!(
-        text.contains("summary: 1 error, 0 warnings, 0 notices in 1 object from 1 file"),
+        text.contains("summary: 1 error, 0 warnings, 0 notices in 4 objects from 1 file"),
         "{text}"
     );
     assert!(!text.contains('\u{1b}'), "no colour when asked for none");
@@ -172,6 +297,20 @@ fn exit_codes_follow_fail_on() {
         .args(["lint", "clean.yaml"])
         .assert()
         .code(0);
+    // Clean means no finding at all, not even a notice.
+    let out = stdout_of(
+        dir.path(),
+        &[
+            "lint",
+            "clean.yaml",
+            "--fail-on",
+            "notice",
+            "--format",
+            "json",
+        ],
+        0,
+    );
+    assert!(rules_of(&json_of(&out)).is_empty(), "CLEAN has findings");
     cmd(dir.path()).args(["lint", "web.yaml"]).assert().code(1);
     cmd(dir.path())
         .args(["lint", "web.yaml", "--fail-on", "never"])
@@ -179,11 +318,15 @@ fn exit_codes_follow_fail_on() {
         .code(0);
     // A liveness-only problem is a warning: passes at the default level, fails at --fail-on warning.
     let warn_only = CLEAN.replace(
-        "          livenessProbe: {httpGet: {path: /healthz, port: 8080}}\n",
+        "          livenessProbe: {httpGet: {path: /healthz, port: http}}\n",
         "",
     );
+    assert_ne!(warn_only, CLEAN);
     write(dir.path(), "warn.yaml", &warn_only);
-    cmd(dir.path()).args(["lint", "warn.yaml"]).assert().code(0);
+    let out = stdout_of(dir.path(), &["lint", "warn.yaml", "--format", "json"], 0);
+    let report = json_of(&out);
+    assert_eq!(rules_of(&report), vec!["missing-liveness-probe"]);
+    assert_eq!(report["findings"][0]["severity"], "warning");
     cmd(dir.path())
         .args(["lint", "warn.yaml", "--fail-on", "warning"])
         .assert()
@@ -206,8 +349,10 @@ fn stdin_is_read_with_dash() {
         .stdout
         .clone();
     let report = json_of(&out);
-    assert_eq!(report["findings"][0]["location"]["file"], "<stdin>");
-    assert_eq!(report["findings"][0]["location"]["line"], 16);
+    let readiness = findings_of(&report, "missing-readiness-probe");
+    assert_eq!(readiness.len(), 1);
+    assert_eq!(readiness[0]["location"]["file"], "<stdin>");
+    assert_eq!(readiness[0]["location"]["line"], 16);
 }
 
 #[test]
@@ -271,13 +416,18 @@ fn no_objects_at_all_is_exit_2() {
 fn file_size_limit_is_a_clear_error() {
     let dir = tempfile::tempdir().expect("tempdir");
     write(dir.path(), "web.yaml", DEPLOYMENT);
-    write(dir.path(), "clean.yaml", CLEAN);
+    write(
+        dir.path(),
+        "settings.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: shop\n",
+    );
+    assert!(DEPLOYMENT.len() > 400, "web.yaml is over the limit");
     let out = stdout_of(
         dir.path(),
         &[
             "lint",
             "web.yaml",
-            "clean.yaml",
+            "settings.yaml",
             "--max-file-size",
             "400",
             "--format",
@@ -286,8 +436,9 @@ fn file_size_limit_is_a_clear_error() {
         2,
     );
     let report = json_of(&out);
-    let first = &report["findings"][0];
-    assert_eq!(first["rule"], "invalid-manifest");
+    let invalid = findings_of(&report, "invalid-manifest");
+    assert_eq!(invalid.len(), 1, "{report}");
+    let first = invalid[0];
     assert_eq!(first["location"]["file"], "web.yaml");
     assert!(
         first["message"]
@@ -308,7 +459,7 @@ fn duplicate_keys_are_findings() {
     write(
         dir.path(),
         "dup.yaml",
-        &CLEAN.replace("  name: api\n", "  name: api\n  name: api2\n"),
+        &CLEAN.replacen("  name: api\n", "  name: api\n  name: api2\n", 1),
     );
     let out = stdout_of(dir.path(), &["lint", "dup.yaml", "--format", "json"], 1);
     let report = json_of(&out);
@@ -320,9 +471,10 @@ fn duplicate_keys_are_findings() {
 #[test]
 fn annotation_suppression_is_counted_and_shown_on_request() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let annotated = DEPLOYMENT.replace(
+    let annotated = DEPLOYMENT.replacen(
         "  namespace: shop\n",
         "  namespace: shop\n  annotations:\n    seaworthy.dev/ignore: \"missing-readiness-probe, missing-liveness-probe\"\n    seaworthy.dev/ignore-reason: \"batch worker, no traffic\"\n",
+        1,
     );
     write(dir.path(), "web.yaml", &annotated);
     let out = stdout_of(dir.path(), &["lint", "web.yaml", "--format", "json"], 0);
@@ -358,7 +510,10 @@ fn config_is_found_upward_and_changes_rules() {
         .get_output()
         .stdout
         .clone();
-    assert_eq!(json_of(&out)["findings"][0]["severity"], "notice");
+    let report = json_of(&out);
+    let readiness = findings_of(&report, "missing-readiness-probe");
+    assert_eq!(readiness.len(), 1);
+    assert_eq!(readiness[0]["severity"], "notice");
     // --no-config ignores it; --config points at another file.
     cmd(&dir.path().join("deploy"))
         .args(["lint", "web.yaml", "--no-config"])
@@ -710,11 +865,13 @@ fn helm_output_names_the_template() {
         1,
     );
     let report = json_of(&out);
+    let readiness = findings_of(&report, "missing-readiness-probe");
+    assert_eq!(readiness.len(), 1);
     assert_eq!(
-        report["findings"][0]["location"]["template"],
+        readiness[0]["location"]["template"],
         "shop/templates/deployment.yaml"
     );
-    assert_eq!(report["findings"][0]["location"]["line"], 24);
+    assert_eq!(readiness[0]["location"]["line"], 24);
     let text = stdout_of(dir.path(), &["lint", "rendered.yaml"], 1);
     assert!(String::from_utf8_lossy(&text)
         .contains("rendered.yaml:24:11 (template shop/templates/deployment.yaml)"));
@@ -780,6 +937,10 @@ fn rules_see_every_object_of_the_run_in_the_inventory() {
     let pdb = |ns: &str| {
         format!("apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: web\n{ns}spec:\n  maxUnavailable: 1\n")
     };
+    // Bare Deployments: DEPLOYMENT and CLEAN bring their own PodDisruptionBudget.
+    let deployment = |name: &str, ns: &str| {
+        format!("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n{ns}spec:\n  template:\n    spec:\n      containers: [{{name: {name}, image: {name}:1.0}}]\n")
+    };
     let run = |files: &[&str]| -> Vec<String> {
         let mut args = vec![
             "lint",
@@ -800,7 +961,11 @@ fn rules_see_every_object_of_the_run_in_the_inventory() {
             .map(|f| f["message"].as_str().unwrap_or("").to_string())
             .collect()
     };
-    write(dir.path(), "web.yaml", DEPLOYMENT);
+    write(
+        dir.path(),
+        "web.yaml",
+        &deployment("web", "  namespace: shop\n"),
+    );
     assert_eq!(
         run(&["web.yaml"]),
         vec!["no PodDisruptionBudget in namespace \"shop\""]
@@ -813,33 +978,120 @@ fn rules_see_every_object_of_the_run_in_the_inventory() {
     assert_eq!(run(&["web.yaml", "pdb-other.yaml"]).len(), 1);
     // Objects without a namespace land in "default", as kubectl apply without -n puts them.
     write(dir.path(), "pdb-default.yaml", &pdb(""));
-    let unnamespaced = CLEAN.replace("  namespace: shop\n", "");
-    write(dir.path(), "api.yaml", &unnamespaced);
+    write(dir.path(), "api.yaml", &deployment("api", ""));
+    assert_eq!(
+        run(&["api.yaml"]),
+        vec!["no PodDisruptionBudget in namespace \"default\""]
+    );
     assert!(run(&["api.yaml", "pdb-default.yaml"]).is_empty());
 }
 
 #[test]
 fn pod_security_none_turns_the_security_rules_off() {
     let dir = tempfile::tempdir().expect("tempdir");
+    // The API server rejects privileged with allowPrivilegeEscalation false, so both change.
     let privileged = CLEAN.replace(
-        "          resources:",
-        "          securityContext: {privileged: true}\n          resources:",
+        "            allowPrivilegeEscalation: false\n",
+        "            privileged: true\n            allowPrivilegeEscalation: true\n",
     );
+    assert_ne!(privileged, CLEAN);
     write(dir.path(), "priv.yaml", &privileged);
+    // restricted (the default): the baseline rule and the restricted one.
     let out = stdout_of(
         dir.path(),
         &["lint", "priv.yaml", "--format", "json", "--no-config"],
         1,
     );
-    assert_eq!(rules_of(&json_of(&out)), vec!["privileged-container"]);
+    let mut rules = rules_of(&json_of(&out));
+    rules.sort();
+    assert_eq!(
+        rules,
+        vec!["privilege-escalation-allowed", "privileged-container"]
+    );
     write(dir.path(), "c.yaml", "pod_security: none\n");
-    cmd(dir.path())
-        .args(["lint", "priv.yaml", "--config", "c.yaml"])
-        .assert()
-        .code(0);
+    let out = stdout_of(
+        dir.path(),
+        &[
+            "lint",
+            "priv.yaml",
+            "--config",
+            "c.yaml",
+            "--format",
+            "json",
+            "--fail-on",
+            "notice",
+        ],
+        0,
+    );
+    assert!(rules_of(&json_of(&out)).is_empty());
+    // baseline: only the baseline rule.
     write(dir.path(), "c.yaml", "pod_security: baseline\n");
-    cmd(dir.path())
-        .args(["lint", "priv.yaml", "--config", "c.yaml"])
-        .assert()
-        .code(1);
+    let out = stdout_of(
+        dir.path(),
+        &[
+            "lint",
+            "priv.yaml",
+            "--config",
+            "c.yaml",
+            "--format",
+            "json",
+        ],
+        1,
+    );
+    assert_eq!(rules_of(&json_of(&out)), vec!["privileged-container"]);
+}
+
+const PERL_CLASSES_POLICY: &str = r#"# What it does: test policy matching with the Perl classes \d, \s and \w.
+package seaworthy.rules.test.perl_classes
+
+import rego.v1
+
+metadata := {"id": "release-annotation", "area": "test", "severity": "warning", "kinds": ["Deployment"], "summary": "s", "remediation": "Remove it."}
+
+violations contains v if {
+	regex.match(`^\w+\s\d+$`, input.object.metadata.annotations.build)
+	v := {"msg": "build annotation names a release", "path": ["metadata", "annotations", "build"]}
+}
+"#;
+
+#[test]
+fn custom_policies_can_use_perl_regex_classes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "perl/release.rego", PERL_CLASSES_POLICY);
+    let fires = |build: &str, engine: &str| -> bool {
+        let annotated = DEPLOYMENT.replacen(
+            "  namespace: shop\n",
+            &format!("  namespace: shop\n  annotations: {{build: \"{build}\"}}\n"),
+            1,
+        );
+        write(dir.path(), "web.yaml", &annotated);
+        let out = cmd(dir.path())
+            .args([
+                "lint",
+                "web.yaml",
+                "--policies",
+                "perl",
+                "--no-config",
+                "--format",
+                "json",
+                "--engine",
+                engine,
+            ])
+            .output()
+            .expect("runs");
+        let report = json_of(&out.stdout);
+        let found = findings_of(&report, "release-annotation");
+        assert!(found.len() <= 1, "{report}");
+        found.len() == 1
+    };
+    for engine in ["rvm", "interpreter"] {
+        assert!(fires("release 42", engine), "{engine}: \\w+\\s\\d+ matches");
+        // Each class means its class, not a literal letter.
+        assert!(!fires("release-42", engine), "{engine}: \\s is whitespace");
+        assert!(!fires("release 4x", engine), "{engine}: \\d is a digit");
+        assert!(
+            !fires("rel.ease 42", engine),
+            "{engine}: \\w is a word character"
+        );
+    }
 }

@@ -67,8 +67,12 @@ fn findings_on_the_seed_manifests_point_at_their_fields() {
 fn the_quick_start_example_points_at_the_container_and_its_resources() {
     let file = common::root().join("fixtures/manifests/example/deployment.yaml");
     let outcome = common::lint(&[&file]);
+    // The README's quick start shows these two; the other rules' findings on the example are in
+    // the seed snapshot above.
+    let shown = ["missing-readiness-probe", "missing-memory-limit"];
     let got: Vec<(String, u32, u32, String)> = outcome
         .active()
+        .filter(|f| shown.contains(&f.rule.as_str()))
         .map(|f| {
             (
                 f.rule.clone(),

@@ -1,5 +1,8 @@
-# What it does: flags every container (regular, init and native sidecar) that has no
-#   resources.limits.memory.
+# What it does: flags containers (regular, init and native sidecar) that run without a memory
+#   limit: none in resources.limits.memory, no default from the namespace's LimitRange and no
+#   pod-level resources.limits.memory. Also flags a limit written as an empty string (the API
+#   server rejects it) or as 0, which the kubelet takes as no limit. Ephemeral containers take no
+#   resources and are not checked.
 # Why: memory is not compressible. A container without a limit can grow until the node runs out of
 #   memory, and then the kernel's OOM killer or the kubelet's eviction picks victims among the other
 #   pods on the node. Init containers count too: they run on the same node and their peak usage
@@ -23,6 +26,8 @@ package seaworthy.rules.resources.missing_memory_limit
 
 import rego.v1
 
+import data.seaworthy.lib.resources
+
 metadata := {
 	"id": "missing-memory-limit",
 	"area": "resources",
@@ -30,13 +35,10 @@ metadata := {
 	"kinds": ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Pod", "Job", "CronJob", "Rollout"],
 	"summary": "Container has no memory limit",
 	"remediation": "Set resources.limits.memory on each container.",
+	"scope": "related",
 }
 
 violations contains v if {
-	some ref in input.workload.all_containers
-	object.get(ref.container, ["resources", "limits", "memory"], null) == null
-	v := {
-		"msg": sprintf("container %q has no memory limit", [ref.name]),
-		"path": array.concat(ref.path, ["resources", "limits", "memory"]),
-	}
+	some problem in resources.problems("limits", "memory")
+	v := {"msg": problem.msg, "path": problem.path}
 }

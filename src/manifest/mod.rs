@@ -15,6 +15,8 @@ use rayon::prelude::*;
 use crate::finding::{Finding, Location, ObjectRef, Severity};
 use node::{Node, PathStep, Span, Value};
 
+/// The file name findings in standard input carry.
+pub const STDIN_NAME: &str = "<stdin>";
 pub const INVALID_MANIFEST: &str = "invalid-manifest";
 pub const DUPLICATE_KEY: &str = "duplicate-key";
 
@@ -160,7 +162,7 @@ impl Job {
     fn run(self, options: &LoadOptions) -> FileLoad {
         let (name, read) = match self {
             Job::Stdin => (
-                "<stdin>".to_string(),
+                STDIN_NAME.to_string(),
                 read_limited(std::io::stdin().lock(), options.max_file_size),
             ),
             Job::File(path) => {
@@ -204,6 +206,7 @@ fn file_problem(name: &str, message: String) -> Finding {
         path: Vec::new(),
         subject: None,
         suppressed: None,
+        fingerprint: String::new(),
     }
 }
 
@@ -364,6 +367,7 @@ fn problem(
         path: Vec::new(),
         subject: None,
         suppressed: None,
+        fingerprint: String::new(),
     }
 }
 

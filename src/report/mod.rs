@@ -1,7 +1,10 @@
 //! Reporters: one file per output format. Each takes the outcome of a run and returns text.
 
+pub mod github;
 pub mod json;
+pub mod junit;
 pub mod rules;
+pub mod sarif;
 pub mod text;
 
 use std::collections::HashMap;

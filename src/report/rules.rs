@@ -21,6 +21,7 @@ struct RuleJson<'a> {
     level: &'a Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     control: &'a Option<String>,
+    scope: crate::engine::policy::Scope,
     doc: &'a RuleDoc,
     file: &'a str,
     builtin: bool,
@@ -38,6 +39,7 @@ fn to_json(rule: &Rule) -> RuleJson<'_> {
         params: &m.params,
         level: &m.level,
         control: &m.control,
+        scope: m.scope,
         doc: &rule.doc,
         file: &rule.file,
         builtin: rule.builtin,
@@ -106,6 +108,7 @@ pub fn text_one(rule: &Rule) -> String {
     let _ = writeln!(out, "Fix: {}", d.fix);
     let _ = writeln!(out, "\nRemediation: {}", m.remediation);
     let _ = writeln!(out, "Applies to: {}", kinds_text(rule));
+    let _ = writeln!(out, "Looks at: {}", scope_text(m.scope));
     if let (Some(level), Some(control)) = (&m.level, &m.control) {
         let _ = writeln!(
             out,
@@ -121,6 +124,15 @@ pub fn text_one(rule: &Rule) -> String {
     }
     let _ = writeln!(out, "Source: {}", rule.file);
     out
+}
+
+fn scope_text(scope: crate::engine::policy::Scope) -> &'static str {
+    use crate::engine::policy::Scope;
+    match scope {
+        Scope::Object => "the object alone",
+        Scope::Related => "the object and related objects of its namespace",
+        Scope::Complete => "every object of the run (needs the complete set)",
+    }
 }
 
 /// The rule reference, generated: `seaworthy rules --format markdown > docs/rules.md`.
@@ -152,6 +164,7 @@ pub fn markdown(rules: &[Rule]) -> String {
         }
         let _ = writeln!(out, "**Fix:** {}\n", d.fix);
         let _ = writeln!(out, "Applies to: {}.", kinds_text(r));
+        let _ = writeln!(out, "Looks at: {}.", scope_text(m.scope));
         if let (Some(level), Some(control)) = (&m.level, &m.control) {
             let _ = writeln!(
                 out,

@@ -1,0 +1,142 @@
+# What it does: flags long-running containers (regular containers and native sidecars) whose
+#   livenessProbe and readinessProbe are the same check with the same timing, once the API server's
+#   defaults are applied. The same check: httpGet with the same path ("/" when empty), port (a port
+#   name counts as the number it names in the container's ports), host, scheme (HTTP by default) and
+#   headers (names in any case, in any order); tcpSocket with the same port and host; exec with the
+#   same command; grpc with the same port and service. The same timing: the same initialDelaySeconds
+#   (default 0), periodSeconds (10), timeoutSeconds (1) and failureThreshold (3), where 0 or null
+#   stands for the default, as in the API. successThreshold is not compared: it changes how a probe
+#   recovers, not when the two fail. Probes that differ in anything else are not flagged (the same
+#   endpoint with a higher liveness failureThreshold is the recommended pattern). Jobs, CronJobs and
+#   Pods with restartPolicy Never or OnFailure are not checked.
+# Why: identical probes fail at the same moment, so a failing readiness check never gets to take
+#   the pod out of rotation on its own: the kubelet restarts the container at the same time. When
+#   the check depends on something outside the process (a database, a slow downstream), one
+#   outage restarts every replica at once instead of draining them until it recovers.
+# Example:
+#   # fails
+#   containers:
+#     - name: web
+#       image: nginx:1.27
+#       readinessProbe:
+#         httpGet: {path: /healthz, port: 8080}
+#       livenessProbe:
+#         httpGet: {path: /healthz, port: 8080}
+#   # passes
+#   containers:
+#     - name: web
+#       image: nginx:1.27
+#       readinessProbe:
+#         httpGet: {path: /ready, port: 8080}
+#       livenessProbe:
+#         httpGet: {path: /healthz, port: 8080}
+#         failureThreshold: 6
+# Fix: point the livenessProbe at a check of the process alone, or make it more tolerant than the
+#   readinessProbe (a higher failureThreshold or periodSeconds).
+package seaworthy.rules.probes.identical_probes
+
+import rego.v1
+
+import data.seaworthy.lib.probes
+
+metadata := {
+	"id": "identical-probes",
+	"area": "probes",
+	"severity": "warning",
+	"kinds": ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Pod", "Rollout"],
+	"summary": "Liveness and readiness probes are identical",
+	"remediation": "Make the livenessProbe check only the process itself, or fail later than the readinessProbe.",
+}
+
+violations contains v if {
+	some ref in probes.long_running
+	liveness := normalized(ref.container.livenessProbe, ref.container)
+	readiness := normalized(ref.container.readinessProbe, ref.container)
+	liveness == readiness
+	v := {
+		"msg": sprintf("container %q has a livenessProbe identical to its readinessProbe (%s)", [ref.name, summary(ref.container.livenessProbe)]),
+		"path": array.concat(ref.path, ["livenessProbe"]),
+	}
+}
+
+normalized(probe, container) := {
+	"handler": handler(probe, container),
+	"initialDelaySeconds": setting(probe, "initialDelaySeconds", 0),
+	"periodSeconds": setting(probe, "periodSeconds", 10),
+	"timeoutSeconds": setting(probe, "timeoutSeconds", 1),
+	"failureThreshold": setting(probe, "failureThreshold", 3),
+}
+
+# A probe has exactly one handler; one with none or several is rejected by the API server.
+handler_kind(probe) := kinds[0] if {
+	kinds := [kind | some kind in ["exec", "httpGet", "tcpSocket", "grpc"]; probe[kind] != null]
+	count(kinds) == 1
+}
+
+handler(probe, container) := target(kind, probe[kind], container) if kind := handler_kind(probe)
+
+target("httpGet", action, container) := {
+	"path": http_path(field(action, "path", "")),
+	"port": port(action.port, container),
+	"host": field(action, "host", ""),
+	"scheme": field(action, "scheme", "HTTP"),
+	"headers": {[lower(h.name), h.value] | some h in field(action, "httpHeaders", [])},
+}
+
+target("tcpSocket", action, container) := {
+	"port": port(action.port, container),
+	"host": field(action, "host", ""),
+}
+
+target("exec", action, _) := {"command": field(action, "command", [])}
+
+target("grpc", action, _) := {
+	"port": action.port,
+	"service": field(action, "service", ""),
+}
+
+# What the message shows of the shared check.
+summary(probe) := sprintf("httpGet %s on port %v", [http_path(field(probe.httpGet, "path", "")), probe.httpGet.port]) if {
+	handler_kind(probe) == "httpGet"
+}
+
+summary(probe) := sprintf("tcpSocket on port %v", [probe.tcpSocket.port]) if handler_kind(probe) == "tcpSocket"
+
+summary(probe) := sprintf("exec %s", [concat(" ", [sprintf("%v", [arg]) | some arg in field(probe.exec, "command", [])])]) if {
+	handler_kind(probe) == "exec"
+}
+
+summary(probe) := sprintf("grpc on port %v", [probe.grpc.port]) if handler_kind(probe) == "grpc"
+
+# An empty path is "/" (the API server's default); the kubelet adds the leading "/" when missing.
+http_path("") := "/"
+
+http_path(path) := path if startswith(path, "/")
+
+http_path(path) := concat("", ["/", path]) if {
+	path != ""
+	not startswith(path, "/")
+}
+
+# A port name stands for the number it names in the container's ports; an unknown name stays a
+# name (probe-port-mismatch reports it).
+port(value, container) := number if number := probes.port_number(value, container)
+
+port(value, container) := value if not probes.port_number(value, container)
+
+# A field's value, or its default when it is absent or null.
+field(object, key, _) := object[key] if object[key] != null
+
+field(object, key, fallback) := fallback if not present(object, key)
+
+present(object, key) if object[key] != null
+
+# A probe timing field: 0, null or absent stand for the default, as in the API server's defaulting.
+setting(probe, key, _) := probe[key] if explicit(probe, key)
+
+setting(probe, key, fallback) := fallback if not explicit(probe, key)
+
+explicit(probe, key) if {
+	probe[key] != null
+	probe[key] != 0
+}

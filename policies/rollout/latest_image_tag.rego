@@ -1,0 +1,54 @@
+# What it does: flags containers (regular, init and native sidecar) whose image has the tag latest
+#   or no tag at all (which means latest). An image pinned by digest (`@sha256:...`) passes, with or
+#   without a tag. A registry port is not a tag: `registry:5000/app` has none,
+#   `registry:5000/app:1.2` has one. Ephemeral (kubectl debug) containers are not checked.
+# Why: latest is whatever was pushed last. Two nodes can run different code under the same spec, a
+#   rollback redeploys the same moving tag instead of the old version, and the default
+#   imagePullPolicy becomes Always, so every pod start depends on the registry.
+# Example:
+#   # fails
+#   containers:
+#     - name: web
+#       image: registry.example.com/shop/web
+#   # passes
+#   containers:
+#     - name: web
+#       image: registry.example.com/shop/web:4.2.1
+# Fix: reference a version tag or a digest, and change it to roll out a new version.
+package seaworthy.rules.rollout.latest_image_tag
+
+import rego.v1
+
+metadata := {
+	"id": "latest-image-tag",
+	"area": "rollout",
+	"severity": "warning",
+	"kinds": ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Pod", "Job", "CronJob", "Rollout"],
+	"summary": "Container image is not pinned to a version",
+	"remediation": "Reference the image by a version tag or a digest.",
+}
+
+violations contains v if {
+	some ref in input.workload.all_containers
+	ref.type in {"container", "init", "sidecar"}
+	image := ref.container.image
+	is_string(image)
+	image != ""
+	not contains(image, "@")
+	problem := tag_problem(image)
+	v := {
+		"msg": sprintf("container %q uses image %q %s", [ref.name, image, problem]),
+		"path": array.concat(ref.path, ["image"]),
+	}
+}
+
+# The tag follows the last ':' of the last path segment; a ':' before a '/' belongs to the
+# registry's host:port.
+last_segment(image) := segments[count(segments) - 1] if segments := split(image, "/")
+
+tag_problem(image) := "without a tag, which means latest" if not contains(last_segment(image), ":")
+
+tag_problem(image) := "with the moving tag latest" if {
+	parts := split(last_segment(image), ":")
+	parts[count(parts) - 1] == "latest"
+}

@@ -1,0 +1,58 @@
+# What it does: flags a non-empty host in the httpGet or tcpSocket action of a container's
+#   livenessProbe, readinessProbe, startupProbe, lifecycle.postStart or lifecycle.preStop (regular,
+#   init, native sidecar and ephemeral containers) (Pod Security Standards, baseline, control "Host
+#   Probes / Lifecycle Hooks", policy version 1.34 and later).
+# Why: probes and HTTP hooks are sent by the kubelet from the node. With a host set, anyone who can
+#   create a pod makes the kubelet send requests to any address the node can reach: services on the
+#   node's localhost, the cloud metadata endpoint, other hosts on the node network (server-side
+#   request forgery). Without a host the kubelet targets the pod's own IP.
+# Example:
+#   # fails
+#   livenessProbe:
+#     httpGet:
+#       host: 169.254.169.254
+#       path: /latest/meta-data/
+#       port: 80
+#   # passes
+#   livenessProbe:
+#     httpGet:
+#       path: /healthz
+#       port: 8080
+# Fix: remove the host field so the kubelet probes the pod's own IP; to send a Host header, set it in
+#   httpGet.httpHeaders.
+package seaworthy.rules.security.host_field_in_handler
+
+import rego.v1
+
+metadata := {
+	"id": "host-field-in-handler",
+	"area": "security",
+	"severity": "error",
+	"kinds": ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Pod", "Job", "CronJob", "Rollout"],
+	"summary": "Probe or lifecycle hook targets a host other than the pod",
+	"remediation": "Remove the host field from httpGet and tcpSocket probes and lifecycle hooks; set a Host header in httpHeaders if the server needs one.",
+	"level": "baseline",
+	"control": "hostProbesAndHostLifecycle",
+}
+
+# Every handler that can carry a host, as a path inside the container.
+handlers contains [probe] if some probe in ["livenessProbe", "readinessProbe", "startupProbe"]
+
+handlers contains ["lifecycle", hook] if some hook in ["postStart", "preStop"]
+
+violations contains v if {
+	some ref in input.workload.all_containers
+	some handler in handlers
+	some action in ["httpGet", "tcpSocket"]
+	host := object.get(ref.container, array.concat(handler, [action, "host"]), null)
+	is_string(host)
+	host != ""
+	v := {
+		"msg": sprintf("container %q sends its %s to host %q (%s.%s.host) instead of the pod", [ref.name, describe(handler), host, concat(".", handler), action]),
+		"path": array.concat(ref.path, array.concat(handler, [action, "host"])),
+	}
+}
+
+describe([probe]) := probe
+
+describe(["lifecycle", hook]) := sprintf("%s hook", [hook])

@@ -1,0 +1,610 @@
+//! What a rule needs to know about the objects around the one it checks, worked out once per run in
+//! Rust (label selectors, HPA targets, NetworkPolicy isolation, LimitRange defaults) and handed to
+//! the rules as plain data:
+//!
+//! - on a workload's view (`input.workload`): `hpa`, `min_replicas`, `pdbs`, `network_policies`,
+//!   `limit_range`;
+//! - on every namespaced object, `input.related.namespace`: what its namespace holds (including
+//!   network policies of other APIs, Cilium, Calico, Antrea, AdminNetworkPolicy, which may isolate
+//!   pods where no Kubernetes NetworkPolicy does);
+//! - on a PodDisruptionBudget or NetworkPolicy, `input.related.workloads`: the workloads it selects.
+//!
+//! Only objects of the same namespace ever relate. In lint the objects are those of the run; the
+//! webhook builds the same context from its cluster cache plus the object under review.
+
+use std::collections::{BTreeMap, HashMap};
+
+use regorus::Value as RegoValue;
+
+use crate::finding::ObjectRef;
+use crate::inventory::{effective_namespace, DEFAULT_NAMESPACE};
+use crate::selector::{labels_from_rego, LabelSelector, Labels};
+use crate::workload::object_value;
+
+/// One object as the context sees it: identity, value, and workload view when it runs pods.
+pub struct Entry<'a> {
+    pub id: &'a ObjectRef,
+    pub object: &'a RegoValue,
+    pub view: Option<&'a RegoValue>,
+}
+
+fn group_of(api_version: &str) -> &str {
+    api_version.rsplit_once('/').map(|(g, _)| g).unwrap_or("")
+}
+
+fn int_of(value: &RegoValue) -> Option<i64> {
+    value.as_i64().ok()
+}
+
+struct Workload {
+    api_version: String,
+    kind: String,
+    name: String,
+    labels: Labels,
+    replicas: Option<i64>,
+    hpa: Option<Hpa>,
+}
+
+impl Workload {
+    fn min_replicas(&self) -> Option<i64> {
+        effective_min(self.replicas, self.hpa.as_ref())
+    }
+
+    fn summary(&self) -> RegoValue {
+        object_value([
+            ("api_version", RegoValue::from(self.api_version.as_str())),
+            ("kind", RegoValue::from(self.kind.as_str())),
+            ("name", RegoValue::from(self.name.as_str())),
+            (
+                "replicas",
+                self.replicas.map_or(RegoValue::Null, RegoValue::from),
+            ),
+            (
+                "min_replicas",
+                self.min_replicas().map_or(RegoValue::Null, RegoValue::from),
+            ),
+            (
+                "hpa",
+                self.hpa.as_ref().map_or(RegoValue::Null, Hpa::summary),
+            ),
+        ])
+    }
+}
+
+#[derive(Clone)]
+struct Hpa {
+    name: String,
+    target_group: String,
+    target_kind: String,
+    target_name: String,
+    min_replicas: i64,
+    max_replicas: Option<i64>,
+}
+
+impl Hpa {
+    fn from_object(name: &str, object: &RegoValue) -> Option<Hpa> {
+        let spec = &object["spec"];
+        let target = &spec["scaleTargetRef"];
+        let target_kind = target["kind"].as_string().ok()?.to_string();
+        let target_name = target["name"].as_string().ok()?.to_string();
+        Some(Hpa {
+            name: name.to_string(),
+            // Without apiVersion the HPA controller looks the kind up in the core group, where
+            // only a ReplicationController would be found.
+            target_group: target["apiVersion"]
+                .as_string()
+                .map(|v| group_of(v).to_string())
+                .unwrap_or_default(),
+            target_kind,
+            target_name,
+            // minReplicas defaults to 1 (autoscaling/v1 and v2 alike).
+            min_replicas: int_of(&spec["minReplicas"]).unwrap_or(1),
+            max_replicas: int_of(&spec["maxReplicas"]),
+        })
+    }
+
+    fn targets(&self, api_version: &str, kind: &str, name: &str) -> bool {
+        self.target_kind == kind
+            && self.target_name == name
+            && self.target_group == group_of(api_version)
+    }
+
+    fn summary(&self) -> RegoValue {
+        object_value([
+            ("name", RegoValue::from(self.name.as_str())),
+            ("min_replicas", RegoValue::from(self.min_replicas)),
+            (
+                "max_replicas",
+                self.max_replicas.map_or(RegoValue::Null, RegoValue::from),
+            ),
+        ])
+    }
+}
+
+struct Pdb {
+    name: String,
+    selector: Option<LabelSelector>,
+    min_available: RegoValue,
+    max_unavailable: RegoValue,
+}
+
+impl Pdb {
+    fn from_object(name: &str, api_version: &str, object: &RegoValue) -> Pdb {
+        let spec = &object["spec"];
+        let mut selector = LabelSelector::from_rego(&spec["selector"]);
+        // policy/v1beta1 read an empty selector as "no pods"; policy/v1 as "every pod".
+        if api_version == "policy/v1beta1" && selector.as_ref().is_some_and(|s| s.is_empty()) {
+            selector = None;
+        }
+        Pdb {
+            name: name.to_string(),
+            selector,
+            min_available: defined_or_null(&spec["minAvailable"]),
+            max_unavailable: defined_or_null(&spec["maxUnavailable"]),
+        }
+    }
+
+    fn selects(&self, labels: &Labels) -> bool {
+        self.selector.as_ref().is_some_and(|s| s.matches(labels))
+    }
+
+    fn summary(&self) -> RegoValue {
+        object_value([
+            ("name", RegoValue::from(self.name.as_str())),
+            ("min_available", self.min_available.clone()),
+            ("max_unavailable", self.max_unavailable.clone()),
+        ])
+    }
+}
+
+struct NetworkPolicy {
+    name: String,
+    selector: Option<LabelSelector>,
+    ingress: bool,
+    egress: bool,
+    /// A rule of that direction admits every peer (no `from` / `to`), so isolating it denies
+    /// nothing.
+    allows_all_ingress: bool,
+    allows_all_egress: bool,
+}
+
+impl NetworkPolicy {
+    fn from_object(name: &str, object: &RegoValue) -> NetworkPolicy {
+        let spec = &object["spec"];
+        // podSelector is a required field with no `omitempty`: left out, it is the empty selector,
+        // which selects every pod of the namespace.
+        let selector = match &spec["podSelector"] {
+            RegoValue::Undefined | RegoValue::Null => Some(LabelSelector::default()),
+            value => LabelSelector::from_rego(value),
+        };
+        let (ingress, egress) = isolation(spec);
+        let allows_all = |rules: &RegoValue, peers: &str| match rules {
+            RegoValue::Array(rules) => rules.iter().any(|rule| match &rule[peers] {
+                RegoValue::Array(list) => list.is_empty(),
+                _ => true,
+            }),
+            _ => false,
+        };
+        NetworkPolicy {
+            name: name.to_string(),
+            selector,
+            ingress,
+            egress,
+            allows_all_ingress: allows_all(&spec["ingress"], "from"),
+            allows_all_egress: allows_all(&spec["egress"], "to"),
+        }
+    }
+
+    fn selects(&self, labels: &Labels) -> bool {
+        self.selector.as_ref().is_some_and(|s| s.matches(labels))
+    }
+
+    fn selects_every_pod(&self) -> bool {
+        self.selector.as_ref().is_some_and(LabelSelector::is_empty)
+    }
+
+    fn summary(&self) -> RegoValue {
+        object_value([
+            ("name", RegoValue::from(self.name.as_str())),
+            ("ingress", RegoValue::from(self.ingress)),
+            ("egress", RegoValue::from(self.egress)),
+        ])
+    }
+}
+
+/// Which directions a NetworkPolicy isolates the pods it selects for, as the API defaults
+/// `policyTypes`: when it is unset, Ingress always, and Egress when the policy has egress rules.
+pub fn isolation(spec: &RegoValue) -> (bool, bool) {
+    match &spec["policyTypes"] {
+        // The API defaults an empty list as it defaults a missing one.
+        RegoValue::Array(types) if !types.is_empty() => {
+            let has = |t: &str| types.iter().any(|v| v.as_string().is_ok_and(|s| &**s == t));
+            (has("Ingress"), has("Egress"))
+        }
+        _ => {
+            let has_egress_rules =
+                matches!(&spec["egress"], RegoValue::Array(rules) if !rules.is_empty());
+            (true, has_egress_rules)
+        }
+    }
+}
+
+/// The defaults a namespace's LimitRanges give containers at admission, after the API server's own
+/// defaulting of the LimitRange: `default` falls back to `max`, `defaultRequest` to `default`, then
+/// to `min`.
+#[derive(Default)]
+struct LimitDefaults {
+    names: Vec<String>,
+    limits: BTreeMap<String, RegoValue>,
+    requests: BTreeMap<String, RegoValue>,
+}
+
+impl LimitDefaults {
+    fn add(&mut self, name: &str, object: &RegoValue) {
+        let RegoValue::Array(items) = &object["spec"]["limits"] else {
+            return;
+        };
+        let mut any = false;
+        for item in items.iter() {
+            if item["type"].as_string().ok().map(|s| &**s) != Some("Container") {
+                continue;
+            }
+            let entries = |field: &str| match &item[field] {
+                RegoValue::Object(map) => map
+                    .iter()
+                    .filter_map(|(k, v)| Some((k.as_string().ok()?.to_string(), v.clone())))
+                    .collect::<BTreeMap<_, _>>(),
+                _ => BTreeMap::new(),
+            };
+            let mut default = entries("default");
+            let mut default_request = entries("defaultRequest");
+            for (k, v) in entries("max") {
+                default.entry(k).or_insert(v);
+            }
+            for (k, v) in &default {
+                default_request.entry(k.clone()).or_insert(v.clone());
+            }
+            for (k, v) in entries("min") {
+                default_request.entry(k).or_insert(v);
+            }
+            any |= !default.is_empty() || !default_request.is_empty();
+            for (k, v) in default {
+                self.limits.entry(k).or_insert(v);
+            }
+            for (k, v) in default_request {
+                self.requests.entry(k).or_insert(v);
+            }
+        }
+        if any {
+            self.names.push(name.to_string());
+        }
+    }
+
+    fn summary(&self) -> RegoValue {
+        let map = |m: &BTreeMap<String, RegoValue>| {
+            RegoValue::from(
+                m.iter()
+                    .map(|(k, v)| (RegoValue::from(k.as_str()), v.clone()))
+                    .collect::<BTreeMap<_, _>>(),
+            )
+        };
+        object_value([
+            (
+                "names",
+                RegoValue::from(
+                    self.names
+                        .iter()
+                        .map(|n| RegoValue::from(n.as_str()))
+                        .collect::<Vec<_>>(),
+                ),
+            ),
+            ("limits", map(&self.limits)),
+            ("requests", map(&self.requests)),
+        ])
+    }
+}
+
+#[derive(Default)]
+struct Namespace {
+    /// A Namespace object for it is among the objects.
+    declared: bool,
+    workloads: Vec<Workload>,
+    pdbs: Vec<Pdb>,
+    policies: Vec<NetworkPolicy>,
+    hpas: Vec<Hpa>,
+    /// `Kind/name` of network policies of other APIs that apply here (see `other_network_policy`).
+    other_policies: Vec<String>,
+    limits: LimitDefaults,
+    /// Set by `summarize` once every object is in.
+    summary: Option<RegoValue>,
+}
+
+impl Namespace {
+    fn hpa_for(&self, api_version: &str, kind: &str, name: &str) -> Option<&Hpa> {
+        self.hpas
+            .iter()
+            .filter(|h| h.targets(api_version, kind, name))
+            // Two HPAs on one target fight; the lower floor is the one that can bite.
+            .min_by_key(|h| h.min_replicas)
+    }
+
+    fn summarize(&mut self, name: &str) {
+        let names = |policies: Vec<&NetworkPolicy>| {
+            RegoValue::from(
+                policies
+                    .into_iter()
+                    .map(|p| RegoValue::from(p.name.as_str()))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let default_deny = |direction: fn(&NetworkPolicy) -> bool| {
+            names(
+                self.policies
+                    .iter()
+                    .filter(|p| p.selects_every_pod() && direction(p))
+                    .collect(),
+            )
+        };
+        let first_workload = self.workloads.first().map_or(RegoValue::Null, |w| {
+            object_value([
+                ("api_version", RegoValue::from(w.api_version.as_str())),
+                ("kind", RegoValue::from(w.kind.as_str())),
+                ("name", RegoValue::from(w.name.as_str())),
+            ])
+        });
+        self.summary = Some(object_value([
+            ("name", RegoValue::from(name)),
+            ("declared", RegoValue::from(self.declared)),
+            ("workloads", RegoValue::from(self.workloads.len())),
+            ("first_workload", first_workload),
+            ("network_policies", names(self.policies.iter().collect())),
+            (
+                "other_network_policies",
+                RegoValue::from(
+                    self.other_policies
+                        .iter()
+                        .map(|p| RegoValue::from(p.as_str()))
+                        .collect::<Vec<_>>(),
+                ),
+            ),
+            (
+                "default_deny",
+                object_value([
+                    (
+                        "ingress",
+                        default_deny(|p| p.ingress && !p.allows_all_ingress),
+                    ),
+                    ("egress", default_deny(|p| p.egress && !p.allows_all_egress)),
+                ]),
+            ),
+        ]));
+    }
+}
+
+/// The relations between the objects of one run (or of the cluster cache).
+#[derive(Default)]
+pub struct Context {
+    namespaces: HashMap<String, Namespace>,
+    /// Cluster-wide policies of other network policy APIs (they apply to every namespace).
+    cluster_network_policies: Vec<String>,
+}
+
+enum PolicyScope {
+    Namespace,
+    Cluster,
+}
+
+/// Network policies of other APIs (CNI plugins, AdminNetworkPolicy) that may isolate pods where
+/// no Kubernetes NetworkPolicy does: the rules cannot read them, so they must not claim the pods
+/// are open.
+fn other_network_policy(id: &ObjectRef) -> Option<PolicyScope> {
+    match (group_of(&id.api_version), id.kind.as_str()) {
+        ("cilium.io", "CiliumNetworkPolicy")
+        | ("projectcalico.org" | "crd.projectcalico.org", "NetworkPolicy")
+        | ("crd.antrea.io", "NetworkPolicy") => Some(PolicyScope::Namespace),
+        ("cilium.io", "CiliumClusterwideNetworkPolicy")
+        | ("projectcalico.org" | "crd.projectcalico.org", "GlobalNetworkPolicy")
+        | ("crd.antrea.io", "ClusterNetworkPolicy")
+        | ("policy.networking.k8s.io", "AdminNetworkPolicy" | "BaselineAdminNetworkPolicy") => {
+            Some(PolicyScope::Cluster)
+        }
+        _ => None,
+    }
+}
+
+impl Context {
+    pub fn build<'a>(entries: impl IntoIterator<Item = Entry<'a>>) -> Context {
+        let mut context = Context::default();
+        let mut pending_workloads = Vec::new();
+        for entry in entries {
+            let id = entry.id;
+            if id.kind == "Namespace" && id.api_version == "v1" {
+                if let Some(name) = &id.name {
+                    context.namespace_mut(name).declared = true;
+                }
+                continue;
+            }
+            if let Some(scope) = other_network_policy(id) {
+                let label = format!("{}/{}", id.kind, id.name.as_deref().unwrap_or(""));
+                match scope {
+                    PolicyScope::Cluster => context.cluster_network_policies.push(label),
+                    PolicyScope::Namespace => {
+                        let ns = id.namespace.as_deref().unwrap_or(DEFAULT_NAMESPACE);
+                        context.namespace_mut(ns).other_policies.push(label);
+                    }
+                }
+                continue;
+            }
+            let (Some(ns), Some(name)) = (effective_namespace(id), id.name.as_deref()) else {
+                continue;
+            };
+            // Every namespace an object lives in gets a summary, even one holding nothing else.
+            context.namespace_mut(ns);
+            let group = group_of(&id.api_version);
+            match (group, id.kind.as_str()) {
+                ("policy", "PodDisruptionBudget") => {
+                    let pdb = Pdb::from_object(name, &id.api_version, entry.object);
+                    context.namespace_mut(ns).pdbs.push(pdb);
+                }
+                ("networking.k8s.io", "NetworkPolicy") => {
+                    let policy = NetworkPolicy::from_object(name, entry.object);
+                    context.namespace_mut(ns).policies.push(policy);
+                }
+                ("autoscaling", "HorizontalPodAutoscaler") => {
+                    if let Some(hpa) = Hpa::from_object(name, entry.object) {
+                        context.namespace_mut(ns).hpas.push(hpa);
+                    }
+                }
+                ("", "LimitRange") => context.namespace_mut(ns).limits.add(name, entry.object),
+                _ => {
+                    if let Some(view) = entry.view {
+                        pending_workloads.push((ns.to_string(), workload_of(id, name, view)));
+                    }
+                }
+            }
+        }
+        for (ns, mut workload) in pending_workloads {
+            let namespace = context.namespace_mut(&ns);
+            workload.hpa = namespace
+                .hpa_for(&workload.api_version, &workload.kind, &workload.name)
+                .cloned();
+            namespace.workloads.push(workload);
+        }
+        for (name, namespace) in context.namespaces.iter_mut() {
+            namespace
+                .other_policies
+                .extend(context.cluster_network_policies.iter().cloned());
+            namespace.summarize(name);
+        }
+        context
+    }
+
+    fn namespace_mut(&mut self, name: &str) -> &mut Namespace {
+        self.namespaces.entry(name.to_string()).or_default()
+    }
+
+    fn namespace_of(&self, id: &ObjectRef) -> Option<&Namespace> {
+        let name = if id.kind == "Namespace" && id.api_version == "v1" {
+            id.name.as_deref()?
+        } else {
+            effective_namespace(id)?
+        };
+        self.namespaces.get(name)
+    }
+
+    /// Adds `hpa`, `min_replicas`, `pdbs`, `network_policies` and `limit_range` to a workload view.
+    pub fn extend_view(&self, id: &ObjectRef, view: &mut RegoValue) {
+        let Some(namespace) = self.namespace_of(id) else {
+            return self.extend_view_alone(view);
+        };
+        let labels = labels_from_rego(&view["pod_labels"]);
+        let name = id.name.as_deref().unwrap_or_default();
+        let hpa = namespace.hpa_for(&id.api_version, &id.kind, name).cloned();
+        let replicas = int_of(&view["replicas"]);
+        let min_replicas = effective_min(replicas, hpa.as_ref());
+        let pdbs: Vec<RegoValue> = namespace
+            .pdbs
+            .iter()
+            .filter(|p| p.selects(&labels))
+            .map(Pdb::summary)
+            .collect();
+        let policies: Vec<RegoValue> = namespace
+            .policies
+            .iter()
+            .filter(|p| p.selects(&labels))
+            .map(NetworkPolicy::summary)
+            .collect();
+        let Ok(fields) = view.as_object_mut() else {
+            return;
+        };
+        let mut set = |key: &str, value: RegoValue| {
+            fields.insert(RegoValue::from(key), value);
+        };
+        set("hpa", hpa.as_ref().map_or(RegoValue::Null, Hpa::summary));
+        set(
+            "min_replicas",
+            min_replicas.map_or(RegoValue::Null, RegoValue::from),
+        );
+        set("pdbs", RegoValue::from(pdbs));
+        set("network_policies", RegoValue::from(policies));
+        set("limit_range", namespace.limits.summary());
+    }
+
+    /// The same fields for a workload whose namespace holds nothing else.
+    fn extend_view_alone(&self, view: &mut RegoValue) {
+        let replicas = view["replicas"].clone();
+        let limits = LimitDefaults::default().summary();
+        if let Ok(fields) = view.as_object_mut() {
+            fields.insert(RegoValue::from("hpa"), RegoValue::Null);
+            fields.insert(RegoValue::from("min_replicas"), replicas);
+            fields.insert(RegoValue::from("pdbs"), RegoValue::new_array());
+            fields.insert(RegoValue::from("network_policies"), RegoValue::new_array());
+            fields.insert(RegoValue::from("limit_range"), limits);
+        }
+    }
+
+    /// `input.related`: the object's namespace and, for a PodDisruptionBudget or NetworkPolicy,
+    /// the workloads it selects.
+    pub fn related(&self, id: &ObjectRef, object: &RegoValue) -> Option<RegoValue> {
+        let namespace = self.namespace_of(id)?;
+        let group = group_of(&id.api_version);
+        let selected: Option<Vec<RegoValue>> = match (group, id.kind.as_str()) {
+            ("policy", "PodDisruptionBudget") => {
+                let pdb = Pdb::from_object("", &id.api_version, object);
+                Some(select(namespace, |labels| pdb.selects(labels)))
+            }
+            ("networking.k8s.io", "NetworkPolicy") => {
+                let policy = NetworkPolicy::from_object("", object);
+                Some(select(namespace, |labels| policy.selects(labels)))
+            }
+            _ => None,
+        };
+        let mut fields = vec![("namespace", namespace.summary.clone()?)];
+        if let Some(workloads) = selected {
+            fields.push(("workloads", RegoValue::from(workloads)));
+        }
+        Some(RegoValue::from(
+            fields
+                .into_iter()
+                .map(|(k, v)| (RegoValue::from(k), v))
+                .collect::<BTreeMap<_, _>>(),
+        ))
+    }
+}
+
+/// The fewest pods a workload runs: the HPA's floor when one targets it, except that a workload
+/// scaled to zero stays at zero (the HPA leaves it alone).
+fn effective_min(replicas: Option<i64>, hpa: Option<&Hpa>) -> Option<i64> {
+    match (replicas, hpa) {
+        (Some(0), _) => Some(0),
+        (_, Some(hpa)) => Some(hpa.min_replicas),
+        (replicas, None) => replicas,
+    }
+}
+
+fn select(namespace: &Namespace, selects: impl Fn(&Labels) -> bool) -> Vec<RegoValue> {
+    namespace
+        .workloads
+        .iter()
+        .filter(|w| selects(&w.labels))
+        .map(Workload::summary)
+        .collect()
+}
+
+fn workload_of(id: &ObjectRef, name: &str, view: &RegoValue) -> Workload {
+    Workload {
+        api_version: id.api_version.clone(),
+        kind: id.kind.clone(),
+        name: name.to_string(),
+        labels: labels_from_rego(&view["pod_labels"]),
+        replicas: int_of(&view["replicas"]),
+        hpa: None,
+    }
+}
+
+fn defined_or_null(value: &RegoValue) -> RegoValue {
+    match value {
+        RegoValue::Undefined => RegoValue::Null,
+        value => value.clone(),
+    }
+}

@@ -1,0 +1,133 @@
+//! JUnit XML, the report format GitLab, Jenkins and Azure Pipelines render as test results: one
+//! test suite per file, one test case per object (passing when it has no finding), one `<failure>`
+//! per finding with the rule, the message and the location.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::finding::{Finding, Severity};
+use crate::lint::Outcome;
+
+/// Escapes text for XML content and attribute values.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // XML 1.0 cannot carry most control characters, even escaped.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push('?'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A test case: an object of a file, or the file itself for problems that have no object.
+#[derive(Default)]
+struct Case<'a> {
+    findings: Vec<&'a Finding>,
+}
+
+pub fn render(outcome: &Outcome, show_suppressed: bool) -> String {
+    // file -> case name -> findings; every file and object of the run appears, clean ones too.
+    let mut suites: BTreeMap<&str, BTreeMap<String, Case>> = BTreeMap::new();
+    for file in &outcome.files {
+        suites.entry(file.name.as_str()).or_default();
+    }
+    for (file, id) in &outcome.objects {
+        suites
+            .entry(file.as_str())
+            .or_default()
+            .entry(id.to_string())
+            .or_default();
+    }
+    for finding in outcome
+        .findings
+        .iter()
+        .filter(|f| show_suppressed || f.suppressed.is_none())
+    {
+        let case = finding
+            .object
+            .as_ref()
+            .map(|o| o.to_string())
+            .unwrap_or_else(|| format!("document at line {}", finding.location.line));
+        suites
+            .entry(finding.location.file.as_str())
+            .or_default()
+            .entry(case)
+            .or_default()
+            .findings
+            .push(finding);
+    }
+
+    let total_cases: usize = suites.values().map(BTreeMap::len).sum();
+    let total_failures: usize = suites
+        .values()
+        .flat_map(BTreeMap::values)
+        .filter(|c| !c.findings.is_empty())
+        .count();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"seaworthy\" tests=\"{total_cases}\" failures=\"{total_failures}\">"
+    );
+    for (file, cases) in &suites {
+        let failures = cases.values().filter(|c| !c.findings.is_empty()).count();
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\">",
+            escape(file),
+            cases.len()
+        );
+        for (name, case) in cases {
+            let _ = write!(
+                out,
+                "    <testcase name=\"{}\" classname=\"{}\" file=\"{}\"",
+                escape(name),
+                escape(file),
+                escape(file)
+            );
+            if case.findings.is_empty() {
+                out.push_str("/>\n");
+                continue;
+            }
+            out.push_str(">\n");
+            for f in &case.findings {
+                let mut body = format!(
+                    "{}:{}:{}: {} [{}]",
+                    f.location.file, f.location.line, f.location.column, f.message, f.rule
+                );
+                if !f.location.path.is_empty() {
+                    let _ = write!(body, "\nfield: {}", f.location.path);
+                }
+                if let Some(template) = &f.location.template {
+                    let _ = write!(body, "\ntemplate: {template}");
+                }
+                if let Some(reason) = &f.suppressed {
+                    let _ = write!(body, "\nsuppressed: {reason}");
+                }
+                let kind = match f.severity {
+                    Severity::Error => "error",
+                    Severity::Warning => "warning",
+                    Severity::Notice => "notice",
+                };
+                let _ = writeln!(
+                    out,
+                    "      <failure type=\"{}\" message=\"{}: {}\">{}</failure>",
+                    escape(&f.rule),
+                    kind,
+                    escape(&f.message),
+                    escape(&body)
+                );
+            }
+            out.push_str("    </testcase>\n");
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}
