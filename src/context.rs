@@ -494,9 +494,9 @@ impl Context {
 
     /// Adds `hpa`, `min_replicas`, `pdbs`, `network_policies` and `limit_range` to a workload view.
     pub fn extend_view(&self, id: &ObjectRef, view: &mut RegoValue) {
-        let Some(namespace) = self.namespace_of(id) else {
-            return self.extend_view_alone(view);
-        };
+        // A workload whose namespace holds nothing else gets the same fields, all empty.
+        let alone = Namespace::default();
+        let namespace = self.namespace_of(id).unwrap_or(&alone);
         let labels = labels_from_rego(&view["pod_labels"]);
         let name = id.name.as_deref().unwrap_or_default();
         let hpa = namespace.hpa_for(&id.api_version, &id.kind, name).cloned();
@@ -530,24 +530,13 @@ impl Context {
         set("limit_range", namespace.limits.summary());
     }
 
-    /// The same fields for a workload whose namespace holds nothing else.
-    fn extend_view_alone(&self, view: &mut RegoValue) {
-        let replicas = view["replicas"].clone();
-        let limits = LimitDefaults::default().summary();
-        if let Ok(fields) = view.as_object_mut() {
-            fields.insert(RegoValue::from("hpa"), RegoValue::Null);
-            fields.insert(RegoValue::from("min_replicas"), replicas);
-            fields.insert(RegoValue::from("pdbs"), RegoValue::new_array());
-            fields.insert(RegoValue::from("network_policies"), RegoValue::new_array());
-            fields.insert(RegoValue::from("limit_range"), limits);
-        }
-    }
-
-    /// `input.related`: the object's namespace and, for a PodDisruptionBudget or NetworkPolicy,
-    /// the workloads it selects.
+    /// `input.related`: the object's namespace; for a PodDisruptionBudget or NetworkPolicy, the
+    /// workloads it selects; for a NetworkPolicy also `isolates` (`ingress`, `egress`), with
+    /// `policyTypes` defaulted (see `isolation`), so no policy re-implements the defaulting.
     pub fn related(&self, id: &ObjectRef, object: &RegoValue) -> Option<RegoValue> {
         let namespace = self.namespace_of(id)?;
         let group = group_of(&id.api_version);
+        let mut isolates = None;
         let selected: Option<Vec<RegoValue>> = match (group, id.kind.as_str()) {
             ("policy", "PodDisruptionBudget") => {
                 let pdb = Pdb::from_object("", &id.api_version, object);
@@ -555,11 +544,18 @@ impl Context {
             }
             ("networking.k8s.io", "NetworkPolicy") => {
                 let policy = NetworkPolicy::from_object("", object);
+                isolates = Some(object_value([
+                    ("ingress", RegoValue::from(policy.ingress)),
+                    ("egress", RegoValue::from(policy.egress)),
+                ]));
                 Some(select(namespace, |labels| policy.selects(labels)))
             }
             _ => None,
         };
         let mut fields = vec![("namespace", namespace.summary.clone()?)];
+        if let Some(isolates) = isolates {
+            fields.push(("isolates", isolates));
+        }
         if let Some(workloads) = selected {
             fields.push(("workloads", RegoValue::from(workloads)));
         }

@@ -15,22 +15,10 @@ kubernetes_policy(object) if {
 	startswith(object.apiVersion, "networking.k8s.io/")
 }
 
-policy_types(spec) := spec.policyTypes if explicit_types(spec)
-
-policy_types(spec) := ["Ingress", "Egress"] if {
-	not explicit_types(spec)
-	non_empty_array(spec.egress)
-}
-
-policy_types(spec) := ["Ingress"] if {
-	not explicit_types(spec)
-	not non_empty_array(spec.egress)
-}
-
-explicit_types(spec) if non_empty_array(spec.policyTypes)
-
-# Does the policy isolate the pods it selects for `direction` ("Ingress" or "Egress")?
-isolates(spec, direction) if direction in policy_types(spec)
+# Does the policy under review isolate the pods it selects for `direction` ("ingress" or
+# "egress")? policyTypes is defaulted as the API server does (Ingress always, Egress when the
+# policy has egress rules) once, in Rust, and given as input.related.isolates.
+isolates(direction) if input.related.isolates[direction] == true
 
 non_empty_array(value) if {
 	is_array(value)

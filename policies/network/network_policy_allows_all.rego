@@ -37,7 +37,7 @@ metadata := {
 
 violations contains v if {
 	network.kubernetes_policy(input.object)
-	network.isolates(input.object.spec, "Ingress")
+	network.isolates("ingress")
 	some i, rule in input.object.spec.ingress
 	some opening in network.open_peers(rule, "from", "every source")
 	v := {

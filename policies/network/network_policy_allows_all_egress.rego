@@ -42,7 +42,7 @@ metadata := {
 
 violations contains v if {
 	network.kubernetes_policy(input.object)
-	network.isolates(input.object.spec, "Egress")
+	network.isolates("egress")
 	some i, rule in input.object.spec.egress
 	some opening in network.open_peers(rule, "to", "every destination")
 	v := {
