@@ -110,7 +110,7 @@ spec:
 "#,
         ns = i % 7,
         replicas = 1 + i % 4,
-        memory = if i % 5 == 0 {
+        memory = if i.is_multiple_of(5) {
             "1Gi".to_string()
         } else {
             format!("{}Mi", 256 + i % 256)

@@ -1,4 +1,4 @@
-//! The command line: `seaworthy lint` and `seaworthy rules`. Parses flags, merges them over the
+//! The command line: `seaworthy lint`, `seaworthy rules` and `seaworthy serve`. Parses flags, merges them over the
 //! config file, runs the library and prints. Exit codes: 0 clean, 1 findings at or above
 //! `--fail-on`, 2 usage error, unreadable or malformed input, broken policy, or no objects.
 
@@ -31,6 +31,16 @@ pub enum Command {
     Lint(LintArgs),
     /// List the rules, or print one rule's documentation.
     Rules(RulesArgs),
+    /// Run the validating admission webhook (HTTPS, AdmissionReview v1).
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub serve: crate::webhook::settings::ServeFlags,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -72,7 +82,7 @@ pub enum EngineChoice {
 #[derive(Debug, clap::Args)]
 pub struct PolicyArgs {
     /// Config file (default: .seaworthy.yaml in the working directory or the nearest parent).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "SEAWORTHY_CONFIG")]
     pub config: Option<PathBuf>,
     /// Ignore any .seaworthy.yaml.
     #[arg(long, conflicts_with = "config")]
@@ -126,33 +136,7 @@ pub struct RulesArgs {
     pub policy: PolicyArgs,
 }
 
-fn parse_size(text: &str) -> Result<u64, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a size (try 16MiB)"))?;
-    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" => 1000,
-        "kib" => 1 << 10,
-        "m" | "mb" => 1_000_000,
-        "mib" => 1 << 20,
-        "g" | "gb" => 1_000_000_000,
-        "gib" => 1 << 30,
-        other => {
-            return Err(format!(
-                "unknown size unit {other:?} (use K, M, G, KiB, MiB or GiB)"
-            ))
-        }
-    };
-    number
-        .checked_mul(factor)
-        .ok_or_else(|| format!("{text:?} is too large"))
-}
+use crate::config::parse_size;
 
 /// An error that ends the run before any output: printed to stderr, exit code 2.
 #[derive(Debug)]
@@ -191,6 +175,7 @@ pub fn run(cli: Cli) -> i32 {
     let result = match cli.command {
         Command::Lint(args) => run_lint(args),
         Command::Rules(args) => run_rules(args),
+        Command::Serve(args) => run_serve(args),
     };
     match result {
         Ok(code) => code,
@@ -276,6 +261,27 @@ pub fn run_lint(args: LintArgs) -> Result<i32, Fatal> {
         eprintln!("error: no Kubernetes objects found in the inputs");
     }
     Ok(outcome.exit_code(fail_on))
+}
+
+pub fn run_serve(args: ServeArgs) -> Result<i32, Fatal> {
+    let config_path = if args.policy.no_config {
+        None
+    } else {
+        args.policy.config.clone().or_else(|| {
+            std::env::current_dir()
+                .ok()
+                .and_then(|dir| config::find_upward(&dir))
+        })
+    };
+    let source = crate::webhook::PolicySource {
+        config_path,
+        extra_policies: args.policy.policies.clone(),
+        backend: match args.policy.engine {
+            EngineChoice::Rvm => Backend::Rvm,
+            EngineChoice::Interpreter => Backend::Interpreter,
+        },
+    };
+    Ok(crate::webhook::run(args.serve, source))
 }
 
 pub fn run_rules(args: RulesArgs) -> Result<i32, Fatal> {

@@ -81,15 +81,138 @@ pub struct Exemption {
     pub containers: Option<Vec<String>>,
 }
 
+/// What the webhook does with deny-level findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Deny-level findings deny the request.
+    #[default]
+    Enforce,
+    /// Every deny becomes a warning (for a first rollout).
+    Warn,
+}
+
+/// The answer when an evaluation fails or runs out of time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum FailureMode {
+    #[default]
+    Allow,
+    Deny,
+}
+
+/// How an UPDATE is judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum UpdatePolicy {
+    /// A violation the old object already had warns instead of denying.
+    #[default]
+    Ratchet,
+    /// Every violation counts, old or new.
+    Full,
+}
+
+/// What the webhook does with a finding of a rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// Logged and counted only.
+    Audit,
+    /// Returned in `response.warnings` (kubectl prints them).
+    Warn,
+    /// The request is denied.
+    Deny,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Audit => "audit",
+            Action::Warn => "warn",
+            Action::Deny => "deny",
+        }
+    }
+
+    /// The default action of a severity: error denies, warning warns, notice is recorded.
+    pub fn for_severity(severity: Severity) -> Action {
+        match severity {
+            Severity::Error => Action::Deny,
+            Severity::Warning => Action::Warn,
+            Severity::Notice => Action::Audit,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// The `serve:` section. Every key can also be given as a flag or an environment variable
+/// (flags win, then the environment, then this file).
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct ServeConfig {
-    pub mode: Option<String>,
-    pub failure_mode: Option<String>,
-    pub update_policy: Option<String>,
+    pub mode: Option<Mode>,
+    pub failure_mode: Option<FailureMode>,
+    pub update_policy: Option<UpdatePolicy>,
+    /// Replaces the default list (`kube-system`); the webhook's own namespace is always exempt.
     pub exempt_namespaces: Option<Vec<String>>,
     pub allow_annotation_suppression: Option<bool>,
-    pub actions: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    pub actions: BTreeMap<String, Action>,
+    pub listen: Option<String>,
+    pub health_listen: Option<String>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub client_ca: Option<PathBuf>,
+    /// A duration: `2s`, `1500ms`.
+    pub eval_timeout: Option<String>,
+    pub cluster_context: Option<bool>,
+    pub namespace: Option<String>,
+    pub log_format: Option<LogFormat>,
+    /// A size: `3MiB`.
+    pub max_body_size: Option<String>,
+    pub max_concurrency: Option<usize>,
+    pub shutdown_timeout: Option<String>,
+}
+
+/// `16MiB`, `3M`, `100`: a byte count with an optional decimal or binary suffix.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size (try 16MiB)"))?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1000,
+        "kib" => 1 << 10,
+        "m" | "mb" => 1_000_000,
+        "mib" => 1 << 20,
+        "g" | "gb" => 1_000_000_000,
+        "gib" => 1 << 30,
+        other => {
+            return Err(format!(
+                "unknown size unit {other:?} (use K, M, G, KiB, MiB or GiB)"
+            ))
+        }
+    };
+    number
+        .checked_mul(factor)
+        .ok_or_else(|| format!("{text:?} is too large"))
+}
+
+/// `2s`, `1500ms`, `1m`: a duration as humans write it.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(text.trim())
+        .map_err(|e| format!("{text:?} is not a duration (try 2s or 1500ms): {e}"))
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -237,23 +360,64 @@ impl Config {
         }
     }
 
+    /// Checks the `serve:` section against the catalog: action rule ids must exist, sizes and
+    /// durations must parse. Errors name the line.
+    pub fn check_serve(&self, catalog: &Catalog) -> Result<(), ConfigError> {
+        let Some(serve) = &self.serve else {
+            return Ok(());
+        };
+        let at = |key: &str| [PathStep::Key("serve".into()), PathStep::Key(key.into())];
+        for id in serve.actions.keys() {
+            if catalog.rule(id).is_none() {
+                let mut path = at("actions").to_vec();
+                path.push(PathStep::Key(id.clone()));
+                return Err(self.error_at(
+                    &path,
+                    format!("unknown rule id {id:?} (see `seaworthy rules`)"),
+                ));
+            }
+        }
+        for (key, value) in [
+            ("eval_timeout", &serve.eval_timeout),
+            ("shutdown_timeout", &serve.shutdown_timeout),
+        ] {
+            if let Some(text) = value {
+                parse_duration(text).map_err(|m| self.error_at(&at(key), m))?;
+            }
+        }
+        if let Some(text) = &serve.max_body_size {
+            parse_size(text).map_err(|m| self.error_at(&at("max_body_size"), m))?;
+        }
+        for (key, value) in [
+            ("listen", &serve.listen),
+            ("health_listen", &serve.health_listen),
+        ] {
+            if let Some(text) = value {
+                text.parse::<std::net::SocketAddr>().map_err(|e| {
+                    self.error_at(
+                        &at(key),
+                        format!("{text:?} is not an address (host:port): {e}"),
+                    )
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A path from the config file, made relative to the file's directory.
+    pub fn resolve_path(&self, path: &Path) -> PathBuf {
+        if path.is_absolute() {
+            return path.to_path_buf();
+        }
+        match self.source.as_ref().and_then(|s| s.path.parent()) {
+            Some(dir) => dir.join(path),
+            None => path.to_path_buf(),
+        }
+    }
+
     /// Extra policy directories with paths made relative to the config file's directory.
     pub fn policy_dirs(&self) -> Vec<PathBuf> {
-        let base = self
-            .source
-            .as_ref()
-            .and_then(|s| s.path.parent().map(Path::to_path_buf))
-            .unwrap_or_default();
-        self.policies
-            .iter()
-            .map(|p| {
-                if p.is_absolute() {
-                    p.clone()
-                } else {
-                    base.join(p)
-                }
-            })
-            .collect()
+        self.policies.iter().map(|p| self.resolve_path(p)).collect()
     }
 
     /// Checks rule ids and parameter names against the catalog and turns the config into settings.

@@ -14,4 +14,5 @@ pub mod quantity;
 pub mod report;
 pub mod selector;
 pub mod suppress;
+pub mod webhook;
 pub mod workload;

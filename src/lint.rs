@@ -8,10 +8,10 @@ use rayon::prelude::*;
 use regorus::Value as RegoValue;
 
 use crate::context::{Context, Entry};
-use crate::engine::{Evaluator, Subject};
+use crate::engine::{EvalError, Evaluator, Subject, Violation};
 use crate::finding::{Finding, ObjectRef, Severity};
 use crate::inventory::Inventory;
-use crate::manifest::{self, Input, LoadOptions, Loaded, SourceFile, INVALID_MANIFEST};
+use crate::manifest::{self, Input, LoadOptions, Loaded, Object, SourceFile, INVALID_MANIFEST};
 use crate::suppress::Suppressor;
 use crate::workload;
 
@@ -78,6 +78,50 @@ impl Outcome {
             1
         } else {
             0
+        }
+    }
+}
+
+/// The findings of one object's evaluation (shared by lint and the webhook). A failed evaluation
+/// becomes a `policy-error` finding on the object.
+pub fn findings_of(
+    evaluator: &Evaluator,
+    result: Result<Vec<Violation>, EvalError>,
+    object: &Object,
+    index: usize,
+    files: &[SourceFile],
+) -> Vec<Finding> {
+    match result {
+        Ok(violations) => violations
+            .into_iter()
+            .map(|v| Finding {
+                rule: evaluator.rules[v.rule].meta.id.clone(),
+                severity: v.severity,
+                message: v.message,
+                object: Some(object.id.clone()),
+                location: object.location(files, &v.path),
+                path: v.path,
+                subject: Some(index),
+                suppressed: None,
+                fingerprint: String::new(),
+            })
+            .collect(),
+        Err(err) => {
+            let rule = &evaluator.rules[err.rule];
+            vec![Finding {
+                rule: POLICY_ERROR.to_string(),
+                severity: Severity::Error,
+                message: format!(
+                    "rule {} ({}) failed to evaluate: {}",
+                    rule.meta.id, rule.file, err.message
+                ),
+                object: Some(object.id.clone()),
+                location: object.location(files, &[]),
+                path: Vec::new(),
+                subject: Some(index),
+                suppressed: None,
+                fingerprint: String::new(),
+            }]
         }
     }
 }
@@ -152,38 +196,14 @@ pub fn lint_loaded(loaded: Loaded, evaluator: &mut Evaluator, suppressor: &Suppr
         }
     }
     for (result, &index) in results.into_iter().zip(&subject_objects) {
-        let object = &objects[index];
-        match result {
-            Ok(violations) => findings.extend(violations.into_iter().map(|v| Finding {
-                rule: evaluator.rules[v.rule].meta.id.clone(),
-                severity: v.severity,
-                message: v.message,
-                object: Some(object.id.clone()),
-                location: object.location(&files, &v.path),
-                path: v.path,
-                subject: Some(index),
-                suppressed: None,
-                fingerprint: String::new(),
-            })),
-            Err(err) => {
-                broken = true;
-                let rule = &evaluator.rules[err.rule];
-                findings.push(Finding {
-                    rule: POLICY_ERROR.to_string(),
-                    severity: Severity::Error,
-                    message: format!(
-                        "rule {} ({}) failed to evaluate: {}",
-                        rule.meta.id, rule.file, err.message
-                    ),
-                    object: Some(object.id.clone()),
-                    location: object.location(&files, &[]),
-                    path: Vec::new(),
-                    subject: Some(index),
-                    suppressed: None,
-                    fingerprint: String::new(),
-                });
-            }
-        }
+        broken |= result.is_err();
+        findings.extend(findings_of(
+            evaluator,
+            result,
+            &objects[index],
+            index,
+            &files,
+        ));
     }
     suppressor.apply(&mut findings, &objects);
     for finding in findings.iter_mut() {

@@ -10,17 +10,20 @@ mod builtin {
 }
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Instant;
 
 use rayon::prelude::*;
 use regorus::rvm::program::Program;
 use regorus::rvm::vm::RegoVM;
+use regorus::utils::limits::ExecutionTimerConfig;
 use regorus::Value;
 
 use crate::finding::Severity;
 use crate::manifest::node::PathStep;
-pub use policy::{RuleDoc, RuleMeta};
+pub use policy::{RuleDoc, RuleMeta, Scope};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
@@ -233,6 +236,8 @@ pub struct Subject {
 pub struct EvalError {
     pub rule: usize,
     pub message: String,
+    /// The evaluation ran out of its time budget (rather than failing).
+    pub timed_out: bool,
 }
 
 pub struct Evaluator {
@@ -361,38 +366,59 @@ impl Evaluator {
 
     /// A single-threaded evaluator state (one VM or interpreter clone), reusable across objects.
     pub fn runner(&self) -> Runner<'_> {
+        Runner {
+            evaluator: self,
+            state: self.state(),
+        }
+    }
+
+    /// A fresh evaluation state, owned by the caller (the webhook keeps a pool of them).
+    pub fn state(&self) -> EvalState {
         let machine = match (&self.program, self.backend) {
             (Some(program), Backend::Rvm) => {
                 let mut vm = RegoVM::new();
                 vm.load_program(program.clone());
-                Machine::Vm(Box::new(vm), false)
+                Machine::Vm(Box::new(vm))
             }
-            _ => Machine::Interpreter(Box::new(self.engine.clone()), false),
+            _ => Machine::Interpreter(Box::new(self.engine.clone())),
         };
-        Runner {
-            evaluator: self,
+        EvalState {
             machine,
+            data: None,
         }
     }
-}
 
-enum Machine {
-    /// The bool records whether `data` has been installed.
-    Vm(Box<RegoVM>, bool),
-    Interpreter(Box<regorus::Engine>, bool),
-}
-
-pub struct Runner<'a> {
-    evaluator: &'a Evaluator,
-    machine: Machine,
-}
-
-impl Runner<'_> {
-    pub fn evaluate(&mut self, subject: &Subject) -> Result<Vec<Violation>, EvalError> {
-        let ev = self.evaluator;
+    /// Evaluates every rule that applies to the subject. `data` is what policies see as `data`
+    /// (besides the rules themselves); it is installed only when it differs from the state's.
+    /// With a deadline, the evaluation stops inside regorus once it has passed.
+    pub fn evaluate(
+        &self,
+        state: &mut EvalState,
+        subject: &Subject,
+        data: &Value,
+        deadline: Option<Instant>,
+    ) -> Result<Vec<Violation>, EvalError> {
         let mut out = Vec::new();
-        for &slot in ev.applicable(&subject.kind) {
-            let active = &ev.active[slot];
+        for &slot in self.applicable(&subject.kind) {
+            let active = &self.active[slot];
+            let fail = |message: String, timed_out: bool| EvalError {
+                rule: active.index,
+                message,
+                timed_out,
+            };
+            let timer = match deadline {
+                None => None,
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Err(fail("the evaluation time budget ran out".into(), true));
+                    }
+                    Some(ExecutionTimerConfig {
+                        limit: left,
+                        check_interval: TIMER_CHECK_INTERVAL,
+                    })
+                }
+            };
             let mut input = BTreeMap::new();
             input.insert(Value::from("object"), subject.object.clone());
             if let Some(w) = &subject.workload {
@@ -403,38 +429,75 @@ impl Runner<'_> {
             }
             input.insert(Value::from("params"), active.params.clone());
             let input = Value::from(input);
-            let fail = |message: String| EvalError {
-                rule: active.index,
-                message,
-            };
-            let result = match &mut self.machine {
-                Machine::Vm(vm, data_set) => {
-                    if !*data_set {
-                        vm.set_data(ev.data.clone())
-                            .map_err(|e| fail(e.to_string()))?;
-                        *data_set = true;
+            let fresh_data = state.data.as_ref() != Some(data);
+            let result = match &mut state.machine {
+                Machine::Vm(vm) => {
+                    if fresh_data {
+                        vm.set_data(data.clone())
+                            .map_err(|e| fail(e.to_string(), false))?;
                     }
+                    vm.set_execution_timer_config(timer);
                     vm.set_input(input);
-                    vm.execute_entry_point_by_name(&active.entry)
-                        .map_err(|e| fail(e.to_string()))?
+                    vm.execute_entry_point_by_name(&active.entry).map_err(|e| {
+                        let timed_out =
+                            matches!(e, regorus::rvm::vm::VmError::TimeLimitExceeded { .. });
+                        fail(e.to_string(), timed_out)
+                    })?
                 }
-                Machine::Interpreter(engine, data_set) => {
-                    if !*data_set {
+                Machine::Interpreter(engine) => {
+                    if fresh_data {
                         engine.clear_data();
                         engine
-                            .add_data(ev.data.clone())
-                            .map_err(|e| fail(e.to_string()))?;
-                        *data_set = true;
+                            .add_data(data.clone())
+                            .map_err(|e| fail(e.to_string(), false))?;
+                    }
+                    if let Some(timer) = timer {
+                        engine.set_execution_timer_config(timer);
                     }
                     engine.set_input(input);
-                    engine
-                        .eval_rule(active.entry.clone())
-                        .map_err(|e| fail(e.to_string()))?
+                    engine.eval_rule(active.entry.clone()).map_err(|e| {
+                        let message = e.to_string();
+                        let timed_out = message.contains("time limit");
+                        fail(message, timed_out)
+                    })?
                 }
             };
-            decode_violations(&result, active, &mut out).map_err(fail)?;
+            if fresh_data {
+                state.data = Some(data.clone());
+            }
+            decode_violations(&result, active, &mut out).map_err(|m| fail(m, false))?;
         }
         Ok(out)
+    }
+}
+
+/// How many VM instructions run between two reads of the clock: often enough that a 2 s budget is
+/// kept to within a few microseconds, rarely enough that the clock costs nothing measurable.
+const TIMER_CHECK_INTERVAL: NonZeroU32 = match NonZeroU32::new(1024) {
+    Some(n) => n,
+    None => unreachable!(),
+};
+
+enum Machine {
+    Vm(Box<RegoVM>),
+    Interpreter(Box<regorus::Engine>),
+}
+
+/// One evaluation context (a VM or an interpreter clone) and the `data` installed in it.
+pub struct EvalState {
+    machine: Machine,
+    data: Option<Value>,
+}
+
+pub struct Runner<'a> {
+    evaluator: &'a Evaluator,
+    state: EvalState,
+}
+
+impl Runner<'_> {
+    pub fn evaluate(&mut self, subject: &Subject) -> Result<Vec<Violation>, EvalError> {
+        let ev = self.evaluator;
+        ev.evaluate(&mut self.state, subject, &ev.data, None)
     }
 }
 

@@ -184,6 +184,32 @@ impl Node {
         }
     }
 
+    /// A tree from JSON that has no source text (an AdmissionReview's object): every span is 0:0.
+    pub fn from_json(value: &serde_json::Value) -> Node {
+        let value = match value {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(i) => Value::Int(i),
+                None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+            },
+            serde_json::Value::String(s) => Value::String(s.clone()),
+            serde_json::Value::Array(items) => {
+                Value::Seq(items.iter().map(Node::from_json).collect())
+            }
+            serde_json::Value::Object(map) => Value::Map(
+                map.iter()
+                    .map(|(key, value)| Entry {
+                        key: key.clone(),
+                        key_span: Span::default(),
+                        value: Node::from_json(value),
+                    })
+                    .collect(),
+            ),
+        };
+        Node::new(value, Span::default())
+    }
+
     /// Converts to a serde_json value (used for config deserialisation and JSON output).
     pub fn to_json(&self) -> serde_json::Value {
         match &self.value {

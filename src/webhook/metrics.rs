@@ -1,0 +1,161 @@
+//! `/metrics`: what an operator watches before switching from warn to enforce, and what pages them
+//! when the webhook struggles. OpenMetrics text, which Prometheus scrapes natively.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    pub operation: String,
+    pub kind: String,
+    pub decision: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct FindingLabels {
+    pub rule: String,
+    pub action: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabels {
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ResultLabels {
+    pub result: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StatusLabels {
+    pub status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ResourceLabels {
+    pub resource: String,
+}
+
+pub struct Metrics {
+    registry: Registry,
+    pub requests: Family<RequestLabels, Counter>,
+    pub latency: Histogram,
+    pub findings: Family<FindingLabels, Counter>,
+    pub eval_failures: Family<ReasonLabels, Counter>,
+    pub rejected: Family<StatusLabels, Counter>,
+    pub tls_reloads: Family<ResultLabels, Counter>,
+    pub policy_reloads: Family<ResultLabels, Counter>,
+    pub cache_synced: Family<ResourceLabels, Gauge>,
+    pub cache_objects: Gauge,
+    pub in_flight: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("seaworthy");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "admission_requests",
+            "AdmissionReviews answered, by operation, kind and decision",
+            requests.clone(),
+        );
+        // 0.25 ms to 4 s: the interesting part is under 10 ms, the tail is the time budget.
+        let latency = Histogram::new([
+            0.00025, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+            1.0, 2.0, 4.0,
+        ]);
+        registry.register(
+            "admission_duration_seconds",
+            "Time from a request's arrival to its answer",
+            latency.clone(),
+        );
+        let findings = Family::<FindingLabels, Counter>::default();
+        registry.register(
+            "findings",
+            "Findings in admitted or denied requests, by rule and action",
+            findings.clone(),
+        );
+        let eval_failures = Family::<ReasonLabels, Counter>::default();
+        registry.register(
+            "evaluation_failures",
+            "Evaluations that gave no verdict (timeout, overloaded, error); the failure mode answered",
+            eval_failures.clone(),
+        );
+        let rejected = Family::<StatusLabels, Counter>::default();
+        registry.register(
+            "http_rejected",
+            "Requests refused before review (bad JSON, too large, wrong content type), by HTTP status",
+            rejected.clone(),
+        );
+        let tls_reloads = Family::<ResultLabels, Counter>::default();
+        registry.register(
+            "tls_reloads",
+            "Certificate reloads, by result (a failed one keeps the old certificate)",
+            tls_reloads.clone(),
+        );
+        let policy_reloads = Family::<ResultLabels, Counter>::default();
+        registry.register(
+            "policy_reloads",
+            "Policy and config reloads, by result (a failed one keeps the old set)",
+            policy_reloads.clone(),
+        );
+        let cache_synced = Family::<ResourceLabels, Gauge>::default();
+        registry.register(
+            "cache_synced",
+            "1 when the cluster cache of a resource has synced",
+            cache_synced.clone(),
+        );
+        let cache_objects = Gauge::default();
+        registry.register(
+            "cache_objects",
+            "Objects in the cluster cache",
+            cache_objects.clone(),
+        );
+        let in_flight = Gauge::default();
+        registry.register(
+            "in_flight_reviews",
+            "Reviews being evaluated or waiting for an evaluation slot",
+            in_flight.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            latency,
+            findings,
+            eval_failures,
+            rejected,
+            tls_reloads,
+            policy_reloads,
+            cache_synced,
+            cache_objects,
+            in_flight,
+        }
+    }
+
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+
+    pub fn reload(&self, family: &Family<ResultLabels, Counter>, ok: bool) {
+        let result = if ok { "success" } else { "failure" };
+        family
+            .get_or_create(&ResultLabels {
+                result: result.to_string(),
+            })
+            .inc();
+    }
+}

@@ -1,0 +1,555 @@
+//! The decision: an AdmissionRequest and a snapshot of the cluster in, an AdmissionResponse out.
+//! Pure apart from the evaluation states it reuses; the server only moves bytes around it, and the
+//! tests call it without HTTP.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use crate::config::{Action, Config, Exemption, FailureMode, Mode, UpdatePolicy};
+use crate::engine::{Backend, Catalog, EvalState, Evaluator, PolicyError, Scope, Subject};
+use crate::finding::{Finding, ObjectRef};
+use crate::lint::findings_of;
+use crate::manifest::node::{self, Node};
+use crate::manifest::{Object, SourceFile};
+use crate::suppress::Suppressor;
+use crate::workload;
+
+use super::admission::{AdmissionRequest, AdmissionResponse, Operation};
+use super::snapshot::{identity, Snapshot};
+
+/// The API server keeps at most 4 KiB of warnings and cuts long ones; ours stay well inside.
+const MAX_WARNINGS: usize = 10;
+const MAX_WARNING_CHARS: usize = 200;
+/// Lines of a denial message before "... and N more".
+const MAX_DENIAL_LINES: usize = 15;
+
+/// How the webhook judges, resolved from the config (flags merged in).
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub mode: Mode,
+    pub failure_mode: FailureMode,
+    pub update_policy: UpdatePolicy,
+    /// Requests in these namespaces are allowed without evaluation.
+    pub exempt_namespaces: Vec<String>,
+    pub allow_annotation_suppression: bool,
+    /// Configured actions by rule id (the rest follow severity and scope).
+    pub actions: HashMap<String, Action>,
+    pub exemptions: Vec<Exemption>,
+    /// Whether cross-object rules have a cluster cache to read.
+    pub cluster_context: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            mode: Mode::Enforce,
+            failure_mode: FailureMode::Allow,
+            update_policy: UpdatePolicy::Ratchet,
+            exempt_namespaces: vec!["kube-system".to_string()],
+            allow_annotation_suppression: true,
+            actions: HashMap::new(),
+            exemptions: Vec::new(),
+            cluster_context: false,
+        }
+    }
+}
+
+/// What became of a request, for logs and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Evaluated, nothing to say.
+    Allowed,
+    /// Evaluated and allowed, with warnings.
+    Warned,
+    Denied,
+    /// In an exempt namespace.
+    Exempt,
+    /// Nothing to evaluate: DELETE, CONNECT, a status update, a kind no rule reads.
+    Skipped,
+    /// The evaluation failed or ran out of time; the failure mode decided.
+    FailedOpen,
+    FailedClosed,
+}
+
+impl Decision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Allowed => "allowed",
+            Decision::Warned => "warned",
+            Decision::Denied => "denied",
+            Decision::Exempt => "exempt",
+            Decision::Skipped => "skipped",
+            Decision::FailedOpen => "failed_open",
+            Decision::FailedClosed => "failed_closed",
+        }
+    }
+}
+
+/// Why an evaluation gave no verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    Timeout,
+    /// No evaluation slot came free within the time budget.
+    Overloaded,
+    Error(String),
+}
+
+impl Failure {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Failure::Timeout => "timeout",
+            Failure::Overloaded => "overloaded",
+            Failure::Error(_) => "error",
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Failure::Timeout => "the evaluation ran out of its time budget".to_string(),
+            Failure::Overloaded => "the webhook is overloaded".to_string(),
+            Failure::Error(message) => format!("a rule failed to evaluate: {message}"),
+        }
+    }
+}
+
+/// A finding and what the webhook does about it.
+#[derive(Debug, Clone)]
+pub struct Judged {
+    pub finding: Finding,
+    pub action: Action,
+    /// The old object of an UPDATE had it too (ratchet: it warns instead of denying).
+    pub preexisting: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    pub response: AdmissionResponse,
+    pub decision: Decision,
+    /// The object under review, when there was one.
+    pub object: Option<ObjectRef>,
+    /// Every unsuppressed finding with its action (audit ones included).
+    pub findings: Vec<Judged>,
+    pub failure: Option<Failure>,
+}
+
+/// The rules compiled for serving and the settings that judge their findings. Built once per
+/// policy or config (re)load and shared by every request.
+pub struct Reviewer {
+    pub evaluator: Evaluator,
+    pub policy: Policy,
+    /// Scope of each rule, by catalog index (cross-object rules warn by default).
+    scopes: Vec<Scope>,
+    /// Rules switched off for serving and why (logged at startup).
+    pub skipped_rules: Vec<(String, &'static str)>,
+    states: Mutex<Vec<EvalState>>,
+}
+
+impl Reviewer {
+    /// Compiles the catalog for serving. Rules that need every object of the cluster
+    /// (`scope: complete`) are off; rules that read other objects (`scope: related`) are off
+    /// without cluster context, since they would judge an object alone as if nothing else existed.
+    pub fn new(
+        catalog: Catalog,
+        config: &Config,
+        policy: Policy,
+        backend: Backend,
+    ) -> Result<Reviewer, PolicyError> {
+        let mut settings = config
+            .rule_settings(&catalog)
+            .map_err(|e| PolicyError::Invalid {
+                file: e.file.clone(),
+                message: format!("{}:{}: {}", e.line, e.column, e.message),
+            })?;
+        let mut skipped_rules = Vec::new();
+        for rule in &catalog.rules {
+            let why = match rule.meta.scope {
+                Scope::Complete => Some("needs every object of the cluster (lint only)"),
+                Scope::Related if !policy.cluster_context => {
+                    Some("reads other objects (needs --cluster-context)")
+                }
+                _ => None,
+            };
+            if let (Some(why), Some(setting)) = (why, settings.get_mut(&rule.meta.id)) {
+                if setting.enabled {
+                    setting.enabled = false;
+                    skipped_rules.push((rule.meta.id.clone(), why));
+                }
+            }
+        }
+        let evaluator = Evaluator::new(catalog, &settings, backend)?;
+        let scopes = evaluator.rules.iter().map(|r| r.meta.scope).collect();
+        Ok(Reviewer {
+            evaluator,
+            policy,
+            scopes,
+            skipped_rules,
+            states: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Judges one request. `deadline` bounds the evaluation (old and new object together).
+    pub fn review(
+        &self,
+        request: &AdmissionRequest,
+        cluster: &Snapshot,
+        deadline: Option<Instant>,
+    ) -> Verdict {
+        match self.triage(request) {
+            Err(verdict) => *verdict,
+            Ok(object) => self.review_object(request, object, cluster, deadline),
+        }
+    }
+
+    /// The requests answered without evaluation (DELETE, CONNECT, status updates, exempt
+    /// namespaces, kinds no rule reads) get their verdict here, at once; the others give the
+    /// object to evaluate.
+    pub fn triage(&self, request: &AdmissionRequest) -> Result<Object, Box<Verdict>> {
+        let skip = |decision, object: Option<ObjectRef>| {
+            Box::new(Verdict {
+                response: AdmissionResponse::allow(&request.uid),
+                decision,
+                object,
+                findings: Vec::new(),
+                failure: None,
+            })
+        };
+        if matches!(request.operation, Operation::Delete | Operation::Connect)
+            || request.sub_resource.as_deref() == Some("status")
+        {
+            return Err(skip(Decision::Skipped, None));
+        }
+        let Some(object) = request
+            .object
+            .as_ref()
+            .and_then(|o| admitted_object(request, o))
+        else {
+            return Err(skip(Decision::Skipped, None));
+        };
+        let namespace = crate::inventory::effective_namespace(&object.id);
+        if namespace.is_some_and(|ns| self.policy.exempt_namespaces.iter().any(|e| e == ns)) {
+            return Err(skip(Decision::Exempt, Some(object.id)));
+        }
+        if !self.evaluator.applies_to(&object.id.kind) {
+            return Err(skip(Decision::Skipped, Some(object.id)));
+        }
+        Ok(object)
+    }
+
+    /// The verdict when no evaluation could be made, by the failure mode.
+    pub fn failed_request(&self, request: &AdmissionRequest, failure: Failure) -> Verdict {
+        let object = request
+            .object
+            .as_ref()
+            .and_then(|o| admitted_object(request, o))
+            .map(|o| o.id)
+            .unwrap_or_else(|| ObjectRef {
+                api_version: request.kind.api_version(),
+                kind: request.kind.kind.clone(),
+                namespace: request.namespace.clone(),
+                name: request.name.clone(),
+            });
+        self.failed(&request.uid, object, failure)
+    }
+
+    /// Evaluates an object `triage` let through (and, for a ratcheted UPDATE, its old version).
+    pub fn review_object(
+        &self,
+        request: &AdmissionRequest,
+        object: Object,
+        cluster: &Snapshot,
+        deadline: Option<Instant>,
+    ) -> Verdict {
+        let uid = request.uid.as_str();
+        let mut findings = match self.evaluate(&object, cluster, deadline) {
+            Ok(findings) => findings,
+            Err(failure) => return self.failed(uid, object.id, failure),
+        };
+        let preexisting = match (&request.operation, &request.old_object) {
+            (Operation::Update, Some(old))
+                if self.policy.update_policy == UpdatePolicy::Ratchet =>
+            {
+                match admitted_object(request, old) {
+                    None => HashSet::new(),
+                    Some(old) => match self.evaluate(&old, cluster, deadline) {
+                        Ok(old_findings) => old_findings
+                            .into_iter()
+                            .filter(|f| f.suppressed.is_none())
+                            .map(|f| f.fingerprint)
+                            .collect(),
+                        Err(failure) => return self.failed(uid, object.id, failure),
+                    },
+                }
+            }
+            _ => HashSet::new(),
+        };
+        findings.retain(|f| f.suppressed.is_none());
+        let judged: Vec<Judged> = findings
+            .into_iter()
+            .map(|finding| {
+                let was_there = preexisting.contains(&finding.fingerprint);
+                let mut action = self.action_for(&finding);
+                if was_there && action == Action::Deny {
+                    action = Action::Warn;
+                }
+                Judged {
+                    finding,
+                    action,
+                    preexisting: was_there,
+                }
+            })
+            .collect();
+        respond(uid, object.id, judged)
+    }
+
+    /// The action for a finding: the configured one, else by severity (cross-object rules warn at
+    /// most, since a PDB may arrive just after its Deployment); `mode: warn` turns denies into warnings.
+    fn action_for(&self, finding: &Finding) -> Action {
+        let configured = self.policy.actions.get(&finding.rule).copied();
+        let mut action = configured.unwrap_or_else(|| {
+            let by_severity = Action::for_severity(finding.severity);
+            let related = self
+                .evaluator
+                .rules
+                .iter()
+                .position(|r| r.meta.id == finding.rule)
+                .is_some_and(|i| self.scopes[i] != Scope::Object);
+            if related {
+                by_severity.min(Action::Warn)
+            } else {
+                by_severity
+            }
+        });
+        if self.policy.mode == Mode::Warn && action == Action::Deny {
+            action = Action::Warn;
+        }
+        action
+    }
+
+    fn failed(&self, uid: &str, object: ObjectRef, failure: Failure) -> Verdict {
+        let reason = failure.describe();
+        let (response, decision) = match self.policy.failure_mode {
+            FailureMode::Allow => {
+                let mut response = AdmissionResponse::allow(uid);
+                response.warnings.push(bounded(&format!(
+                    "seaworthy could not check this object ({reason}); allowed by failure mode"
+                )));
+                (response, Decision::FailedOpen)
+            }
+            FailureMode::Deny => (
+                AdmissionResponse::deny(
+                    uid,
+                    format!(
+                        "seaworthy could not check {object} ({reason}); denied by failure mode"
+                    ),
+                ),
+                Decision::FailedClosed,
+            ),
+        };
+        Verdict {
+            response,
+            decision,
+            object: Some(object),
+            findings: Vec::new(),
+            failure: Some(failure),
+        }
+    }
+
+    /// Findings (suppressed ones marked) of one object, evaluated with its namespace's context.
+    fn evaluate(
+        &self,
+        object: &Object,
+        cluster: &Snapshot,
+        deadline: Option<Instant>,
+    ) -> Result<Vec<Finding>, Failure> {
+        let value = object.root.to_rego();
+        let mut view = workload::view(&object.root, &value);
+        let context = cluster.context_for(&object.id, &value, view.as_ref());
+        if let Some(view) = view.as_mut() {
+            context.extend_view(&object.id, view);
+        }
+        let subject = Subject {
+            kind: object.id.kind.clone(),
+            related: context.related(&object.id, &value),
+            object: value,
+            workload: view,
+        };
+        let mut state = self.take_state();
+        let result = self
+            .evaluator
+            .evaluate(&mut state, &subject, &cluster.data, deadline);
+        self.return_state(state);
+        let result = match result {
+            Err(e) if e.timed_out => return Err(Failure::Timeout),
+            Err(e) => {
+                let rule = &self.evaluator.rules[e.rule];
+                return Err(Failure::Error(format!("{}: {}", rule.meta.id, e.message)));
+            }
+            Ok(violations) => Ok(violations),
+        };
+        let files = [SourceFile {
+            name: "<admission request>".to_string(),
+            text: Arc::from(""),
+        }];
+        let mut findings = findings_of(&self.evaluator, result, object, 0, &files);
+        let objects = std::slice::from_ref(object);
+        Suppressor {
+            exemptions: &self.policy.exemptions,
+            allow_annotations: self.policy.allow_annotation_suppression,
+        }
+        .apply(&mut findings, objects);
+        for finding in findings.iter_mut() {
+            finding.fingerprint = crate::baseline::fingerprint(finding, Some(object));
+        }
+        Ok(findings)
+    }
+
+    fn take_state(&self) -> EvalState {
+        let pooled = self.states.lock().ok().and_then(|mut states| states.pop());
+        pooled.unwrap_or_else(|| self.evaluator.state())
+    }
+
+    fn return_state(&self, state: EvalState) {
+        if let Ok(mut states) = self.states.lock() {
+            states.push(state);
+        }
+    }
+}
+
+/// The object of a request as the API server will store it: identity from the object, else from
+/// the request, and the request's namespace filled in when the object leaves it out.
+fn admitted_object(request: &AdmissionRequest, json: &serde_json::Value) -> Option<Object> {
+    if !json.is_object() {
+        return None;
+    }
+    let fallback = ObjectRef {
+        api_version: request.kind.api_version(),
+        kind: request.kind.kind.clone(),
+        namespace: request.namespace.clone().filter(|n| !n.is_empty()),
+        name: request.name.clone().filter(|n| !n.is_empty()),
+    };
+    let id = identity(json, Some(&fallback))?;
+    let mut json = json.clone();
+    if let (Some(ns), Some(meta)) = (&id.namespace, json.as_object_mut()) {
+        let metadata = meta
+            .entry("metadata")
+            .or_insert_with(|| serde_json::Value::Object(Default::default()));
+        if let Some(metadata) = metadata.as_object_mut() {
+            metadata
+                .entry("namespace")
+                .or_insert_with(|| serde_json::Value::String(ns.clone()));
+        }
+    }
+    Some(Object {
+        id,
+        root: Node::from_json(&json),
+        file: 0,
+        template: None,
+    })
+}
+
+fn respond(uid: &str, object: ObjectRef, mut judged: Vec<Judged>) -> Verdict {
+    judged.sort_by(|a, b| {
+        b.action
+            .cmp(&a.action)
+            .then_with(|| a.finding.rule.cmp(&b.finding.rule))
+            .then_with(|| a.finding.path.cmp(&b.finding.path))
+    });
+    let denials: Vec<&Judged> = judged.iter().filter(|j| j.action == Action::Deny).collect();
+    let mut response = if denials.is_empty() {
+        AdmissionResponse::allow(uid)
+    } else {
+        AdmissionResponse::deny(uid, denial_message(&object, &denials))
+    };
+    let warnings: Vec<&Judged> = judged.iter().filter(|j| j.action == Action::Warn).collect();
+    for j in warnings.iter().take(MAX_WARNINGS) {
+        let note = if j.preexisting {
+            " (already there before this update)"
+        } else {
+            ""
+        };
+        response.warnings.push(bounded(&format!(
+            "seaworthy {}: {}{note}",
+            j.finding.rule, j.finding.message
+        )));
+    }
+    if warnings.len() > MAX_WARNINGS {
+        response.warnings.push(format!(
+            "seaworthy: {} more warnings (run `seaworthy lint` on the manifest for all)",
+            warnings.len() - MAX_WARNINGS
+        ));
+    }
+    let audited: BTreeMap<&str, ()> = judged
+        .iter()
+        .filter(|j| j.action == Action::Audit)
+        .map(|j| (j.finding.rule.as_str(), ()))
+        .collect();
+    if !audited.is_empty() {
+        let rules: Vec<&str> = audited.into_keys().collect();
+        response
+            .audit_annotations
+            .insert("audit-findings".to_string(), rules.join(","));
+    }
+    let decision = if !denials.is_empty() {
+        Decision::Denied
+    } else if !response.warnings.is_empty() {
+        Decision::Warned
+    } else {
+        Decision::Allowed
+    };
+    Verdict {
+        response,
+        decision,
+        object: Some(object),
+        findings: judged,
+        failure: None,
+    }
+}
+
+/// `seaworthy denied Deployment shop/web:` then one line per finding with rule, message and field,
+/// as kubectl shows it after "admission webhook ... denied the request:".
+fn denial_message(object: &ObjectRef, denials: &[&Judged]) -> String {
+    let mut message = format!(
+        "seaworthy denied {object} ({} violation{}):",
+        denials.len(),
+        if denials.len() == 1 { "" } else { "s" }
+    );
+    for j in denials.iter().take(MAX_DENIAL_LINES) {
+        let f = &j.finding;
+        message.push_str(&format!("\n- [{}] {}", f.rule, f.message));
+        if !f.path.is_empty() {
+            message.push_str(&format!(" (at {})", node::display_path(&f.path)));
+        }
+    }
+    if denials.len() > MAX_DENIAL_LINES {
+        message.push_str(&format!(
+            "\n- ... and {} more (run `seaworthy lint` on the manifest for all)",
+            denials.len() - MAX_DENIAL_LINES
+        ));
+    }
+    message
+}
+
+/// A warning cut to a length the API server keeps whole.
+fn bounded(text: &str) -> String {
+    if text.chars().count() <= MAX_WARNING_CHARS {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(MAX_WARNING_CHARS - 1).collect();
+    cut.push('…');
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_warnings_are_cut() {
+        let long = "x".repeat(500);
+        let cut = bounded(&long);
+        assert_eq!(cut.chars().count(), MAX_WARNING_CHARS);
+        assert!(cut.ends_with('…'));
+        assert_eq!(bounded("short"), "short");
+    }
+}
