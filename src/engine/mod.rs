@@ -378,6 +378,11 @@ impl Evaluator {
             (Some(program), Backend::Rvm) => {
                 let mut vm = RegoVM::new();
                 vm.load_program(program.clone());
+                // The VM's default stops a rule after 25,000 instructions, which a large object
+                // (dozens of containers, hundreds of env entries) can reach legitimately. Time is
+                // bounded by the deadline where there is one (the webhook); this cap only stops a
+                // runaway policy in lint.
+                vm.set_max_instructions(MAX_INSTRUCTIONS);
                 Machine::Vm(Box::new(vm))
             }
             _ => Machine::Interpreter(Box::new(self.engine.clone())),
@@ -470,6 +475,9 @@ impl Evaluator {
         Ok(out)
     }
 }
+
+/// Instructions one rule may run on one object: seconds of work, far beyond any real rule.
+const MAX_INSTRUCTIONS: usize = 200_000_000;
 
 /// How many VM instructions run between two reads of the clock: often enough that a 2 s budget is
 /// kept to within a few microseconds, rarely enough that the clock costs nothing measurable.

@@ -10,7 +10,9 @@ pub const API_VERSION: &str = "admission.k8s.io/v1";
 pub struct AdmissionReview {
     pub api_version: Option<String>,
     pub kind: Option<String>,
-    pub request: Option<AdmissionRequest>,
+    /// Read after apiVersion is checked, so a v1beta1 review gets that error rather than a
+    /// confusing one about its fields.
+    pub request: Option<Box<serde_json::value::RawValue>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]

@@ -215,12 +215,22 @@ async fn validate(State(state): State<Arc<AppState>>, headers: HeaderMap, body: 
             ),
         );
     }
-    let Some(request) = review.request else {
+    let Some(raw_request) = review.request else {
         return reject(
             &state,
             StatusCode::BAD_REQUEST,
             "AdmissionReview has no request".to_string(),
         );
+    };
+    let request: AdmissionRequest = match serde_json::from_str(raw_request.get()) {
+        Ok(request) => request,
+        Err(e) => {
+            return reject(
+                &state,
+                StatusCode::BAD_REQUEST,
+                format!("not an AdmissionReview: request: {e}"),
+            )
+        }
     };
 
     let reviewer = state.reviewer();
@@ -298,17 +308,30 @@ fn record(state: &AppState, request: &AdmissionRequest, verdict: &Verdict, elaps
         .iter()
         .map(|j| format!("{}:{}", j.finding.rule, j.action.as_str()))
         .collect();
+    let namespace = object
+        .and_then(|o| o.namespace.as_deref())
+        .or(request.namespace.as_deref())
+        .unwrap_or("");
+    let name = object
+        .and_then(|o| o.name.as_deref())
+        .or(request.name.as_deref())
+        .unwrap_or("");
+    let user = request
+        .user_info
+        .as_ref()
+        .and_then(|u| u.username.as_deref())
+        .unwrap_or("");
     tracing::info!(
         uid = %request.uid,
-        operation = request.operation.as_str(),
+        operation = %request.operation.as_str(),
         kind = %request.kind.kind,
-        namespace = object.and_then(|o| o.namespace.as_deref()).or(request.namespace.as_deref()).unwrap_or(""),
-        name = object.and_then(|o| o.name.as_deref()).or(request.name.as_deref()).unwrap_or(""),
-        user = request.user_info.as_ref().and_then(|u| u.username.as_deref()).unwrap_or(""),
+        namespace = %namespace,
+        name = %name,
+        user = %user,
         dry_run = request.dry_run.unwrap_or(false),
-        decision = verdict.decision.as_str(),
+        decision = %verdict.decision.as_str(),
         findings = %rules.join(","),
-        failure = verdict.failure.as_ref().map(|f| f.kind()).unwrap_or(""),
+        failure = %verdict.failure.as_ref().map(|f| f.kind()).unwrap_or(""),
         duration_ms = elapsed.as_secs_f64() * 1000.0,
         "review"
     );

@@ -48,3 +48,4 @@ pub fn summarize(outcome: &Outcome, rule: Option<&str>) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+pub mod https;
