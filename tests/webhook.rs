@@ -24,7 +24,11 @@ fn response(review: &Value) -> &Value {
 fn warnings(response: &Value) -> Vec<String> {
     response["warnings"]
         .as_array()
-        .map(|w| w.iter().filter_map(|s| s.as_str().map(String::from)).collect())
+        .map(|w| {
+            w.iter()
+                .filter_map(|s| s.as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -70,8 +74,20 @@ async fn fixtures_get_the_verdicts_their_readme_gives() {
     // (fixture, uid, allowed, rules that must deny, warnings that must appear)
     let cases: &[(&str, &str, bool, &[&str], &[&str])] = &[
         ("pod-create-pass.json", "pod-pass", true, &[], &[]),
-        ("pod-create-denied.json", "pod-denied", false, &["privileged-container"], &[]),
-        ("pod-create-warn.json", "pod-warn", true, &[], &["latest-image-tag"]),
+        (
+            "pod-create-denied.json",
+            "pod-denied",
+            false,
+            &["privileged-container"],
+            &[],
+        ),
+        (
+            "pod-create-warn.json",
+            "pod-warn",
+            true,
+            &[],
+            &["latest-image-tag"],
+        ),
         ("deployment-create-pass.json", "deploy-pass", true, &[], &[]),
         (
             "deployment-create-denied.json",
@@ -80,9 +96,21 @@ async fn fixtures_get_the_verdicts_their_readme_gives() {
             &["host-namespaces", "missing-readiness-probe"],
             &[],
         ),
-        ("deployment-create-warn.json", "deploy-warn", true, &[], &["writable-root-filesystem"]),
+        (
+            "deployment-create-warn.json",
+            "deploy-warn",
+            true,
+            &[],
+            &["writable-root-filesystem"],
+        ),
         // The old object was already privileged: scaling it must not be blocked, only warned.
-        ("deployment-update-ratchet.json", "deploy-ratchet", true, &[], &["privileged-container"]),
+        (
+            "deployment-update-ratchet.json",
+            "deploy-ratchet",
+            true,
+            &[],
+            &["privileged-container"],
+        ),
         (
             "deployment-update-new-violation.json",
             "deploy-new-violation",
@@ -91,7 +119,13 @@ async fn fixtures_get_the_verdicts_their_readme_gives() {
             &[],
         ),
         ("deployment-delete.json", "deploy-delete", true, &[], &[]),
-        ("deployment-dry-run.json", "deploy-dry-run", false, &["privileged-container"], &[]),
+        (
+            "deployment-dry-run.json",
+            "deploy-dry-run",
+            false,
+            &["privileged-container"],
+            &[],
+        ),
         ("pod-exempt-namespace.json", "pod-exempt", true, &[], &[]),
     ];
     for (file, uid, allowed, denying, warning) in cases {
@@ -105,10 +139,16 @@ async fn fixtures_get_the_verdicts_their_readme_gives() {
             assert!(response["status"].is_null(), "{file}: {response}");
         } else {
             assert_eq!(response["status"]["code"], 403, "{file}");
-            assert!(message.starts_with("seaworthy denied "), "{file}: {message}");
+            assert!(
+                message.starts_with("seaworthy denied "),
+                "{file}: {message}"
+            );
         }
         for rule in *denying {
-            assert!(message.contains(&format!("[{rule}]")), "{file}: {rule} in {message}");
+            assert!(
+                message.contains(&format!("[{rule}]")),
+                "{file}: {rule} in {message}"
+            );
         }
         let warned = warnings(response);
         for rule in *warning {
@@ -137,7 +177,8 @@ async fn fixtures_get_the_verdicts_their_readme_gives() {
     assert!(
         warnings(response(&review))
             .iter()
-            .any(|w| w.contains("privileged-container") && w.contains("already there before this update")),
+            .any(|w| w.contains("privileged-container")
+                && w.contains("already there before this update")),
         "{review}"
     );
     // Every answer is counted, by operation, kind and decision.
@@ -146,7 +187,10 @@ async fn fixtures_get_the_verdicts_their_readme_gives() {
         server.metric(r#"seaworthy_admission_requests_total{operation="DELETE",kind="Deployment",decision="skipped"}"#),
         1.0
     );
-    assert!(server.metric(r#"seaworthy_findings_total{rule="privileged-container",action="deny"}"#) >= 2.0);
+    assert!(
+        server.metric(r#"seaworthy_findings_total{rule="privileged-container",action="deny"}"#)
+            >= 2.0
+    );
     // The log line of a review carries uid, kind, namespace/name, operation and decision.
     let logs = server.logs();
     assert!(
@@ -173,7 +217,9 @@ async fn update_policy_full_denies_old_violations_and_mode_warn_never_denies() {
     let response = response(&review);
     assert_eq!(response["allowed"], true, "{response}");
     assert!(
-        warnings(response).iter().any(|w| w.contains("privileged-container")),
+        warnings(response)
+            .iter()
+            .any(|w| w.contains("privileged-container")),
         "{response}"
     );
 }
@@ -194,12 +240,21 @@ serve:
     });
     let mut conn = server.connect().await.expect("connect");
     let (_, review) = conn.review(fixture("pod-create-warn.json")).await;
-    assert_eq!(response(&review)["allowed"], false, "latest-image-tag: deny: {review}");
+    assert_eq!(
+        response(&review)["allowed"],
+        false,
+        "latest-image-tag: deny: {review}"
+    );
     // Audit: allowed, no warning, recorded in the audit annotation and the metrics.
     let (_, review) = conn.review(fixture("pod-create-denied.json")).await;
     let r = response(&review);
     assert_eq!(r["allowed"], true, "{r}");
-    assert!(!warnings(r).iter().any(|w| w.contains("privileged-container")), "{r}");
+    assert!(
+        !warnings(r)
+            .iter()
+            .any(|w| w.contains("privileged-container")),
+        "{r}"
+    );
     assert!(
         r["auditAnnotations"]["audit-findings"]
             .as_str()
@@ -218,7 +273,12 @@ serve:
     assert_eq!(response(&review)["allowed"], false, "{review}");
     // The configured list replaces kube-system: a privileged pod there is now checked ...
     let (_, review) = conn.review(fixture("pod-exempt-namespace.json")).await;
-    assert!(warnings(response(&review)).iter().any(|w| w.contains("privilege-escalation")), "{review}");
+    assert!(
+        warnings(response(&review))
+            .iter()
+            .any(|w| w.contains("privilege-escalation")),
+        "{review}"
+    );
     // ... and the `legacy` namespace is exempt.
     body["request"]["namespace"] = "legacy".into();
     body["request"]["object"]["metadata"]["namespace"] = "legacy".into();
@@ -239,7 +299,12 @@ async fn bad_bodies_get_http_errors_and_the_server_keeps_serving() {
         .expect("answered");
     assert_eq!(status, 400);
     let error: Value = serde_json::from_slice(&body).expect("JSON error");
-    assert!(error["error"].as_str().is_some_and(|e| e.contains("not an AdmissionReview")), "{error}");
+    assert!(
+        error["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("not an AdmissionReview")),
+        "{error}"
+    );
 
     let big = vec![b' '; 65 * 1024];
     let (status, body) = conn
@@ -257,14 +322,24 @@ async fn bad_bodies_get_http_errors_and_the_server_keeps_serving() {
     assert_eq!(status, 415);
 
     let (status, body) = conn
-        .post("/validate", "application/json", br#"{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","request":{}}"#.to_vec())
+        .post(
+            "/validate",
+            "application/json",
+            br#"{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","request":{}}"#
+                .to_vec(),
+        )
         .await
         .expect("answered");
     assert_eq!(status, 400);
     assert!(String::from_utf8_lossy(&body).contains("admission.k8s.io/v1"));
 
     let (status, _) = conn
-        .post("/validate", "application/json", br#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":5}}"#.to_vec())
+        .post(
+            "/validate",
+            "application/json",
+            br#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":5}}"#
+                .to_vec(),
+        )
         .await
         .expect("answered");
     assert_eq!(status, 400, "wrong types are a bad request");
@@ -273,23 +348,45 @@ async fn bad_bodies_get_http_errors_and_the_server_keeps_serving() {
     let (status, review) = conn.review(fixture("pod-create-denied.json")).await;
     assert_eq!(status, 200);
     assert_eq!(response(&review)["allowed"], false);
-    assert_eq!(server.metric(r#"seaworthy_http_rejected_total{status="400"}"#), 3.0);
-    assert_eq!(server.metric(r#"seaworthy_http_rejected_total{status="413"}"#), 1.0);
-    assert_eq!(server.metric(r#"seaworthy_http_rejected_total{status="415"}"#), 1.0);
+    assert_eq!(
+        server.metric(r#"seaworthy_http_rejected_total{status="400"}"#),
+        3.0
+    );
+    assert_eq!(
+        server.metric(r#"seaworthy_http_rejected_total{status="413"}"#),
+        1.0
+    );
+    assert_eq!(
+        server.metric(r#"seaworthy_http_rejected_total{status="415"}"#),
+        1.0
+    );
 }
 
 #[tokio::test]
 async fn health_endpoints_answer_on_plain_http() {
     let server = start(&["--no-config"]);
     assert_eq!(server.health_get("/healthz").0, 200);
-    assert_eq!(server.health_get("/readyz").0, 200, "no cluster context: ready at once");
+    assert_eq!(
+        server.health_get("/readyz").0,
+        200,
+        "no cluster context: ready at once"
+    );
     let (status, metrics) = server.health_get("/metrics");
     assert_eq!(status, 200);
-    assert!(metrics.contains("# TYPE seaworthy_admission_duration_seconds histogram"), "{metrics}");
-    assert!(metrics.ends_with("# EOF\n"), "OpenMetrics text ends with EOF");
+    assert!(
+        metrics.contains("# TYPE seaworthy_admission_duration_seconds histogram"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.ends_with("# EOF\n"),
+        "OpenMetrics text ends with EOF"
+    );
     // Cross-object rules are skipped without cluster context, and the log says which.
     let logs = server.logs();
-    assert!(logs.contains("cross-object rules are skipped") && logs.contains("missing-pdb"), "{logs}");
+    assert!(
+        logs.contains("cross-object rules are skipped") && logs.contains("missing-pdb"),
+        "{logs}"
+    );
 }
 
 #[tokio::test]
@@ -308,7 +405,10 @@ async fn rotated_certificate_is_served_to_new_connections_without_cutting_old_on
     });
 
     let mut new = server.connect().await.expect("connect after rotation");
-    assert_ne!(new.server_cert, first_cert, "new handshakes get the new certificate");
+    assert_ne!(
+        new.server_cert, first_cert,
+        "new handshakes get the new certificate"
+    );
     assert_eq!(new.review(fixture("pod-create-pass.json")).await.0, 200);
     // The connection opened before the rotation still works.
     assert_eq!(old.review(fixture("pod-create-pass.json")).await.0, 200);
@@ -320,9 +420,16 @@ async fn rotated_certificate_is_served_to_new_connections_without_cutting_old_on
         server.metric(r#"seaworthy_tls_reloads_total{result="failure"}"#) >= 1.0
     });
     let mut after = server.connect().await.expect("still serving");
-    assert_eq!(after.server_cert, new.server_cert, "the last good certificate stays");
+    assert_eq!(
+        after.server_cert, new.server_cert,
+        "the last good certificate stays"
+    );
     assert_eq!(after.review(fixture("pod-create-pass.json")).await.0, 200);
-    assert!(server.logs().contains("new TLS certificate refused"), "{}", server.logs());
+    assert!(
+        server.logs().contains("new TLS certificate refused"),
+        "{}",
+        server.logs()
+    );
 
     // Garbage is refused the same way.
     std::fs::write(server.path("tls.crt"), "not a certificate").expect("write garbage");
@@ -345,9 +452,13 @@ async fn mutual_tls_requires_a_client_certificate_from_the_ca() {
         Err(_) => {}
         // TLS 1.3 reports the missing certificate on the first read, not in the handshake.
         Ok(mut conn) => assert!(
-            conn.post("/validate", "application/json", fixture("pod-create-pass.json"))
-                .await
-                .is_err(),
+            conn.post(
+                "/validate",
+                "application/json",
+                fixture("pod-create-pass.json")
+            )
+            .await
+            .is_err(),
             "a client without a certificate must be refused"
         ),
     }
@@ -361,7 +472,11 @@ async fn mutual_tls_requires_a_client_certificate_from_the_ca() {
     match connect(server.addr, &ca.cert_pem, Some(&other)).await {
         Err(_) => {}
         Ok(mut conn) => assert!(conn
-            .post("/validate", "application/json", fixture("pod-create-pass.json"))
+            .post(
+                "/validate",
+                "application/json",
+                fixture("pod-create-pass.json")
+            )
             .await
             .is_err()),
     }
@@ -390,8 +505,14 @@ async fn an_evaluation_over_budget_follows_the_failure_mode() {
         let r = response(&review);
         assert_eq!(r["allowed"], allowed, "{mode}: {r}");
         let text = format!("{r}");
-        assert!(text.contains("ran out of its time budget"), "{mode}: {text}");
-        assert!(took < Duration::from_secs(2), "{mode}: the budget is kept: {took:?}");
+        assert!(
+            text.contains("ran out of its time budget"),
+            "{mode}: {text}"
+        );
+        assert!(
+            took < Duration::from_secs(2),
+            "{mode}: the budget is kept: {took:?}"
+        );
         assert_eq!(
             server.metric(r#"seaworthy_evaluation_failures_total{reason="timeout"}"#),
             1.0
@@ -416,7 +537,10 @@ async fn sigterm_drains_requests_in_flight_and_exits_zero() {
     let started = std::time::Instant::now();
     assert_eq!(probe.review(fixture("pod-create-pass.json")).await.0, 200);
     let single = started.elapsed();
-    assert!(single > Duration::from_millis(20), "the slow rule is slow: {single:?}");
+    assert!(
+        single > Duration::from_millis(20),
+        "the slow rule is slow: {single:?}"
+    );
 
     let mut inflight = Vec::new();
     for _ in 0..4 {
@@ -444,7 +568,9 @@ async fn sigterm_drains_requests_in_flight_and_exits_zero() {
     assert_eq!(status.code(), Some(0), "{}", server.logs());
     assert!(server.logs().contains("shutting down"), "{}", server.logs());
     // New connections are refused once it has stopped.
-    assert!(connect(server.addr, &server.ca.cert_pem, None).await.is_err());
+    assert!(connect(server.addr, &server.ca.cert_pem, None)
+        .await
+        .is_err());
 }
 
 #[tokio::test]
@@ -478,26 +604,43 @@ violations contains v if {
     });
     let mut conn = server.connect().await.expect("connect");
     let (_, review) = conn.review(fixture("pod-create-pass.json")).await;
-    assert!(denial(response(&review)).contains("[missing-team-label]"), "{review}");
+    assert!(
+        denial(response(&review)).contains("[missing-team-label]"),
+        "{review}"
+    );
 
     // A syntax error mid-edit: refused, the old rules keep answering.
-    std::fs::write(server.path("org/team.rego"), "package broken\nviolations contains v if {").expect("write");
+    std::fs::write(
+        server.path("org/team.rego"),
+        "package broken\nviolations contains v if {",
+    )
+    .expect("write");
     server.wait_for("the refused reload", Duration::from_secs(10), || {
         server.metric(r#"seaworthy_policy_reloads_total{result="failure"}"#) >= 1.0
     });
     let (status, review) = conn.review(fixture("pod-create-pass.json")).await;
     assert_eq!(status, 200);
-    assert!(denial(response(&review)).contains("[missing-team-label]"), "{review}");
+    assert!(
+        denial(response(&review)).contains("[missing-team-label]"),
+        "{review}"
+    );
 
     // The fixed file (warning instead of error) is picked up.
-    std::fs::write(server.path("org/team.rego"), custom.replace("\"severity\": \"error\"", "\"severity\": \"warning\"")).expect("write");
+    std::fs::write(
+        server.path("org/team.rego"),
+        custom.replace("\"severity\": \"error\"", "\"severity\": \"warning\""),
+    )
+    .expect("write");
     server.wait_for("the reload", Duration::from_secs(10), || {
         server.metric(r#"seaworthy_policy_reloads_total{result="success"}"#) >= 1.0
     });
     let (_, review) = conn.review(fixture("pod-create-pass.json")).await;
     let r = response(&review);
     assert_eq!(r["allowed"], true, "{r}");
-    assert!(warnings(r).iter().any(|w| w.contains("missing-team-label")), "{r}");
+    assert!(
+        warnings(r).iter().any(|w| w.contains("missing-team-label")),
+        "{r}"
+    );
 }
 
 #[test]
@@ -517,14 +660,41 @@ fn bad_startup_input_exits_2_with_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--tls-cert is required"));
 
-    let out = run(&["--no-config", "--tls-cert", "bad.crt", "--tls-key", "bad.key", "--listen", "127.0.0.1:0", "--health-listen", "127.0.0.1:0"]);
+    let out = run(&[
+        "--no-config",
+        "--tls-cert",
+        "bad.crt",
+        "--tls-key",
+        "bad.key",
+        "--listen",
+        "127.0.0.1:0",
+        "--health-listen",
+        "127.0.0.1:0",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("bad.crt") && stderr.contains("CERTIFICATE"), "{stderr}");
+    assert!(
+        stderr.contains("bad.crt") && stderr.contains("CERTIFICATE"),
+        "{stderr}"
+    );
 
-    std::fs::write(dir.path().join("c.yaml"), "serve:\n  actions:\n    no-such-rule: deny\n").expect("write");
-    let out = run(&["--config", "c.yaml", "--tls-cert", "bad.crt", "--tls-key", "bad.key"]);
+    std::fs::write(
+        dir.path().join("c.yaml"),
+        "serve:\n  actions:\n    no-such-rule: deny\n",
+    )
+    .expect("write");
+    let out = run(&[
+        "--config",
+        "c.yaml",
+        "--tls-cert",
+        "bad.crt",
+        "--tls-key",
+        "bad.key",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("c.yaml:3:5") && stderr.contains("no-such-rule"), "{stderr}");
+    assert!(
+        stderr.contains("c.yaml:3:5") && stderr.contains("no-such-rule"),
+        "{stderr}"
+    );
 }

@@ -132,7 +132,10 @@ impl Server {
         let line = rx
             .recv_timeout(Duration::from_secs(60))
             .unwrap_or_else(|_| panic!("server did not start: {:?}", log.lock().expect("log")));
-        assert!(!line.starts_with("error:"), "server failed to start: {line}");
+        assert!(
+            !line.starts_with("error:"),
+            "server failed to start: {line}"
+        );
         let field = |name: &str| -> SocketAddr {
             let start = line.find(&format!("{name}=")).expect("address in log") + name.len() + 1;
             line[start..]
@@ -245,7 +248,11 @@ pub fn tls_client_config(
     }
 }
 
-pub async fn connect(addr: SocketAddr, ca_pem: &str, identity: Option<&Leaf>) -> Result<Conn, String> {
+pub async fn connect(
+    addr: SocketAddr,
+    ca_pem: &str,
+    identity: Option<&Leaf>,
+) -> Result<Conn, String> {
     let config = tls_client_config(ca_pem, identity)?;
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     let tcp = AsyncTcpStream::connect(addr)
@@ -278,7 +285,12 @@ pub async fn connect(addr: SocketAddr, ca_pem: &str, identity: Option<&Leaf>) ->
 
 impl Conn {
     /// POST; returns the status and body. Errors are transport errors (a TLS alert, a reset).
-    pub async fn post(&mut self, path: &str, content_type: &str, body: Vec<u8>) -> Result<(u16, Vec<u8>), String> {
+    pub async fn post(
+        &mut self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<(u16, Vec<u8>), String> {
         self.sender.ready().await.map_err(|e| e.to_string())?;
         let request = hyper::Request::post(path)
             .header("host", "127.0.0.1")
@@ -307,7 +319,10 @@ impl Conn {
             .await
             .expect("request answered");
         let json = serde_json::from_slice(&bytes).unwrap_or_else(|e| {
-            panic!("answer is not JSON ({e}): {}", String::from_utf8_lossy(&bytes))
+            panic!(
+                "answer is not JSON ({e}): {}",
+                String::from_utf8_lossy(&bytes)
+            )
         });
         (status, json)
     }
