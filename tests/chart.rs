@@ -340,6 +340,8 @@ fn deployment_runs_three_spread_probed_restricted_replicas() {
     for constraint in spread {
         assert_eq!(&constraint["labelSelector"]["matchLabels"], selector);
         assert_eq!(constraint["maxSkew"], 1);
+        assert_eq!(constraint["matchLabelKeys"], json!(["pod-template-hash"]));
+        assert_eq!(constraint["nodeTaintsPolicy"], "Honor");
     }
 
     // Restricted security context.
@@ -653,6 +655,21 @@ fn webhook_configuration_sends_what_the_rules_judge() {
         }
     }
     assert_eq!(sent, judged);
+
+    // Objects a controller makes from a judged owner are skipped (a CEL match condition), unless
+    // asked; user conditions come after it.
+    let conditions = hook["matchConditions"].as_array().expect("matchConditions");
+    assert_eq!(conditions.len(), 1, "{conditions:?}");
+    assert_eq!(conditions[0]["name"], "not-controlled");
+    assert!(conditions[0]["expression"]
+        .as_str()
+        .unwrap()
+        .contains("object.metadata.ownerReferences.exists(r, has(r.controller) && r.controller)"));
+    let every_object = render(json!({"webhook": {"skipControlledObjects": false}}));
+    assert!(every_object.webhook().get("matchConditions").is_none());
+    let user = json!({"name": "not-ci", "expression": "request.userInfo.username != 'ci'"});
+    let both = render(json!({"webhook": {"matchConditions": [user.clone()]}}));
+    assert_eq!(both.webhook()["matchConditions"][1], user);
 
     // The evaluation budget is below the API server's timeout.
     let eval = r.arg("--eval-timeout").expect("--eval-timeout");
