@@ -406,6 +406,16 @@ fn deployment_runs_three_spread_probed_restricted_replicas() {
         assert_eq!(c[probe]["httpGet"]["path"], path, "{probe}");
     }
     assert_eq!(c["args"][0], "serve");
+    // SIGTERM comes after the preStop sleep; draining ends before the kubelet's SIGKILL.
+    assert_eq!(pod["terminationGracePeriodSeconds"], 30);
+    assert_eq!(c["lifecycle"]["preStop"]["sleep"]["seconds"], 5);
+    assert_eq!(r.arg("--shutdown-timeout").as_deref(), Some("23s"));
+    let message =
+        render_error(json!({"terminationGracePeriodSeconds": 10, "preStopSleepSeconds": 9}));
+    assert!(
+        message.contains("must exceed preStopSleepSeconds"),
+        "{message}"
+    );
     assert!(r.has_flag("--cluster-context"));
     assert_eq!(c["env"][0]["name"], "SEAWORTHY_NAMESPACE");
     assert_eq!(

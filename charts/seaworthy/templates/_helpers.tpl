@@ -99,6 +99,18 @@ app.kubernetes.io/part-of: seaworthy
 {{- $eval }}
 {{- end }}
 
+{{/*
+Seconds seaworthy drains requests in flight after SIGTERM: what the grace period leaves after the
+preStop sleep, less 2 s before the kubelet's SIGKILL.
+*/}}
+{{- define "seaworthy.shutdownTimeoutSeconds" -}}
+{{- $drain := sub (int .Values.terminationGracePeriodSeconds) (add (int .Values.preStopSleepSeconds) 2) }}
+{{- if lt $drain 1 }}
+{{- fail (printf "terminationGracePeriodSeconds (%d) must exceed preStopSleepSeconds (%d) by more than 2 s, to leave time to drain requests in flight" (int .Values.terminationGracePeriodSeconds) (int .Values.preStopSleepSeconds)) }}
+{{- end }}
+{{- $drain }}
+{{- end }}
+
 {{/* The .seaworthy.yaml the webhook reads, built from the values. */}}
 {{- define "seaworthy.config" -}}
 {{- $serve := dict
