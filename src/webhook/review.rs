@@ -429,23 +429,51 @@ fn admitted_object(request: &AdmissionRequest, json: &serde_json::Value) -> Opti
         name: request.name.clone().filter(|n| !n.is_empty()),
     };
     let id = identity(json, Some(&fallback))?;
-    let mut json = json.clone();
-    if let (Some(ns), Some(meta)) = (&id.namespace, json.as_object_mut()) {
-        let metadata = meta
-            .entry("metadata")
-            .or_insert_with(|| serde_json::Value::Object(Default::default()));
-        if let Some(metadata) = metadata.as_object_mut() {
-            metadata
-                .entry("namespace")
-                .or_insert_with(|| serde_json::Value::String(ns.clone()));
-        }
+    let mut root = Node::from_json(json);
+    if let Some(ns) = &id.namespace {
+        set_namespace(&mut root, ns);
     }
     Some(Object {
         id,
-        root: Node::from_json(&json),
+        root,
         file: 0,
         template: None,
     })
+}
+
+/// Fills `metadata.namespace` when the object leaves it out (the API server takes it from the
+/// request path), so rules and the workload view see where the object will live.
+fn set_namespace(root: &mut Node, namespace: &str) {
+    use crate::manifest::node::{Entry, Span, Value};
+    let Value::Map(entries) = &mut root.value else {
+        return;
+    };
+    let at = entries.iter().position(|e| e.key == "metadata");
+    let index = match at {
+        Some(index) => index,
+        None => {
+            entries.push(Entry {
+                key: "metadata".to_string(),
+                key_span: Span::default(),
+                value: Node::new(Value::Map(Vec::new()), Span::default()),
+            });
+            entries.len() - 1
+        }
+    };
+    let Value::Map(metadata) = &mut entries[index].value.value else {
+        return;
+    };
+    let missing = metadata
+        .iter()
+        .all(|e| e.key != "namespace" || e.value.is_null());
+    if missing {
+        metadata.retain(|e| e.key != "namespace");
+        metadata.push(Entry {
+            key: "namespace".to_string(),
+            key_span: Span::default(),
+            value: Node::new(Value::String(namespace.to_string()), Span::default()),
+        });
+    }
 }
 
 fn respond(uid: &str, object: ObjectRef, mut judged: Vec<Judged>) -> Verdict {

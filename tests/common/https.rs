@@ -136,13 +136,18 @@ impl Server {
             !line.starts_with("error:"),
             "server failed to start: {line}"
         );
+        // `listen=ADDR` in text logs, `"listen":"ADDR"` in JSON logs.
         let field = |name: &str| -> SocketAddr {
-            let start = line.find(&format!("{name}=")).expect("address in log") + name.len() + 1;
-            line[start..]
-                .split_whitespace()
-                .next()
-                .and_then(|a| a.parse().ok())
-                .expect("address parses")
+            [format!("{name}="), format!("\"{name}\":\"")]
+                .iter()
+                .find_map(|key| line.find(key.as_str()).map(|at| at + key.len()))
+                .and_then(|start| {
+                    line[start..]
+                        .split(|c: char| c.is_whitespace() || c == '"')
+                        .next()
+                        .and_then(|a| a.parse().ok())
+                })
+                .unwrap_or_else(|| panic!("no {name} address in {line}"))
         };
         Server {
             addr: field("listen"),
@@ -258,6 +263,8 @@ pub async fn connect(
     let tcp = AsyncTcpStream::connect(addr)
         .await
         .map_err(|e| format!("connect: {e}"))?;
+    // As the API server's client does: no Nagle delay between a request's TLS records.
+    tcp.set_nodelay(true).map_err(|e| format!("nodelay: {e}"))?;
     let name = ServerName::try_from("127.0.0.1").map_err(|e| e.to_string())?;
     let tls = connector
         .connect(name.to_owned(), tcp)

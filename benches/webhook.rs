@@ -1,0 +1,216 @@
+//! Load benchmark of `seaworthy serve`: the release binary runs as its own process with all the
+//! built-in rules; this client sends AdmissionReviews of realistic Deployments over keep-alive
+//! HTTPS at a fixed rate and reports throughput, latency percentiles, errors and the server's peak
+//! memory.
+//!
+//! `cargo bench --bench webhook [-- --rate 2000 --duration 30 --connections 16]`
+//!
+//! The rate is open-loop: request i is due at start + i/rate whatever happened before, and its
+//! latency counts from when it was due, so a stall shows up in the tail instead of slowing the
+//! client down (no coordinated omission).
+
+#[path = "../tests/common/https.rs"]
+mod https;
+
+use std::time::{Duration, Instant};
+
+use https::{Options, Server};
+
+struct Args {
+    rate: u64,
+    duration: u64,
+    connections: u64,
+}
+
+fn args() -> Args {
+    let mut args = Args {
+        rate: 2000,
+        duration: 30,
+        connections: 16,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || {
+            it.next()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("{flag} needs a number"))
+        };
+        match flag.as_str() {
+            "--rate" => args.rate = value(),
+            "--duration" => args.duration = value(),
+            "--connections" => args.connections = value(),
+            // `cargo bench` passes --bench.
+            _ => {}
+        }
+    }
+    args
+}
+
+/// Deployments as teams write them: the compliant one, one with warnings, one that is denied.
+fn bodies() -> Vec<Vec<u8>> {
+    [
+        "deployment-create-pass.json",
+        "deployment-create-warn.json",
+        "deployment-create-denied.json",
+        "deployment-update-ratchet.json",
+    ]
+    .iter()
+    .map(|name| https::fixture(name))
+    .collect()
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// The decision alone, in this process, without HTTP or TLS: what one review costs in CPU.
+fn decision_cost(bodies: &[Vec<u8>]) {
+    use seaworthy::webhook::review::{Policy, Reviewer};
+    use seaworthy::webhook::snapshot::Snapshot;
+    let catalog = seaworthy::engine::Catalog::load(&[]).expect("policies");
+    let reviewer = Reviewer::new(
+        catalog,
+        &seaworthy::config::Config::default(),
+        Policy::default(),
+        seaworthy::engine::Backend::Rvm,
+    )
+    .expect("compiles");
+    let snapshot = Snapshot::disabled();
+    let requests: Vec<seaworthy::webhook::admission::AdmissionRequest> = bodies
+        .iter()
+        .map(|b| {
+            let review: serde_json::Value = serde_json::from_slice(b).expect("json");
+            serde_json::from_value(review["request"].clone()).expect("request")
+        })
+        .collect();
+    let rounds = 2000;
+    let started = Instant::now();
+    for i in 0..rounds {
+        let verdict = reviewer.review(&requests[i % requests.len()], &snapshot, None);
+        std::hint::black_box(verdict);
+    }
+    let each = started.elapsed() / rounds as u32;
+    println!(
+        "decision only (1 thread, no HTTP): {:.3} ms per review, {:.0} reviews/s",
+        each.as_secs_f64() * 1000.0,
+        1.0 / each.as_secs_f64()
+    );
+}
+
+fn main() {
+    let args = args();
+    decision_cost(&bodies());
+    let server = Server::start(Options {
+        args: vec!["--no-config".into(), "--log-format".into(), "json".into()],
+        files: Vec::new(),
+    });
+    let bodies = bodies();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let total = args.rate * args.duration;
+    let interval = Duration::from_secs_f64(1.0 / args.rate as f64);
+    println!(
+        "seaworthy serve load: {} reviews/s for {} s over {} keep-alive HTTPS connections ({} requests)",
+        args.rate, args.duration, args.connections, total
+    );
+    let (latencies, errors, elapsed) = runtime.block_on(async {
+        // Warm up: every connection's handshake and a first review each.
+        let mut conns = Vec::new();
+        for _ in 0..args.connections {
+            let mut conn = server.connect().await.expect("connect");
+            let (status, _) = conn.review(bodies[0].clone()).await;
+            assert_eq!(status, 200);
+            conns.push(conn);
+        }
+        let start = Instant::now() + Duration::from_millis(100);
+        let mut tasks = Vec::new();
+        for (k, mut conn) in conns.into_iter().enumerate() {
+            let bodies = bodies.clone();
+            let connections = args.connections;
+            tasks.push(tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut errors = 0u64;
+                let mut i = k as u64;
+                while i < total {
+                    let due = start + interval.mul_f64(i as f64);
+                    tokio::time::sleep_until(due.into()).await;
+                    let body = bodies[(i as usize) % bodies.len()].clone();
+                    match conn.post("/validate", "application/json", body).await {
+                        Ok((200, _)) => latencies.push(due.elapsed()),
+                        _ => errors += 1,
+                    }
+                    i += connections;
+                }
+                (latencies, errors)
+            }));
+        }
+        let mut latencies = Vec::new();
+        let mut errors = 0;
+        for task in tasks {
+            let (l, e) = task.await.expect("client task");
+            latencies.extend(l);
+            errors += e;
+        }
+        (latencies, errors, start.elapsed())
+    });
+    let mut sorted = latencies;
+    sorted.sort_unstable();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!("completed:   {} ok, {} errors", sorted.len(), errors);
+    println!(
+        "throughput:  {:.0} reviews/s",
+        sorted.len() as f64 / elapsed.as_secs_f64()
+    );
+    println!(
+        "latency:     p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms",
+        ms(percentile(&sorted, 50.0)),
+        ms(percentile(&sorted, 99.0)),
+        ms(percentile(&sorted, 99.9)),
+        ms(sorted.last().copied().unwrap_or_default())
+    );
+    // The server's own view: time from a request's arrival to its answer, from its log lines.
+    let mut server_side: Vec<Duration> = server
+        .log
+        .lock()
+        .expect("log")
+        .iter()
+        .filter_map(|line| {
+            let at = line.find("\"duration_ms\":")? + "\"duration_ms\":".len();
+            let number: String = line[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.')
+                .collect();
+            number
+                .parse::<f64>()
+                .ok()
+                .map(|ms| Duration::from_secs_f64(ms / 1000.0))
+        })
+        .collect();
+    server_side.sort_unstable();
+    println!(
+        "server-side: p50 {:.2} ms, p99 {:.2} ms (arrival to answer, from its logs)",
+        ms(percentile(&server_side, 50.0)),
+        ms(percentile(&server_side, 99.0))
+    );
+    match peak_rss_kib(server.child.id()) {
+        Some(kib) => println!("server peak RSS: {:.1} MiB", kib as f64 / 1024.0),
+        None => println!("server peak RSS: unknown (no /proc)"),
+    }
+}
