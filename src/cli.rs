@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, Config, FailOn};
-use crate::engine::{Backend, Catalog};
+use crate::engine::{Backend, Cache, Catalog};
 use crate::lint;
 use crate::manifest::{yaml, Input, LoadOptions};
 use crate::report;
@@ -83,6 +83,20 @@ pub struct PolicyArgs {
     /// Rego back end (the RVM is faster; the interpreter is kept for comparison).
     #[arg(long, value_enum, default_value_t, hide = true)]
     pub engine: EngineChoice,
+    /// Do not read or write the cache of compiled policies (also: SEAWORTHY_NO_CACHE=1).
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+impl PolicyArgs {
+    /// The policy cache this run uses: the user's cache directory unless turned off.
+    pub fn cache(&self) -> Cache {
+        if self.no_cache {
+            Cache::disabled()
+        } else {
+            Cache::from_env()
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -183,7 +197,7 @@ fn load_config(args: &PolicyArgs) -> Result<Config, Fatal> {
 fn load_catalog(args: &PolicyArgs, config: &Config) -> Result<Catalog, Fatal> {
     let mut dirs = config.policy_dirs();
     dirs.extend(args.policies.iter().cloned());
-    Ok(Catalog::load(&dirs)?)
+    Ok(Catalog::load_with_cache(&dirs, &args.cache())?)
 }
 
 /// Runs a parsed command line and returns the exit code.
@@ -219,7 +233,12 @@ pub fn run_lint(args: LintArgs) -> Result<i32, Fatal> {
         EngineChoice::Rvm => Backend::Rvm,
         EngineChoice::Interpreter => Backend::Interpreter,
     };
-    let mut evaluator = lint::evaluator_for(&config, &args.policy.policies, backend)?;
+    let mut evaluator = lint::evaluator_with_cache(
+        &config,
+        &args.policy.policies,
+        backend,
+        &args.policy.cache(),
+    )?;
     let load = LoadOptions {
         max_file_size: args.max_file_size,
         limits: yaml::Limits {

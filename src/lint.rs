@@ -222,9 +222,25 @@ pub fn evaluator_for(
     extra_dirs: &[std::path::PathBuf],
     backend: crate::engine::Backend,
 ) -> Result<Evaluator, SetupError> {
+    evaluator_with_cache(
+        config,
+        extra_dirs,
+        backend,
+        &crate::engine::Cache::disabled(),
+    )
+}
+
+/// As [`evaluator_for`], with the rules' metadata and the compiled program taken from `cache`
+/// when it holds them for exactly these policies (see `engine::cache`).
+pub fn evaluator_with_cache(
+    config: &crate::config::Config,
+    extra_dirs: &[std::path::PathBuf],
+    backend: crate::engine::Backend,
+    cache: &crate::engine::Cache,
+) -> Result<Evaluator, SetupError> {
     let mut dirs = config.policy_dirs();
     dirs.extend(extra_dirs.iter().cloned());
-    let catalog = crate::engine::Catalog::load(&dirs)?;
+    let catalog = crate::engine::Catalog::load_with_cache(&dirs, cache)?;
     let settings = config.rule_settings(&catalog)?;
     Ok(Evaluator::new(catalog, &settings, backend)?)
 }
