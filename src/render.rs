@@ -258,10 +258,11 @@ pub fn lint_render(
                     text.len(),
                     load.max_file_size
                 ),
+                load.max_file_size,
             )
         }
         Ok(text) => text,
-        Err(message) => return failed(rendered, message.clone()),
+        Err(message) => return failed(rendered, message.clone(), load.max_file_size),
     };
     let file = manifest::load_text(&rendered.name, text, load);
     let loaded = Loaded {
@@ -277,7 +278,7 @@ pub fn lint_render(
             .subject
             .and_then(|i| anchors.get(i))
             .and_then(|a| a.as_ref());
-        place(finding, rendered, anchor, &templates);
+        place(finding, rendered, anchor.cloned(), &mut templates);
     }
     for (object, anchor) in outcome.objects.iter_mut().zip(&anchors) {
         object.render = rendered.label.clone();
@@ -294,8 +295,8 @@ pub fn lint_render(
 fn place(
     finding: &mut Finding,
     rendered: &Rendered,
-    anchor: Option<&Anchor>,
-    templates: &Templates,
+    anchor: Option<Anchor>,
+    templates: &mut Templates,
 ) {
     let location = &mut finding.location;
     location.rendered = Some(Position {
@@ -304,16 +305,27 @@ fn place(
         column: location.column,
     });
     location.render = rendered.label.clone();
+    // A duplicate key is about a line of the output, not a field of the object: it stays there.
+    let anchor = anchor.filter(|_| finding.rule != manifest::DUPLICATE_KEY);
     match anchor {
         Some(Anchor::Document { template, document }) => {
-            let file = &templates.files[*template];
-            let (line, column) = locate_in_document(&file.text, document, &finding.path);
+            let file = &templates.files[template];
+            let (line, column) = locate_in_document(&file.text, &document, &finding.path);
             location.file = file.name.clone();
             location.line = line;
             location.column = column;
         }
-        Some(Anchor::File(path)) => location.artifact = Some(path.clone()),
-        None => location.artifact = rendered.origin.clone(),
+        Some(Anchor::File(template)) => {
+            location.artifact = Some(templates.files[template].name.clone())
+        }
+        None => {
+            // Not an object's finding (a document that does not parse): its template, if known.
+            let template = location.template.as_deref().and_then(|m| templates.get(m));
+            location.artifact = match template {
+                Some(index) => Some(templates.files[index].name.clone()),
+                None => rendered.origin.clone(),
+            };
+        }
     }
     if let Some(label) = &rendered.label {
         // The same object in two renders is two deployments: a baseline tells them apart.
@@ -323,8 +335,8 @@ fn place(
 
 /// The outcome of a render that failed: one `render-error` finding, pointing at the template
 /// file and line the tool names when it names one.
-fn failed(rendered: &Rendered, message: String) -> Outcome {
-    let mut templates = Templates::new(rendered.chart.as_deref(), u64::MAX);
+fn failed(rendered: &Rendered, message: String, max_size: u64) -> Outcome {
+    let mut templates = Templates::new(rendered.chart.as_deref(), max_size);
     // Unless the tool names a template, the finding is about the (missing) rendered output.
     let mut location = Location {
         render: rendered.label.clone(),
@@ -380,20 +392,19 @@ fn failed(rendered: &Rendered, message: String) -> Outcome {
 }
 
 /// Where helm's error message says the problem is: `(web/templates/deployment.yaml:11:20)` in an
-/// execution error, `(web/templates/x.yaml:3)` in a parse error, `on web/templates/x.yaml:` in a
-/// YAML error (whose line counts within the rendered document, so only the file is kept).
+/// execution error, `template: web/templates/x.yaml:3:4: executing ...`, `(web/templates/x.yaml:3)`
+/// in a parse error, `on web/templates/x.yaml:` in a YAML error (whose line, counted within the
+/// rendered document, is not given with the file and so not taken).
 pub fn helm_error_position(message: &str) -> Option<(&str, u32, Option<u32>)> {
     let token = message
         .split(|c: char| c.is_whitespace() || c == '(' || c == ')' || c == '"')
-        .find(|t| t.contains("/templates/"))?;
-    if message.contains(&format!("({token})")) {
-        let mut parts = token.splitn(3, ':');
-        let file = parts.next()?;
-        let line = parts.next().and_then(|l| l.parse().ok());
-        let column = parts.next().and_then(|c| c.parse().ok());
-        return Some((file, line.unwrap_or(1), column.filter(|_| line.is_some())));
-    }
-    Some((token.trim_end_matches([':', ',']), 1, None))
+        .find(|t| t.contains("/templates/"))?
+        .trim_end_matches([':', ',']);
+    let mut parts = token.splitn(3, ':');
+    let file = parts.next()?;
+    let line = parts.next().and_then(|l| l.parse().ok());
+    let column = parts.next().and_then(|c| c.parse().ok());
+    Some((file, line.unwrap_or(1), column.filter(|_| line.is_some())))
 }
 
 /// Template files of a chart, read once each.
@@ -461,9 +472,9 @@ pub fn template_path(chart: &Path, marker: &str) -> Option<PathBuf> {
 enum Anchor {
     /// Its document in the template (index into `Templates::files`).
     Document { template: usize, document: Document },
-    /// Its template exists, but the object's document could not be told apart in it (generated
-    /// by `include`, say): reports needing a file use the template's.
-    File(String),
+    /// Its template exists (index into `Templates::files`), but the object's document could not
+    /// be told apart in it (generated by `include`, say): reports needing a file use the template.
+    File(usize),
 }
 
 fn anchor_objects(objects: &[Object], templates: &mut Templates) -> Vec<Option<Anchor>> {
@@ -493,7 +504,7 @@ fn anchor_objects(objects: &[Object], templates: &mut Templates) -> Vec<Option<A
         for (&index, document) in members.iter().zip(documents) {
             anchors[index] = Some(match document {
                 Some(document) => Anchor::Document { template, document },
-                None => Anchor::File(file.name.clone()),
+                None => Anchor::File(template),
             });
         }
     }
@@ -872,6 +883,10 @@ spec:
                 "YAML parse error on web/templates/cm.yaml: error converting YAML to JSON"
             ),
             Some(("web/templates/cm.yaml", 1, None))
+        );
+        assert_eq!(
+            helm_error_position("template: web/templates/x.yaml:3:4: executing \"web/templates/x.yaml\" at <.Values.a.b>: nil pointer"),
+            Some(("web/templates/x.yaml", 3, Some(4)))
         );
         assert_eq!(helm_error_position("Chart.yaml file is missing"), None);
     }

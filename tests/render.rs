@@ -698,3 +698,69 @@ fn a_baseline_of_a_render_holds_when_it_is_rendered_again() {
     ]);
     assert_eq!(other.code, 1, "{}", other.stdout);
 }
+
+#[test]
+fn an_object_a_template_only_includes_stays_at_its_rendered_position() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let chart = dir.path().join("gen");
+    std::fs::create_dir_all(chart.join("templates")).expect("mkdir");
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: gen\nversion: 0.1.0\n",
+    )
+    .expect("write");
+    std::fs::write(
+        chart.join("templates/_pod.tpl"),
+        "{{- define \"gen.pod\" -}}\napiVersion: v1\nkind: Pod\nmetadata:\n  name: worker\nspec:\n  containers:\n    - name: worker\n      image: busybox:1.36\n{{- end -}}\n",
+    )
+    .expect("write");
+    std::fs::write(
+        chart.join("templates/pod.yaml"),
+        "{{ include \"gen.pod\" . }}\n",
+    )
+    .expect("write");
+    let bin = helm_stand_in();
+    let lint = |format: &str| {
+        run_in(
+            dir.path(),
+            &[
+                "lint",
+                "--no-config",
+                "--helm",
+                "gen",
+                "--helm-bin",
+                &bin,
+                "--format",
+                format,
+            ],
+            None,
+        )
+    };
+    let run = lint("json");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = json(&run);
+    let readiness = only(&report, "missing-readiness-probe");
+    let location = &readiness["location"];
+    assert_eq!(location["file"], "<helm gen>");
+    assert_eq!(location["rendered"]["file"], "<helm gen>");
+    assert_eq!(location["rendered"]["line"], location["line"]);
+    assert_eq!(location["template"], "gen/templates/pod.yaml");
+
+    // SARIF and GitHub attach it to the template that includes it.
+    let sarif: Value = serde_json::from_str(&lint("sarif").stdout).expect("SARIF");
+    let result = sarif["runs"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|r| r["ruleId"] == "missing-readiness-probe")
+        .expect("result");
+    let physical = &result["locations"][0]["physicalLocation"];
+    assert_eq!(
+        physical["artifactLocation"]["uri"],
+        "gen/templates/pod.yaml"
+    );
+    assert_eq!(physical["region"]["startLine"], 1);
+    assert!(lint("github").stdout.contains(
+        "::error file=gen/templates/pod.yaml,line=1,col=1,title=missing-readiness-probe::"
+    ));
+}
