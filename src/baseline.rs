@@ -18,6 +18,11 @@ use crate::manifest::{Object, INVALID_MANIFEST};
 
 const FORMAT_VERSION: u32 = 1;
 
+/// Input that cannot be read or rendered is never accepted: it hides everything in it.
+fn is_broken_input(finding: &Finding) -> bool {
+    finding.rule == INVALID_MANIFEST || finding.rule == crate::render::RENDER_ERROR
+}
+
 /// The identity of a finding across edits (see the module doc).
 pub fn fingerprint(finding: &Finding, object: Option<&Object>) -> String {
     let Some(object) = object else {
@@ -132,7 +137,7 @@ impl Baseline {
         let mut left = self.counts.clone();
         let mut matched = 0;
         for finding in findings.iter_mut() {
-            if finding.suppressed.is_some() || finding.rule == INVALID_MANIFEST {
+            if finding.suppressed.is_some() || is_broken_input(finding) {
                 continue;
             }
             if let Some(count) = left.get_mut(&finding.fingerprint).filter(|c| **c > 0) {
@@ -149,7 +154,7 @@ impl Baseline {
 pub fn write(path: &Path, findings: &[Finding]) -> Result<usize, BaselineError> {
     let entries: Vec<Entry> = findings
         .iter()
-        .filter(|f| f.suppressed.is_none() && f.rule != INVALID_MANIFEST)
+        .filter(|f| f.suppressed.is_none() && !is_broken_input(f))
         .map(|f| Entry {
             fingerprint: f.fingerprint.clone(),
             rule: f.rule.clone(),

@@ -8,9 +8,10 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, Config, FailOn};
-use crate::engine::{Backend, Catalog};
+use crate::engine::{Backend, Cache, Catalog};
 use crate::lint;
 use crate::manifest::{yaml, Input, LoadOptions};
+use crate::render;
 use crate::report;
 use crate::suppress::Suppressor;
 
@@ -93,12 +94,26 @@ pub struct PolicyArgs {
     /// Rego back end (the RVM is faster; the interpreter is kept for comparison).
     #[arg(long, value_enum, default_value_t, hide = true)]
     pub engine: EngineChoice,
+    /// Do not read or write the cache of compiled policies (also: SEAWORTHY_NO_CACHE=1).
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+impl PolicyArgs {
+    /// The policy cache this run uses: the user's cache directory unless turned off.
+    pub fn cache(&self) -> Cache {
+        if self.no_cache {
+            Cache::disabled()
+        } else {
+            Cache::from_env()
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
 pub struct LintArgs {
     /// Files or directories to lint; `-` reads standard input.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present_any = ["helm", "kustomize"], value_name = "PATH")]
     pub paths: Vec<String>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -124,6 +139,49 @@ pub struct LintArgs {
     pub max_depth: usize,
     #[command(flatten)]
     pub policy: PolicyArgs,
+    // Last: its help heading applies to every flag after it. Boxed: it would make `lint` the
+    // one large variant of `Command`.
+    #[command(flatten)]
+    pub render: Box<RenderArgs>,
+}
+
+/// Rendered inputs: a Helm chart or a kustomization, linted as the tool renders it.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Rendered inputs")]
+pub struct RenderArgs {
+    /// Render this Helm chart with `helm template` and lint the output; findings point at the
+    /// templates.
+    #[arg(long, value_name = "CHART_DIR")]
+    pub helm: Option<PathBuf>,
+    /// Values file for the chart (repeatable; merged in order, as helm does).
+    #[arg(long = "values", short = 'f', value_name = "FILE", requires = "helm")]
+    pub values: Vec<PathBuf>,
+    /// A value for the chart, as `helm template --set` takes it (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE", requires = "helm")]
+    pub sets: Vec<String>,
+    /// Render once per --values file and report each render on its own.
+    #[arg(long, requires = "helm")]
+    pub render_matrix: bool,
+    /// Release name the chart is rendered with.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "release-name",
+        requires = "helm"
+    )]
+    pub release_name: String,
+    /// Namespace the chart is rendered for.
+    #[arg(long, value_name = "NS", requires = "helm")]
+    pub namespace: Option<String>,
+    /// The helm program [default: helm on PATH].
+    #[arg(long, value_name = "PATH", requires = "helm")]
+    pub helm_bin: Option<PathBuf>,
+    /// Build this kustomization with `kubectl kustomize` (or `kustomize build`) and lint the output.
+    #[arg(long, value_name = "DIR")]
+    pub kustomize: Option<PathBuf>,
+    /// The kubectl or kustomize program [default: kubectl on PATH, else kustomize].
+    #[arg(long, value_name = "PATH", requires = "kustomize")]
+    pub kustomize_bin: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -167,7 +225,7 @@ fn load_config(args: &PolicyArgs) -> Result<Config, Fatal> {
 fn load_catalog(args: &PolicyArgs, config: &Config) -> Result<Catalog, Fatal> {
     let mut dirs = config.policy_dirs();
     dirs.extend(args.policies.iter().cloned());
-    Ok(Catalog::load(&dirs)?)
+    Ok(Catalog::load_with_cache(&dirs, &args.cache())?)
 }
 
 /// Runs a parsed command line and returns the exit code.
@@ -204,7 +262,12 @@ pub fn run_lint(args: LintArgs) -> Result<i32, Fatal> {
         EngineChoice::Rvm => Backend::Rvm,
         EngineChoice::Interpreter => Backend::Interpreter,
     };
-    let mut evaluator = lint::evaluator_for(&config, &args.policy.policies, backend)?;
+    let mut evaluator = lint::evaluator_with_cache(
+        &config,
+        &args.policy.policies,
+        backend,
+        &args.policy.cache(),
+    )?;
     let load = LoadOptions {
         max_file_size: args.max_file_size,
         limits: yaml::Limits {
@@ -223,7 +286,26 @@ pub fn run_lint(args: LintArgs) -> Result<i32, Fatal> {
         .as_deref()
         .map(crate::baseline::Baseline::load)
         .transpose()?;
-    let mut outcome = lint::lint_inputs(&inputs, &load, &mut evaluator, &suppressor);
+    // Renders first: a missing helm or kubectl ends the run before anything is linted.
+    let renders = render_inputs(&args.render)?;
+    let mut parts = Vec::new();
+    if !inputs.is_empty() {
+        parts.push(lint::lint_inputs(
+            &inputs,
+            &load,
+            &mut evaluator,
+            &suppressor,
+        ));
+    }
+    for rendered in &renders {
+        parts.push(render::lint_render(
+            rendered,
+            &load,
+            &mut evaluator,
+            &suppressor,
+        ));
+    }
+    let mut outcome = lint::Outcome::merge(parts);
     let mut fail_on = args.fail_on.or(config.fail_on).unwrap_or_default();
     if let Some(baseline) = &baseline {
         outcome.apply_baseline(baseline);
@@ -282,6 +364,26 @@ pub fn run_serve(args: ServeArgs) -> Result<i32, Fatal> {
         },
     };
     Ok(crate::webhook::run(args.serve, source))
+}
+
+/// Runs `helm template` and `kubectl kustomize` as asked.
+fn render_inputs(args: &RenderArgs) -> Result<Vec<render::Rendered>, Fatal> {
+    let mut renders = Vec::new();
+    if let Some(chart) = &args.helm {
+        renders.extend(render::helm(&render::HelmRequest {
+            bin: args.helm_bin.clone(),
+            chart: chart.clone(),
+            release: args.release_name.clone(),
+            namespace: args.namespace.clone(),
+            values: args.values.clone(),
+            sets: args.sets.clone(),
+            matrix: args.render_matrix,
+        })?);
+    }
+    if let Some(dir) = &args.kustomize {
+        renders.push(render::kustomize(dir, args.kustomize_bin.as_deref())?);
+    }
+    Ok(renders)
 }
 
 pub fn run_rules(args: RulesArgs) -> Result<i32, Fatal> {

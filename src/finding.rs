@@ -70,6 +70,58 @@ pub struct Location {
     /// The Helm template the object came from (`# Source:` marker in rendered output), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub template: Option<String>,
+    /// Which render of a `--helm` chart the finding comes from: the values file(s) it was rendered
+    /// with (`values-prod.yaml`), or "default values".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub render: Option<String>,
+    /// For `--helm` and `--kustomize` inputs, the position in the rendered output. `file`, `line`
+    /// and `column` then point into the template when the finding could be mapped back to it, and
+    /// equal this position when it could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rendered: Option<Position>,
+    /// A file on disk to attach the finding to when `file` is rendered output that exists nowhere
+    /// (the chart's Chart.yaml, the kustomization): reports that must name a real file use it.
+    #[serde(skip)]
+    pub artifact: Option<String>,
+}
+
+impl Location {
+    /// A location at a file's line and column, with no field, template or render.
+    pub fn at(file: &str, line: u32, column: u32) -> Location {
+        Location {
+            file: file.to_string(),
+            line,
+            column,
+            path: String::new(),
+            template: None,
+            render: None,
+            rendered: None,
+            artifact: None,
+        }
+    }
+
+    /// The file, line and column of a file on disk that this location is in or stands for, if
+    /// any: the location itself, or (for rendered output that could not be mapped to a template)
+    /// the start of the file it was rendered from; none for standard input.
+    pub fn on_disk(&self) -> Option<(&str, u32, u32)> {
+        match &self.artifact {
+            Some(artifact) => Some((artifact, 1, 1)),
+            None if self.file == crate::manifest::STDIN_NAME
+                || self.rendered.as_ref().is_some_and(|r| r.file == self.file) =>
+            {
+                None
+            }
+            None => Some((&self.file, self.line.max(1), self.column.max(1))),
+        }
+    }
+}
+
+/// A file, line and column.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Position {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -11,6 +11,7 @@ pub mod inventory;
 pub mod lint;
 pub mod manifest;
 pub mod quantity;
+pub mod render;
 pub mod report;
 pub mod selector;
 pub mod suppress;

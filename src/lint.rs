@@ -47,18 +47,73 @@ impl Summary {
     }
 }
 
+/// An object of the run as reports list it (reporters that list clean objects too need them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListedObject {
+    /// The file its findings point at (for rendered input, the template when mapped).
+    pub file: String,
+    /// The render it comes from (`Location::render`), if any.
+    pub render: Option<String>,
+    pub id: ObjectRef,
+}
+
 pub struct Outcome {
     pub files: Vec<SourceFile>,
-    /// Every finding, suppressed ones included (marked), sorted by file, line, column and rule.
+    /// Files findings point into that were not linted themselves (the Helm templates rendered
+    /// output maps back to), so reports can quote their lines.
+    pub templates: Vec<SourceFile>,
+    /// Every finding, suppressed ones included (marked), sorted by file, line, column and rule
+    /// within each part of the run (the inputs, then each render).
     pub findings: Vec<Finding>,
     pub summary: Summary,
-    /// Every object of the run, by file name (reporters that list clean objects too need them).
-    pub objects: Vec<(String, ObjectRef)>,
-    /// True when an input could not be read or parsed, or a rule failed to evaluate.
+    pub objects: Vec<ListedObject>,
+    /// True when an input could not be read or parsed, a render failed, or a rule failed to
+    /// evaluate.
     pub broken: bool,
 }
 
 impl Outcome {
+    /// One outcome of several parts of a run (the inputs, each render), in order: each part was
+    /// linted on its own, with only its own objects related to each other.
+    pub fn merge(parts: Vec<Outcome>) -> Outcome {
+        let mut merged = Outcome {
+            files: Vec::new(),
+            templates: Vec::new(),
+            findings: Vec::new(),
+            summary: Summary::default(),
+            objects: Vec::new(),
+            broken: false,
+        };
+        for part in parts {
+            let offset = merged.objects.len();
+            merged
+                .findings
+                .extend(part.findings.into_iter().map(|mut f| {
+                    f.subject = f.subject.map(|i| i + offset);
+                    f
+                }));
+            merged.files.extend(part.files);
+            for template in part.templates {
+                if !merged.templates.iter().any(|t| t.name == template.name) {
+                    merged.templates.push(template);
+                }
+            }
+            merged.objects.extend(part.objects);
+            merged.broken |= part.broken;
+        }
+        merged.summary = Summary::count(merged.files.len(), merged.objects.len(), &merged.findings);
+        merged
+    }
+
+    /// The text of a line of a file findings point into (an input or a template), if known.
+    pub fn source_line(&self, file: &str, line: u32) -> Option<&str> {
+        self.files
+            .iter()
+            .chain(&self.templates)
+            .find(|f| f.name == file)
+            .and_then(|f| f.line(line))
+    }
+
     pub fn active(&self) -> impl Iterator<Item = &Finding> {
         self.findings.iter().filter(|f| f.suppressed.is_none())
     }
@@ -215,10 +270,15 @@ pub fn lint_loaded(loaded: Loaded, evaluator: &mut Evaluator, suppressor: &Suppr
     let summary = Summary::count(files.len(), objects.len(), &findings);
     let objects = objects
         .iter()
-        .map(|o| (files[o.file].name.clone(), o.id.clone()))
+        .map(|o| ListedObject {
+            file: files[o.file].name.clone(),
+            render: None,
+            id: o.id.clone(),
+        })
         .collect();
     Outcome {
         files,
+        templates: Vec::new(),
         findings,
         summary,
         objects,
@@ -242,9 +302,25 @@ pub fn evaluator_for(
     extra_dirs: &[std::path::PathBuf],
     backend: crate::engine::Backend,
 ) -> Result<Evaluator, SetupError> {
+    evaluator_with_cache(
+        config,
+        extra_dirs,
+        backend,
+        &crate::engine::Cache::disabled(),
+    )
+}
+
+/// As [`evaluator_for`], with the rules' metadata and the compiled program taken from `cache`
+/// when it holds them for exactly these policies (see `engine::cache`).
+pub fn evaluator_with_cache(
+    config: &crate::config::Config,
+    extra_dirs: &[std::path::PathBuf],
+    backend: crate::engine::Backend,
+    cache: &crate::engine::Cache,
+) -> Result<Evaluator, SetupError> {
     let mut dirs = config.policy_dirs();
     dirs.extend(extra_dirs.iter().cloned());
-    let catalog = crate::engine::Catalog::load(&dirs)?;
+    let catalog = crate::engine::Catalog::load_with_cache(&dirs, cache)?;
     let settings = config.rule_settings(&catalog)?;
     Ok(Evaluator::new(catalog, &settings, backend)?)
 }

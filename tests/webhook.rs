@@ -72,7 +72,8 @@ async fn fixtures_get_the_verdicts_their_readme_gives() {
     let mut conn = server.connect().await.expect("connect");
 
     // (fixture, uid, allowed, rules that must deny, warnings that must appear)
-    let cases: &[(&str, &str, bool, &[&str], &[&str])] = &[
+    type Case<'a> = (&'a str, &'a str, bool, &'a [&'a str], &'a [&'a str]);
+    let cases: &[Case] = &[
         ("pod-create-pass.json", "pod-pass", true, &[], &[]),
         (
             "pod-create-denied.json",
@@ -520,7 +521,8 @@ async fn an_evaluation_over_budget_follows_the_failure_mode() {
     }
 }
 
-#[tokio::test]
+// Multi-threaded: the requests must progress while the test thread polls the metrics.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_drains_requests_in_flight_and_exits_zero() {
     let mut server = Server::start(Options {
         args: vec![
@@ -549,9 +551,9 @@ async fn sigterm_drains_requests_in_flight_and_exits_zero() {
             conn.review(fixture("deployment-create-pass.json")).await
         }));
     }
-    // Let them arrive, then ask the server to stop.
+    // Let all of them arrive (two evaluating, two waiting for a slot), then ask the server to stop.
     server.wait_for("requests in flight", Duration::from_secs(10), || {
-        server.metric("seaworthy_in_flight_reviews") >= 1.0
+        server.metric("seaworthy_in_flight_reviews") >= 4.0
     });
     let pid = server.child.id().to_string();
     let killed = std::process::Command::new("kill")

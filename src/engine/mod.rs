@@ -3,6 +3,7 @@
 //! parallel. Two regorus back ends are kept: the RVM (compiled bytecode, the default: faster on this
 //! rule set, see README "Performance") and the tree interpreter, selectable for comparison.
 
+pub mod cache;
 pub mod policy;
 
 mod builtin {
@@ -16,13 +17,15 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use rayon::prelude::*;
-use regorus::rvm::program::Program;
+use regorus::rvm::program::{DeserializationResult, Program};
 use regorus::rvm::vm::RegoVM;
 use regorus::utils::limits::ExecutionTimerConfig;
 use regorus::Value;
 
 use crate::finding::Severity;
 use crate::manifest::node::PathStep;
+pub use cache::Cache;
+use cache::Key;
 pub use policy::{RuleDoc, RuleMeta, Scope};
 
 #[derive(Debug, thiserror::Error)]
@@ -42,7 +45,7 @@ pub enum PolicyError {
 }
 
 /// One rule: its metadata and doc, where it came from.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Rule {
     pub meta: RuleMeta,
     pub doc: RuleDoc,
@@ -57,44 +60,94 @@ impl Rule {
     }
 }
 
+/// One policy file: its name, its Rego source, and whether it is built in.
+#[derive(Debug, Clone)]
+pub struct PolicySource {
+    pub file: String,
+    pub text: String,
+    pub builtin: bool,
+}
+
 /// Every policy of the run, parsed and checked, not yet compiled for evaluation.
 pub struct Catalog {
     pub rules: Vec<Rule>,
-    engine: regorus::Engine,
+    sources: Vec<PolicySource>,
+    /// The parsed policies, when this run had to parse them; parsed on demand otherwise (a cache
+    /// hit needs no parsing at all with the RVM back end).
+    engine: Option<regorus::Engine>,
+    cache: Cache,
 }
 
 impl Catalog {
     /// The built-in policies plus every `.rego` file under each extra directory.
     pub fn load(extra_dirs: &[PathBuf]) -> Result<Catalog, PolicyError> {
-        let mut sources: Vec<(String, String, bool)> = builtin::BUILTIN_POLICIES
+        Catalog::load_with_cache(extra_dirs, &Cache::disabled())
+    }
+
+    /// As [`Catalog::load`], taking the rules' metadata from `cache` when it holds an entry for
+    /// exactly these policy sources (and filling it when not).
+    pub fn load_with_cache(extra_dirs: &[PathBuf], cache: &Cache) -> Result<Catalog, PolicyError> {
+        let mut sources: Vec<PolicySource> = builtin::BUILTIN_POLICIES
             .iter()
-            .map(|(name, text)| (name.to_string(), text.to_string(), true))
+            .map(|(name, text)| PolicySource {
+                file: name.to_string(),
+                text: text.to_string(),
+                builtin: true,
+            })
             .collect();
         for dir in extra_dirs {
-            for (name, text) in read_policy_dir(dir)? {
-                sources.push((name, text, false));
+            for (file, text) in read_policy_dir(dir)? {
+                sources.push(PolicySource {
+                    file,
+                    text,
+                    builtin: false,
+                });
             }
         }
-        Catalog::from_sources(sources)
+        let key = sources_key("catalog", &sources);
+        let cached = cache
+            .load(&key)
+            .and_then(|payload| serde_json::from_slice::<Vec<Rule>>(&payload).ok());
+        if let Some(rules) = cached {
+            return Ok(Catalog {
+                rules,
+                sources,
+                engine: None,
+                cache: cache.clone(),
+            });
+        }
+        let mut catalog = Catalog::from_policy_sources(sources)?;
+        if let Ok(payload) = serde_json::to_vec(&catalog.rules) {
+            cache.store(&key, &payload);
+        }
+        catalog.cache = cache.clone();
+        Ok(catalog)
     }
 
     /// Builds a catalog from `(file name, Rego source, is built-in)` triples.
     pub fn from_sources(sources: Vec<(String, String, bool)>) -> Result<Catalog, PolicyError> {
-        let mut engine = regorus::Engine::new();
-        engine.set_rego_v0(false);
-        let mut pending = Vec::new();
-        for (file, text, builtin) in sources {
-            engine
-                .add_policy(file.clone(), text.clone())
-                .map_err(|e| syntax_error(&e.to_string(), &file))?;
-            let package = policy::package_of(&text).unwrap_or_default();
-            if package.starts_with(policy::RULES_PACKAGE_PREFIX) {
-                pending.push((file, text, package, builtin));
-            }
-        }
+        Catalog::from_policy_sources(
+            sources
+                .into_iter()
+                .map(|(file, text, builtin)| PolicySource {
+                    file,
+                    text,
+                    builtin,
+                })
+                .collect(),
+        )
+    }
+
+    fn from_policy_sources(sources: Vec<PolicySource>) -> Result<Catalog, PolicyError> {
+        let mut engine = parse_policies(&sources)?;
         let mut rules = Vec::new();
         let mut seen: HashMap<String, String> = HashMap::new();
-        for (file, text, package, builtin) in pending {
+        for source in &sources {
+            let package = policy::package_of(&source.text).unwrap_or_default();
+            if !package.starts_with(policy::RULES_PACKAGE_PREFIX) {
+                continue;
+            }
+            let file = &source.file;
             let invalid = |message: String| PolicyError::Invalid {
                 file: file.clone(),
                 message,
@@ -108,7 +161,7 @@ impl Catalog {
             let json = serde_json::to_value(&metadata)
                 .map_err(|e| invalid(format!("metadata is not plain data: {e}")))?;
             let meta = policy::parse_meta(&json).map_err(invalid)?;
-            if !text.contains("violations") {
+            if !source.text.contains("violations") {
                 return Err(invalid(
                     "no `violations` rule: a rule reports through `violations contains v if {...}`"
                         .into(),
@@ -122,19 +175,55 @@ impl Catalog {
             }
             rules.push(Rule {
                 meta,
-                doc: policy::parse_doc(&text),
-                file,
+                doc: policy::parse_doc(&source.text),
+                file: file.clone(),
                 package,
-                builtin,
+                builtin: source.builtin,
             });
         }
         rules.sort_by(|a, b| a.meta.id.cmp(&b.meta.id));
-        Ok(Catalog { rules, engine })
+        Ok(Catalog {
+            rules,
+            sources,
+            engine: Some(engine),
+            cache: Cache::disabled(),
+        })
     }
 
     pub fn rule(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.meta.id == id)
     }
+
+    /// The parsed policies: the ones parsed while loading, or parsed now.
+    fn take_engine(&mut self) -> Result<regorus::Engine, PolicyError> {
+        match self.engine.take() {
+            Some(engine) => Ok(engine),
+            None => parse_policies(&self.sources),
+        }
+    }
+}
+
+/// Parses every policy into one engine (Rego v1).
+fn parse_policies(sources: &[PolicySource]) -> Result<regorus::Engine, PolicyError> {
+    let mut engine = regorus::Engine::new();
+    engine.set_rego_v0(false);
+    for source in sources {
+        engine
+            .add_policy(source.file.clone(), source.text.clone())
+            .map_err(|e| syntax_error(&e.to_string(), &source.file))?;
+    }
+    Ok(engine)
+}
+
+/// A cache key over every policy's name and full text.
+fn sources_key(kind: &'static str, sources: &[PolicySource]) -> Key {
+    let mut key = Key::new(kind);
+    for source in sources {
+        key.add(source.file.as_bytes());
+        key.add(source.text.as_bytes());
+        key.add(&[u8::from(source.builtin)]);
+    }
+    key
 }
 
 /// regorus reports `--> file:line:col`, a source excerpt and `error: message` on separate lines;
@@ -245,22 +334,30 @@ pub struct Evaluator {
     active: Vec<Active>,
     by_kind: HashMap<String, Vec<usize>>,
     any_kind: Vec<usize>,
-    backend: Backend,
-    program: Option<Arc<Program>>,
-    engine: regorus::Engine,
+    compiled: Compiled,
     data: Value,
     uses_inventory: bool,
 }
 
+/// What evaluation runs on.
+enum Compiled {
+    /// No rule is enabled: nothing to run.
+    Nothing,
+    Vm(Arc<Program>),
+    Interpreter(Box<regorus::Engine>),
+}
+
 impl Evaluator {
     /// Compiles the enabled rules once. `settings` is keyed by rule id; rules without an entry run
-    /// with their metadata defaults.
+    /// with their metadata defaults. With the RVM back end the compiled program comes from the
+    /// catalog's cache when it holds one for exactly these policies and entry points.
     pub fn new(
         catalog: Catalog,
         settings: &HashMap<String, RuleSetting>,
         backend: Backend,
     ) -> Result<Evaluator, PolicyError> {
-        let Catalog { rules, mut engine } = catalog;
+        let mut catalog = catalog;
+        let rules = std::mem::take(&mut catalog.rules);
         let mut active = Vec::new();
         for (index, rule) in rules.iter().enumerate() {
             let setting = settings.get(&rule.meta.id);
@@ -293,36 +390,22 @@ impl Evaluator {
             slots.sort_unstable();
             slots.dedup();
         }
-        let uses_inventory = engine
-            .get_policies()
-            .map(|sources| {
-                sources
-                    .iter()
-                    .any(|s| s.get_contents().contains("data.inventory"))
-            })
-            .unwrap_or(true);
-        let program = match (backend, active.first()) {
-            (Backend::Rvm, Some(first)) => {
-                let compiled = engine
-                    .compile_with_entrypoint(&first.entry.as_str().into())
-                    .map_err(|e| PolicyError::Compile(e.to_string()))?;
-                let entries: Vec<&str> = active.iter().map(|a| a.entry.as_str()).collect();
-                let program = regorus::languages::rego::compiler::Compiler::compile_from_policy(
-                    &compiled, &entries,
-                )
-                .map_err(|e| PolicyError::Compile(e.to_string()))?;
-                Some(program)
-            }
-            _ => None,
+        let uses_inventory = catalog
+            .sources
+            .iter()
+            .any(|s| s.text.contains("data.inventory"));
+        let entries: Vec<&str> = active.iter().map(|a| a.entry.as_str()).collect();
+        let compiled = match backend {
+            _ if entries.is_empty() => Compiled::Nothing,
+            Backend::Rvm => Compiled::Vm(compile_program(&mut catalog, &entries)?),
+            Backend::Interpreter => Compiled::Interpreter(Box::new(catalog.take_engine()?)),
         };
         Ok(Evaluator {
             rules,
             active,
             by_kind,
             any_kind,
-            backend,
-            program,
-            engine,
+            compiled,
             data: Value::new_object(),
             uses_inventory,
         })
@@ -374,8 +457,9 @@ impl Evaluator {
 
     /// A fresh evaluation state, owned by the caller (the webhook keeps a pool of them).
     pub fn state(&self) -> EvalState {
-        let machine = match (&self.program, self.backend) {
-            (Some(program), Backend::Rvm) => {
+        let machine = match &self.compiled {
+            Compiled::Nothing => Machine::Nothing,
+            Compiled::Vm(program) => {
                 let mut vm = RegoVM::new();
                 vm.load_program(program.clone());
                 // The VM's default stops a rule after 25,000 instructions, which a large object
@@ -385,7 +469,7 @@ impl Evaluator {
                 vm.set_max_instructions(MAX_INSTRUCTIONS);
                 Machine::Vm(Box::new(vm))
             }
-            _ => Machine::Interpreter(Box::new(self.engine.clone())),
+            Compiled::Interpreter(engine) => Machine::Interpreter(engine.clone()),
         };
         EvalState {
             machine,
@@ -436,6 +520,7 @@ impl Evaluator {
             let input = Value::from(input);
             let fresh_data = state.data.as_ref() != Some(data);
             let result = match &mut state.machine {
+                Machine::Nothing => Value::Undefined,
                 Machine::Vm(vm) => {
                     if fresh_data {
                         vm.set_data(data.clone())
@@ -476,6 +561,40 @@ impl Evaluator {
     }
 }
 
+/// The RVM program for these entry points: from the cache, or compiled (and then cached).
+fn compile_program(catalog: &mut Catalog, entries: &[&str]) -> Result<Arc<Program>, PolicyError> {
+    let mut key = sources_key("program", &catalog.sources);
+    for entry in entries {
+        key.add(entry.as_bytes());
+    }
+    let cached =
+        catalog
+            .cache
+            .load(&key)
+            .and_then(|bytes| match Program::deserialize_binary(&bytes) {
+                Ok(DeserializationResult::Complete(program)) => Some(program),
+                // A partial program needs recompiling, which is what a miss does anyway.
+                Ok(DeserializationResult::Partial(_)) | Err(_) => None,
+            });
+    if let Some(program) = cached {
+        return Ok(Arc::new(program));
+    }
+    let Some(first) = entries.first() else {
+        return Err(PolicyError::Compile("no rule to compile".into()));
+    };
+    let mut engine = catalog.take_engine()?;
+    let compiled = engine
+        .compile_with_entrypoint(&(*first).into())
+        .map_err(|e| PolicyError::Compile(e.to_string()))?;
+    let program =
+        regorus::languages::rego::compiler::Compiler::compile_from_policy(&compiled, entries)
+            .map_err(|e| PolicyError::Compile(e.to_string()))?;
+    if let Ok(bytes) = program.serialize_binary() {
+        catalog.cache.store(&key, &bytes);
+    }
+    Ok(program)
+}
+
 /// Instructions one rule may run on one object: seconds of work, far beyond any real rule.
 const MAX_INSTRUCTIONS: usize = 200_000_000;
 
@@ -487,6 +606,8 @@ const TIMER_CHECK_INTERVAL: NonZeroU32 = match NonZeroU32::new(1024) {
 };
 
 enum Machine {
+    /// No rule is enabled: nothing to run.
+    Nothing,
     Vm(Box<RegoVM>),
     Interpreter(Box<regorus::Engine>),
 }

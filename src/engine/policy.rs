@@ -1,11 +1,11 @@
 //! A rule's source file: its doc comment, package and metadata, checked when it is loaded.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::finding::Severity;
 
 /// The fixed sections of a rule's doc comment.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RuleDoc {
     pub what: String,
     pub why: String,
@@ -75,7 +75,7 @@ pub fn package_of(source: &str) -> Option<String> {
 pub const RULES_PACKAGE_PREFIX: &str = "seaworthy.rules.";
 
 /// A rule's `metadata`, validated.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RuleMeta {
     pub id: String,
     pub area: String,
@@ -96,7 +96,7 @@ pub struct RuleMeta {
 }
 
 /// How much of the world a rule needs to see to give a right answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Scope {
     /// The object alone.

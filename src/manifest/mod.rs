@@ -80,15 +80,11 @@ pub struct Object {
 impl Object {
     pub fn location(&self, files: &[SourceFile], path: &[PathStep]) -> Location {
         let span = self.root.locate(path);
+        let file = files.get(self.file).map_or("", |f| f.name.as_str());
         Location {
-            file: files
-                .get(self.file)
-                .map(|f| f.name.clone())
-                .unwrap_or_default(),
-            line: span.line,
-            column: span.column,
             path: node::display_path(path),
             template: self.template.clone(),
+            ..Location::at(file, span.line, span.column)
         }
     }
 
@@ -196,13 +192,7 @@ fn file_problem(name: &str, message: String) -> Finding {
         severity: Severity::Error,
         message,
         object: None,
-        location: Location {
-            file: name.to_string(),
-            line: 1,
-            column: 1,
-            path: String::new(),
-            template: None,
-        },
+        location: Location::at(name, 1, 1),
         path: Vec::new(),
         subject: None,
         suppressed: None,
@@ -358,11 +348,8 @@ fn problem(
         message,
         object,
         location: Location {
-            file: name.to_string(),
-            line: span.line,
-            column: span.column,
-            path: String::new(),
             template: chunk.source.clone(),
+            ..Location::at(name, span.line, span.column)
         },
         path: Vec::new(),
         subject: None,

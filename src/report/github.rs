@@ -39,12 +39,24 @@ pub fn render(outcome: &Outcome, show_suppressed: bool) -> String {
         if let Some(reason) = &f.suppressed {
             let _ = write!(message, " [suppressed: {reason}]");
         }
+        if let Some(r) = &f.location.render {
+            let _ = write!(message, " [render: {r}]");
+        }
+        if let (Some(at), Some(_)) = (&f.location.rendered, &f.location.artifact) {
+            // Attached to the file it was rendered from: say where in the output it is.
+            let _ = write!(message, " [rendered {}:{}:{}]", at.file, at.line, at.column);
+        }
+        // An annotation needs a file of the repository (see `Location::on_disk`); without one it
+        // is shown on the run, not on a line.
+        let place = match f.location.on_disk() {
+            Some((file, line, column)) => {
+                format!(" file={},line={line},col={column},", escape_property(file))
+            }
+            None => " ".to_string(),
+        };
         let _ = writeln!(
             out,
-            "::{command} file={},line={},col={},title={}::{}",
-            escape_property(&f.location.file),
-            f.location.line,
-            f.location.column,
+            "::{command}{place}title={}::{}",
             escape_property(&f.rule),
             escape_data(&message)
         );

@@ -26,6 +26,14 @@ fn escape(text: &str) -> String {
     out
 }
 
+/// The same object rendered with two values sets is two test cases.
+fn case_name(name: &str, render: Option<&str>) -> String {
+    match render {
+        Some(render) => format!("{name} [{render}]"),
+        None => name.to_string(),
+    }
+}
+
 /// A test case: an object of a file, or the file itself for problems that have no object.
 #[derive(Default)]
 struct Case<'a> {
@@ -38,11 +46,11 @@ pub fn render(outcome: &Outcome, show_suppressed: bool) -> String {
     for file in &outcome.files {
         suites.entry(file.name.as_str()).or_default();
     }
-    for (file, id) in &outcome.objects {
+    for object in &outcome.objects {
         suites
-            .entry(file.as_str())
+            .entry(object.file.as_str())
             .or_default()
-            .entry(id.to_string())
+            .entry(case_name(&object.id.to_string(), object.render.as_deref()))
             .or_default();
     }
     for finding in outcome
@@ -55,6 +63,7 @@ pub fn render(outcome: &Outcome, show_suppressed: bool) -> String {
             .as_ref()
             .map(|o| o.to_string())
             .unwrap_or_else(|| format!("document at line {}", finding.location.line));
+        let case = case_name(&case, finding.location.render.as_deref());
         suites
             .entry(finding.location.file.as_str())
             .or_default()
@@ -106,6 +115,12 @@ pub fn render(outcome: &Outcome, show_suppressed: bool) -> String {
                 }
                 if let Some(template) = &f.location.template {
                     let _ = write!(body, "\ntemplate: {template}");
+                }
+                if let Some(render) = &f.location.render {
+                    let _ = write!(body, "\nrender: {render}");
+                }
+                if let Some(r) = &f.location.rendered {
+                    let _ = write!(body, "\nrendered: {}:{}:{}", r.file, r.line, r.column);
                 }
                 if let Some(reason) = &f.suppressed {
                     let _ = write!(body, "\nsuppressed: {reason}");

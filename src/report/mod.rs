@@ -28,6 +28,11 @@ pub fn remediations(rules: &[Rule]) -> HashMap<String, String> {
         "Remove one of the two keys; kubectl rejects a mapping that repeats a key.".into(),
     );
     map.insert(
+        crate::render::RENDER_ERROR.into(),
+        "Fix the chart, its values or the kustomization so it renders; every other render was still checked."
+            .into(),
+    );
+    map.insert(
         POLICY_ERROR.into(),
         "Fix the policy so it evaluates on this object (see the message).".into(),
     );

@@ -11,7 +11,8 @@ use serde_json::{json, Value};
 use crate::engine::Rule;
 use crate::finding::{Finding, Severity};
 use crate::lint::{Outcome, POLICY_ERROR};
-use crate::manifest::{DUPLICATE_KEY, INVALID_MANIFEST, STDIN_NAME};
+use crate::manifest::{DUPLICATE_KEY, INVALID_MANIFEST};
+use crate::render::RENDER_ERROR;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 const INFORMATION_URI: &str = "https://github.com/seaworthy-dev/seaworthy";
@@ -62,6 +63,10 @@ fn descriptors(rules: &[Rule]) -> Vec<Descriptor> {
         ),
         (DUPLICATE_KEY, "Mapping repeats a key"),
         (POLICY_ERROR, "A rule failed to evaluate on an object"),
+        (
+            RENDER_ERROR,
+            "A Helm chart or kustomization failed to render",
+        ),
     ] {
         out.push(Descriptor {
             id: id.to_string(),
@@ -130,13 +135,12 @@ pub fn artifact_uri(file: &str, base: &Path) -> String {
 
 fn result(finding: &Finding, rule_index: Option<usize>, base: &Path) -> Value {
     let mut location = json!({});
-    if finding.location.file != STDIN_NAME {
+    // Code scanning needs a file of the repository: rendered output that could not be mapped to
+    // its template is attached to the file it was rendered from.
+    if let Some((file, line, column)) = finding.location.on_disk() {
         location["physicalLocation"] = json!({
-            "artifactLocation": {"uri": artifact_uri(&finding.location.file, base)},
-            "region": {
-                "startLine": finding.location.line.max(1),
-                "startColumn": finding.location.column.max(1),
-            },
+            "artifactLocation": {"uri": artifact_uri(file, base)},
+            "region": {"startLine": line, "startColumn": column},
         });
     }
     if let Some(object) = &finding.object {
@@ -165,6 +169,12 @@ fn result(finding: &Finding, rule_index: Option<usize>, base: &Path) -> Value {
     }
     if let Some(template) = &finding.location.template {
         properties.insert("template".into(), json!(template));
+    }
+    if let Some(render) = &finding.location.render {
+        properties.insert("render".into(), json!(render));
+    }
+    if let Some(rendered) = &finding.location.rendered {
+        properties.insert("rendered".into(), json!(rendered));
     }
     if !properties.is_empty() {
         value["properties"] = Value::Object(properties);

@@ -103,11 +103,16 @@ fn render_one(
     );
     let loc = &f.location;
     let gutter = " ".repeat(loc.line.to_string().len());
-    let template = loc
-        .template
-        .as_deref()
-        .map(|t| format!(" (template {t})"))
-        .unwrap_or_default();
+    // A finding mapped back to its template already names it; an unmapped one names it here.
+    let mapped = loc.rendered.as_ref().is_some_and(|r| r.file != loc.file);
+    let in_template = loc.template.as_deref().is_some_and(|t| {
+        t.split_once('/')
+            .is_some_and(|(_, inside)| loc.file.ends_with(inside))
+    });
+    let template = match &loc.template {
+        Some(t) if !in_template => format!(" (template {t})"),
+        _ => String::new(),
+    };
     let _ = writeln!(
         out,
         "{gutter}{} {}:{}:{}{template}",
@@ -116,11 +121,7 @@ fn render_one(
         loc.line,
         loc.column
     );
-    let source_line = outcome
-        .files
-        .iter()
-        .find(|file| file.name == loc.file)
-        .and_then(|file| file.line(loc.line));
+    let source_line = outcome.source_line(&loc.file, loc.line);
     if let Some(text) = source_line {
         let caret_pad: String = text
             .chars()
@@ -153,6 +154,32 @@ fn render_one(
             "{gutter} {} object: {object}{field}",
             p.paint(blue, "=")
         );
+    }
+    match (&loc.render, &loc.rendered) {
+        (Some(render), Some(at)) if mapped => {
+            let _ = writeln!(
+                out,
+                "{gutter} {} render: {render}, at {}:{}:{}",
+                p.paint(blue, "="),
+                at.file,
+                at.line,
+                at.column
+            );
+        }
+        (Some(render), _) => {
+            let _ = writeln!(out, "{gutter} {} render: {render}", p.paint(blue, "="));
+        }
+        (None, Some(at)) if mapped => {
+            let _ = writeln!(
+                out,
+                "{gutter} {} rendered at {}:{}:{}",
+                p.paint(blue, "="),
+                at.file,
+                at.line,
+                at.column
+            );
+        }
+        _ => {}
     }
     if let Some(reason) = &f.suppressed {
         let _ = writeln!(out, "{gutter} {} suppressed: {reason}", p.paint(blue, "="));

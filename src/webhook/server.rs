@@ -168,6 +168,10 @@ async fn read_body(state: &AppState, headers: &HeaderMap, body: Body) -> Result<
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit) {
+        // Read and drop what the client is sending (up to a bound) before answering: closing a
+        // connection with unread bytes resets it, and the client would lose the 413.
+        let drain = usize::try_from(limit.saturating_mul(4)).unwrap_or(usize::MAX);
+        let _ = http_body_util::Limited::new(body, drain).collect().await;
         return Err(too_large());
     }
     let limited = http_body_util::Limited::new(body, usize::try_from(limit).unwrap_or(usize::MAX));

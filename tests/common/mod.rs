@@ -49,3 +49,22 @@ pub fn summarize(outcome: &Outcome, rule: Option<&str>) -> String {
         .join("\n")
 }
 pub mod https;
+
+/// The SARIF 2.1.0 schema vendored in tests/schemas, compiled.
+pub fn sarif_validator() -> jsonschema::Validator {
+    let text = std::fs::read_to_string(root().join("tests/schemas/sarif-schema-2.1.0.json"))
+        .expect("vendored schema");
+    // The published schema's `run.language` pattern ends in `]?$`: ECMA-262 reads the lone `]` as
+    // a literal, Rust's regex engine rejects it. Escaping it keeps the meaning.
+    let text = text.replace(r#"-[a-zA-Z]{2}]?$"#, r#"-[a-zA-Z]{2}\\]?$"#);
+    let schema: serde_json::Value = serde_json::from_str(&text).expect("schema is JSON");
+    jsonschema::draft7::new(&schema).expect("schema compiles")
+}
+
+/// Every way a SARIF document breaks the schema, one per line (empty when it validates).
+pub fn sarif_errors(validator: &jsonschema::Validator, sarif: &serde_json::Value) -> Vec<String> {
+    validator
+        .iter_errors(sarif)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
