@@ -138,8 +138,6 @@ pub struct Verdict {
 pub struct Reviewer {
     pub evaluator: Evaluator,
     pub policy: Policy,
-    /// Scope of each rule, by catalog index (cross-object rules warn by default).
-    scopes: Vec<Scope>,
     /// Rules switched off for serving and why (logged at startup).
     pub skipped_rules: Vec<(String, &'static str)>,
     states: Mutex<Vec<EvalState>>,
@@ -178,11 +176,9 @@ impl Reviewer {
             }
         }
         let evaluator = Evaluator::new(catalog, &settings, backend)?;
-        let scopes = evaluator.rules.iter().map(|r| r.meta.scope).collect();
         Ok(Reviewer {
             evaluator,
             policy,
-            scopes,
             skipped_rules,
             states: Mutex::new(Vec::new()),
         })
@@ -312,8 +308,8 @@ impl Reviewer {
                 .evaluator
                 .rules
                 .iter()
-                .position(|r| r.meta.id == finding.rule)
-                .is_some_and(|i| self.scopes[i] != Scope::Object);
+                .find(|r| r.meta.id == finding.rule)
+                .is_some_and(|r| r.meta.scope != Scope::Object);
             if related {
                 by_severity.min(Action::Warn)
             } else {
