@@ -334,6 +334,10 @@ pub struct Evaluator {
     active: Vec<Active>,
     by_kind: HashMap<String, Vec<usize>>,
     any_kind: Vec<usize>,
+    /// With the RVM, the applicable rules of each kind grouped into batches that run as one
+    /// execution (see [`Batch`]); keyed like `by_kind`.
+    batches_by_kind: HashMap<String, Vec<Batch>>,
+    any_kind_batches: Vec<Batch>,
     compiled: Compiled,
     data: Value,
     uses_inventory: bool,
@@ -394,10 +398,21 @@ impl Evaluator {
             .sources
             .iter()
             .any(|s| s.text.contains("data.inventory"));
-        let entries: Vec<&str> = active.iter().map(|a| a.entry.as_str()).collect();
+        let (batches_by_kind, any_kind_batches, batch_module) =
+            plan_batches(&active, &rules, &by_kind, &any_kind);
+        let mut entries: Vec<&str> = active.iter().map(|a| a.entry.as_str()).collect();
+        let batch_entries: HashSet<&str> = batches_by_kind
+            .values()
+            .chain(std::iter::once(&any_kind_batches))
+            .flatten()
+            .map(|b| b.entry.as_str())
+            .collect();
+        let mut batch_entries: Vec<&str> = batch_entries.into_iter().collect();
+        batch_entries.sort_unstable();
+        entries.extend(batch_entries);
         let compiled = match backend {
-            _ if entries.is_empty() => Compiled::Nothing,
-            Backend::Rvm => Compiled::Vm(compile_program(&mut catalog, &entries)?),
+            _ if active.is_empty() => Compiled::Nothing,
+            Backend::Rvm => Compiled::Vm(compile_program(&mut catalog, &batch_module, &entries)?),
             Backend::Interpreter => Compiled::Interpreter(Box::new(catalog.take_engine()?)),
         };
         Ok(Evaluator {
@@ -405,6 +420,8 @@ impl Evaluator {
             active,
             by_kind,
             any_kind,
+            batches_by_kind,
+            any_kind_batches,
             compiled,
             data: Value::new_object(),
             uses_inventory,
@@ -488,82 +505,257 @@ impl Evaluator {
         deadline: Option<Instant>,
     ) -> Result<Vec<Violation>, EvalError> {
         let mut out = Vec::new();
-        for &slot in self.applicable(&subject.kind) {
-            let active = &self.active[slot];
-            let fail = |message: String, timed_out: bool| EvalError {
-                rule: active.index,
-                message,
-                timed_out,
-            };
-            let timer = match deadline {
-                None => None,
-                Some(deadline) => {
-                    let left = deadline.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        return Err(fail("the evaluation time budget ran out".into(), true));
+        if !matches!(self.compiled, Compiled::Vm(_)) {
+            for &slot in self.applicable(&subject.kind) {
+                self.evaluate_rule(state, subject, data, deadline, slot, &mut out)?;
+            }
+            return Ok(out);
+        }
+        let batches = self
+            .batches_by_kind
+            .get(&subject.kind)
+            .unwrap_or(&self.any_kind_batches);
+        for batch in batches {
+            let input = input_of(subject, &batch.params);
+            let first = batch.slots[0];
+            let result = match run_entry(state, &batch.entry, input, data, deadline) {
+                Ok(result) => result,
+                Err(failure) if failure.timed_out => {
+                    return Err(failure.of(self.active[first].index))
+                }
+                // Which rule failed: run the batch's rules one by one, which reports the first
+                // failing one as a per-rule evaluation would.
+                Err(failure) => {
+                    for &slot in &batch.slots {
+                        self.evaluate_rule(state, subject, data, deadline, slot, &mut Vec::new())?;
                     }
-                    Some(ExecutionTimerConfig {
-                        limit: left,
-                        check_interval: TIMER_CHECK_INTERVAL,
-                    })
+                    return Err(failure.of(self.active[first].index));
                 }
             };
-            let mut input = BTreeMap::new();
-            input.insert(Value::from("object"), subject.object.clone());
-            if let Some(w) = &subject.workload {
-                input.insert(Value::from("workload"), w.clone());
-            }
-            if let Some(r) = &subject.related {
-                input.insert(Value::from("related"), r.clone());
-            }
-            input.insert(Value::from("params"), active.params.clone());
-            let input = Value::from(input);
-            let fresh_data = state.data.as_ref() != Some(data);
-            let result = match &mut state.machine {
-                Machine::Nothing => Value::Undefined,
-                Machine::Vm(vm) => {
-                    if fresh_data {
-                        vm.set_data(data.clone())
-                            .map_err(|e| fail(e.to_string(), false))?;
-                    }
-                    vm.set_execution_timer_config(timer);
-                    vm.set_input(input);
-                    vm.execute_entry_point_by_name(&active.entry).map_err(|e| {
-                        let timed_out =
-                            matches!(e, regorus::rvm::vm::VmError::TimeLimitExceeded { .. });
-                        fail(e.to_string(), timed_out)
-                    })?
-                }
-                Machine::Interpreter(engine) => {
-                    if fresh_data {
-                        engine.clear_data();
-                        engine
-                            .add_data(data.clone())
-                            .map_err(|e| fail(e.to_string(), false))?;
-                    }
-                    if let Some(timer) = timer {
-                        engine.set_execution_timer_config(timer);
-                    }
-                    engine.set_input(input);
-                    engine.eval_rule(active.entry.clone()).map_err(|e| {
-                        let message = e.to_string();
-                        let timed_out = message.contains("time limit");
-                        fail(message, timed_out)
-                    })?
-                }
+            let Value::Set(results) = &result else {
+                // No rule in the batch defined `violations`.
+                continue;
             };
-            if fresh_data {
-                state.data = Some(data.clone());
+            // `[slot, violations]` pairs, in slot order (the set is ordered), so findings come
+            // out in catalog order as with one rule at a time.
+            for pair in results.iter() {
+                let (slot, violations) = (&pair[0], &pair[1]);
+                let Some(active) = slot.as_u64().ok().and_then(|s| self.active.get(s as usize))
+                else {
+                    continue;
+                };
+                decode_violations(violations, active, &mut out).map_err(|message| EvalError {
+                    rule: active.index,
+                    message,
+                    timed_out: false,
+                })?;
             }
-            decode_violations(&result, active, &mut out).map_err(|m| fail(m, false))?;
         }
         Ok(out)
     }
+
+    /// One rule on its own: the interpreter's way, and how the RVM finds which rule of a failed
+    /// batch failed.
+    fn evaluate_rule(
+        &self,
+        state: &mut EvalState,
+        subject: &Subject,
+        data: &Value,
+        deadline: Option<Instant>,
+        slot: usize,
+        out: &mut Vec<Violation>,
+    ) -> Result<(), EvalError> {
+        let active = &self.active[slot];
+        let input = input_of(subject, &active.params);
+        let result = run_entry(state, &active.entry, input, data, deadline)
+            .map_err(|failure| failure.of(active.index))?;
+        decode_violations(&result, active, out).map_err(|message| EvalError {
+            rule: active.index,
+            message,
+            timed_out: false,
+        })
+    }
+}
+
+/// What a rule sees as `input`: the object, its workload view, what relates to it, its params.
+fn input_of(subject: &Subject, params: &Value) -> Value {
+    let mut input = BTreeMap::new();
+    input.insert(Value::from("object"), subject.object.clone());
+    if let Some(w) = &subject.workload {
+        input.insert(Value::from("workload"), w.clone());
+    }
+    if let Some(r) = &subject.related {
+        input.insert(Value::from("related"), r.clone());
+    }
+    input.insert(Value::from("params"), params.clone());
+    Value::from(input)
+}
+
+/// An evaluation that failed, before it is pinned on a rule.
+struct Failure {
+    message: String,
+    timed_out: bool,
+}
+
+impl Failure {
+    fn of(self, rule: usize) -> EvalError {
+        EvalError {
+            rule,
+            message: self.message,
+            timed_out: self.timed_out,
+        }
+    }
+}
+
+/// Runs one entry point (a rule's `violations` or a batch) on `input`, installing `data` first
+/// when the state holds other data, and stopping inside regorus at the deadline.
+fn run_entry(
+    state: &mut EvalState,
+    entry: &str,
+    input: Value,
+    data: &Value,
+    deadline: Option<Instant>,
+) -> Result<Value, Failure> {
+    let failed = |message: String| Failure {
+        message,
+        timed_out: false,
+    };
+    let timer = match deadline {
+        None => None,
+        Some(deadline) => {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Failure {
+                    message: "the evaluation time budget ran out".into(),
+                    timed_out: true,
+                });
+            }
+            Some(ExecutionTimerConfig {
+                limit: left,
+                check_interval: TIMER_CHECK_INTERVAL,
+            })
+        }
+    };
+    let fresh_data = state.data.as_ref() != Some(data);
+    let result = match &mut state.machine {
+        Machine::Nothing => Value::Undefined,
+        Machine::Vm(vm) => {
+            if fresh_data {
+                vm.set_data(data.clone())
+                    .map_err(|e| failed(e.to_string()))?;
+            }
+            vm.set_execution_timer_config(timer);
+            vm.set_input(input);
+            vm.execute_entry_point_by_name(entry).map_err(|e| Failure {
+                timed_out: matches!(e, regorus::rvm::vm::VmError::TimeLimitExceeded { .. }),
+                message: e.to_string(),
+            })?
+        }
+        Machine::Interpreter(engine) => {
+            if fresh_data {
+                engine.clear_data();
+                engine
+                    .add_data(data.clone())
+                    .map_err(|e| failed(e.to_string()))?;
+            }
+            if let Some(timer) = timer {
+                engine.set_execution_timer_config(timer);
+            }
+            engine.set_input(input);
+            engine.eval_rule(entry.to_string()).map_err(|e| {
+                let message = e.to_string();
+                Failure {
+                    timed_out: message.contains("time limit"),
+                    message,
+                }
+            })?
+        }
+    };
+    if fresh_data {
+        state.data = Some(data.clone());
+    }
+    Ok(result)
+}
+
+/// Rules that run as one VM execution. The RVM starts each execution afresh (rule cache,
+/// registers, input), which costs more than most of these rules do, so a kind's rules run as one
+/// generated entry point whose value maps each rule's slot to its `violations`. `input.params` is
+/// one value per execution, so only rules with equal params share a batch.
+#[derive(Clone)]
+struct Batch {
+    entry: String,
+    params: Value,
+    slots: Vec<usize>,
+}
+
+/// The package of the generated batch entry points. It is outside `seaworthy.rules`, so the
+/// catalog never takes it for a rule.
+const BATCH_PACKAGE: &str = "seaworthy.engine.batches";
+
+/// The batches of every kind (and of kinds no rule names), and the Rego module defining them.
+/// Kinds with the same applicable rules share their batches' entry points.
+fn plan_batches(
+    active: &[Active],
+    rules: &[Rule],
+    by_kind: &HashMap<String, Vec<usize>>,
+    any_kind: &[usize],
+) -> (HashMap<String, Vec<Batch>>, Vec<Batch>, String) {
+    let mut module = format!("package {BATCH_PACKAGE}\n\nimport rego.v1\n");
+    let mut entries: HashMap<Vec<usize>, String> = HashMap::new();
+    let mut batches_of = |slots: &[usize]| -> Vec<Batch> {
+        let mut groups: Vec<(Value, Vec<usize>)> = Vec::new();
+        for &slot in slots {
+            let params = &active[slot].params;
+            match groups.iter_mut().find(|(p, _)| p == params) {
+                Some((_, group)) => group.push(slot),
+                None => groups.push((params.clone(), vec![slot])),
+            }
+        }
+        groups
+            .into_iter()
+            .map(|(params, slots)| {
+                let next = entries.len();
+                let entry = entries.entry(slots.clone()).or_insert_with(|| {
+                    let name = format!("b{next}");
+                    for &slot in &slots {
+                        let package = &rules[active[slot].index].package;
+                        module.push_str(&format!(
+                            "\n{name} contains [{slot}, v] if {{\n\tv := data.{package}.violations\n}}\n"
+                        ));
+                    }
+                    format!("data.{BATCH_PACKAGE}.{name}")
+                });
+                Batch {
+                    entry: entry.clone(),
+                    params,
+                    slots,
+                }
+            })
+            .collect()
+    };
+    let mut kinds: Vec<(&String, &Vec<usize>)> = by_kind.iter().collect();
+    kinds.sort();
+    let by_kind = kinds
+        .into_iter()
+        .map(|(kind, slots)| (kind.clone(), batches_of(slots)))
+        .collect();
+    let any_kind = if any_kind.is_empty() {
+        Vec::new()
+    } else {
+        batches_of(any_kind)
+    };
+    (by_kind, any_kind, module)
 }
 
 /// The RVM program for these entry points: from the cache, or compiled (and then cached).
-fn compile_program(catalog: &mut Catalog, entries: &[&str]) -> Result<Arc<Program>, PolicyError> {
+/// `batch_module` is the generated Rego that defines the batch entry points.
+fn compile_program(
+    catalog: &mut Catalog,
+    batch_module: &str,
+    entries: &[&str],
+) -> Result<Arc<Program>, PolicyError> {
     let mut key = sources_key("program", &catalog.sources);
+    key.add(batch_module.as_bytes());
     for entry in entries {
         key.add(entry.as_bytes());
     }
@@ -583,6 +775,9 @@ fn compile_program(catalog: &mut Catalog, entries: &[&str]) -> Result<Arc<Progra
         return Err(PolicyError::Compile("no rule to compile".into()));
     };
     let mut engine = catalog.take_engine()?;
+    engine
+        .add_policy("<seaworthy batches>".into(), batch_module.into())
+        .map_err(|e| PolicyError::Compile(format!("generated batches: {e}")))?;
     let compiled = engine
         .compile_with_entrypoint(&(*first).into())
         .map_err(|e| PolicyError::Compile(e.to_string()))?;
@@ -675,4 +870,204 @@ fn decode_violations(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A rule that reports `input.params.limit` when the object's `spec.size` is over it; `kinds`
+    /// is the metadata's list, or empty for a rule of every kind.
+    fn limit_rule(name: &str, kinds: &str, limit: u32) -> (String, String, bool) {
+        let kinds = if kinds.is_empty() {
+            String::new()
+        } else {
+            format!("\"kinds\": {kinds},")
+        };
+        let text = format!(
+            r#"package seaworthy.rules.test.{name}
+
+import rego.v1
+
+metadata := {{
+	"id": "{id}",
+	"area": "test",
+	"severity": "warning",
+	{kinds}
+	"summary": "Size over the limit",
+	"remediation": "Make it smaller.",
+	"params": {{"limit": {limit}}},
+}}
+
+violations contains v if {{
+	input.object.spec.size > input.params.limit
+	v := {{"msg": sprintf("{id}: size over %d", [input.params.limit]), "path": ["spec", "size"]}}
+}}
+"#,
+            id = name.replace('_', "-"),
+        );
+        (format!("{name}.rego"), text, false)
+    }
+
+    fn catalog() -> Catalog {
+        Catalog::from_sources(vec![
+            limit_rule("small_a", r#"["Deployment", "Pod"]"#, 1),
+            limit_rule("small_b", r#"["Deployment", "Pod"]"#, 1),
+            limit_rule("large", r#"["Deployment"]"#, 5),
+            limit_rule("any_kind", "", 1),
+        ])
+        .expect("test policies load")
+    }
+
+    fn messages(evaluator: &Evaluator, kind: &str, size: u32) -> Vec<String> {
+        let object = serde_json::json!({"kind": kind, "spec": {"size": size}});
+        let subject = Subject {
+            kind: kind.to_string(),
+            object: Value::from(object),
+            workload: None,
+            related: None,
+        };
+        let mut state = evaluator.state();
+        let mut found: Vec<String> = evaluator
+            .evaluate(&mut state, &subject, &Value::new_object(), None)
+            .expect("evaluates")
+            .into_iter()
+            .map(|v| v.message)
+            .collect();
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn rules_with_equal_params_share_a_batch_and_kinds_share_entry_points() {
+        let evaluator = Evaluator::new(catalog(), &HashMap::new(), Backend::Rvm).expect("compiles");
+        let slots_of = |batches: &[Batch]| -> Vec<Vec<String>> {
+            batches
+                .iter()
+                .map(|b| {
+                    b.slots
+                        .iter()
+                        .map(|&s| evaluator.rules[evaluator.active[s].index].meta.id.clone())
+                        .collect()
+                })
+                .collect()
+        };
+        let deployment = &evaluator.batches_by_kind["Deployment"];
+        assert_eq!(
+            slots_of(deployment),
+            [vec!["any-kind", "small-a", "small-b"], vec!["large"]],
+            "limit 1 together, limit 5 apart"
+        );
+        let pod = &evaluator.batches_by_kind["Pod"];
+        assert_eq!(slots_of(pod), [vec!["any-kind", "small-a", "small-b"]]);
+        assert_eq!(
+            pod[0].entry, deployment[0].entry,
+            "the same rules, one entry point"
+        );
+        assert_eq!(slots_of(&evaluator.any_kind_batches), [vec!["any-kind"]]);
+    }
+
+    #[test]
+    fn each_rule_sees_its_own_params_in_a_batch() {
+        let mut settings = HashMap::new();
+        let mut params = serde_json::Map::new();
+        params.insert("limit".into(), serde_json::json!(3));
+        settings.insert(
+            "small-b".to_string(),
+            RuleSetting {
+                enabled: true,
+                severity: Severity::Warning,
+                params,
+            },
+        );
+        for backend in [Backend::Rvm, Backend::Interpreter] {
+            let evaluator = Evaluator::new(catalog(), &settings, backend).expect("compiles");
+            assert_eq!(
+                messages(&evaluator, "Deployment", 4),
+                [
+                    "any-kind: size over 1",
+                    "small-a: size over 1",
+                    "small-b: size over 3"
+                ],
+                "{:?}",
+                backend
+            );
+            assert_eq!(
+                messages(&evaluator, "Deployment", 9),
+                [
+                    "any-kind: size over 1",
+                    "large: size over 5",
+                    "small-a: size over 1",
+                    "small-b: size over 3"
+                ]
+            );
+            assert_eq!(
+                messages(&evaluator, "Pod", 2),
+                ["any-kind: size over 1", "small-a: size over 1"]
+            );
+            assert_eq!(
+                messages(&evaluator, "ConfigMap", 2),
+                ["any-kind: size over 1"]
+            );
+            assert!(messages(&evaluator, "Deployment", 1).is_empty());
+        }
+    }
+
+    #[test]
+    fn a_rule_whose_violations_are_malformed_is_named_from_inside_its_batch() {
+        let mut sources = vec![limit_rule("small_a", r#"["Deployment"]"#, 1)];
+        sources.push((
+            "broken.rego".into(),
+            r#"package seaworthy.rules.test.broken
+
+import rego.v1
+
+metadata := {"id": "broken", "area": "test", "severity": "error", "kinds": ["Deployment"], "summary": "Broken", "remediation": "Fix it.", "params": {"limit": 1}}
+
+violations := "not a set"
+"#
+            .into(),
+            false,
+        ));
+        let catalog = Catalog::from_sources(sources).expect("loads");
+        let evaluator = Evaluator::new(catalog, &HashMap::new(), Backend::Rvm).expect("compiles");
+        assert_eq!(
+            evaluator.batches_by_kind["Deployment"].len(),
+            1,
+            "one batch, so the batch fails as a whole"
+        );
+        let subject = Subject {
+            kind: "Deployment".into(),
+            object: Value::from(serde_json::json!({"spec": {"size": 2}})),
+            workload: None,
+            related: None,
+        };
+        let error = evaluator
+            .evaluate(&mut evaluator.state(), &subject, &Value::new_object(), None)
+            .expect_err("a string is not a set of violations");
+        assert_eq!(evaluator.rules[error.rule].meta.id, "broken");
+        assert!(error.message.contains("must be a set"), "{}", error.message);
+        assert!(!error.timed_out);
+    }
+
+    #[test]
+    fn a_deadline_already_past_stops_before_running() {
+        let evaluator = Evaluator::new(catalog(), &HashMap::new(), Backend::Rvm).expect("compiles");
+        let subject = Subject {
+            kind: "Deployment".into(),
+            object: Value::from(serde_json::json!({"spec": {"size": 2}})),
+            workload: None,
+            related: None,
+        };
+        let past = Instant::now() - std::time::Duration::from_millis(1);
+        let error = evaluator
+            .evaluate(
+                &mut evaluator.state(),
+                &subject,
+                &Value::new_object(),
+                Some(past),
+            )
+            .expect_err("no time left");
+        assert!(error.timed_out);
+    }
 }
