@@ -50,6 +50,9 @@ metadata := {
 
 violations contains v if {
 	some ref in probes.long_running
+	kind := handler_kind(ref.container.livenessProbe)
+	handler_kind(ref.container.readinessProbe) == kind
+	may_match(kind, ref.container.livenessProbe[kind], ref.container.readinessProbe[kind])
 	liveness := normalized(ref.container.livenessProbe, ref.container)
 	readiness := normalized(ref.container.readinessProbe, ref.container)
 	liveness == readiness
@@ -58,6 +61,14 @@ violations contains v if {
 		"path": array.concat(ref.path, ["livenessProbe"]),
 	}
 }
+
+# A cheap necessary condition, tested before normalizing both probes: most pairs of HTTP probes
+# already differ in their path. (The webhook runs this rule on every workload it admits.)
+may_match("httpGet", liveness, readiness) if {
+	http_path(field(liveness, "path", "")) == http_path(field(readiness, "path", ""))
+}
+
+may_match(kind, _, _) if kind != "httpGet"
 
 normalized(probe, container) := {
 	"handler": handler(probe, container),

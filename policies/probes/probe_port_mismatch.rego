@@ -50,11 +50,20 @@ violations contains v if {
 	some probe in ["livenessProbe", "readinessProbe", "startupProbe"]
 	some action in ["httpGet", "tcpSocket", "grpc"]
 	port := ref.container[probe][action].port
+	not declared(port, ref.container)
 	some problem in mismatch(port, action, ref)
 	v := {
 		"msg": sprintf("container %q has %s port %s", [ref.name, probe, problem]),
 		"path": array.concat(ref.path, [probe, action, "port"]),
 	}
+}
+
+# The common case, told cheaply: the port is the name or the number of one of the container's own
+# ports. (The webhook runs this rule on every workload it admits.)
+declared(port, container) if {
+	some p in probes.declared_ports(container)
+	is_number(p.containerPort)
+	has_port(p, port)
 }
 
 # A number in quotes. (grpc.port is a plain integer: a string there fails decoding instead.)

@@ -35,22 +35,27 @@ metadata := {
 	"control": "hostProbesAndHostLifecycle",
 }
 
-# Every handler that can carry a host, as a path inside the container.
-handlers contains [probe] if some probe in ["livenessProbe", "readinessProbe", "startupProbe"]
-
-handlers contains ["lifecycle", hook] if some hook in ["postStart", "preStop"]
+# Every handler that can carry a host: the probes, and the lifecycle hooks.
+violations contains v if {
+	some ref in input.workload.all_containers
+	some probe in ["livenessProbe", "readinessProbe", "startupProbe"]
+	some action in ["httpGet", "tcpSocket"]
+	v := violation(ref, [probe], action, ref.container[probe][action].host)
+}
 
 violations contains v if {
 	some ref in input.workload.all_containers
-	some handler in handlers
+	some hook in ["postStart", "preStop"]
 	some action in ["httpGet", "tcpSocket"]
-	host := object.get(ref.container, array.concat(handler, [action, "host"]), null)
+	v := violation(ref, ["lifecycle", hook], action, ref.container.lifecycle[hook][action].host)
+}
+
+violation(ref, handler, action, host) := {
+	"msg": sprintf("container %q sends its %s to host %q (%s.%s.host) instead of the pod", [ref.name, describe(handler), host, concat(".", handler), action]),
+	"path": array.concat(ref.path, array.concat(handler, [action, "host"])),
+} if {
 	is_string(host)
 	host != ""
-	v := {
-		"msg": sprintf("container %q sends its %s to host %q (%s.%s.host) instead of the pod", [ref.name, describe(handler), host, concat(".", handler), action]),
-		"path": array.concat(ref.path, array.concat(handler, [action, "host"])),
-	}
 }
 
 describe([probe]) := probe
