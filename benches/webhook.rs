@@ -3,14 +3,22 @@
 //! HTTPS at a fixed rate and reports throughput, latency percentiles, errors and the server's peak
 //! memory.
 //!
-//! `cargo bench --bench webhook [-- --rate 2000 --duration 30 --connections 16]`
+//! `cargo bench --bench webhook [-- --rate 2000 --duration 30 --connections 16]`, and
+//! `--fixtures a.json,b.json` (from `fixtures/admission/`) to send other reviews,
+//! `--decision-rounds N` for the in-process phase, `--decision-only` to stop after it (to profile).
 //!
-//! The rate is open-loop: request i is due at start + i/rate whatever happened before, and its
-//! latency counts from when it was due, so a stall shows up in the tail instead of slowing the
-//! client down (no coordinated omission).
+//! The rate is open-loop: request i is due at start + i/rate whatever happened before. Its latency
+//! counts from when it was due if its connection was still busy then, so a stall shows up in the
+//! tail instead of slowing the client down (no coordinated omission), and from when it was sent
+//! otherwise, so the client's own timer slack (tokio's timer has millisecond resolution) is not
+//! charged to the server.
 
 #[path = "../tests/common/https.rs"]
 mod https;
+
+/// The allocator the server binary uses, so the in-process decision costs what it costs there.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::time::{Duration, Instant};
 
@@ -20,6 +28,12 @@ struct Args {
     rate: u64,
     duration: u64,
     connections: u64,
+    /// Reviews decided in-process before the load phase (`--decision-rounds`).
+    decision_rounds: u64,
+    /// Stop after the in-process phase (`--decision-only`), e.g. to profile the decision.
+    decision_only: bool,
+    /// Comma-separated AdmissionReview fixtures to send (`--fixtures`).
+    fixtures: String,
 }
 
 fn args() -> Args {
@@ -27,18 +41,25 @@ fn args() -> Args {
         rate: 2000,
         duration: 30,
         connections: 16,
+        decision_rounds: 2000,
+        decision_only: false,
+        fixtures: DEFAULT_FIXTURES.to_string(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
-        let mut value = || {
-            it.next()
+        let text = |value: Option<String>| value.unwrap_or_else(|| panic!("{flag} needs a value"));
+        let number = |value: Option<String>| {
+            value
                 .and_then(|v| v.parse().ok())
                 .unwrap_or_else(|| panic!("{flag} needs a number"))
         };
         match flag.as_str() {
-            "--rate" => args.rate = value(),
-            "--duration" => args.duration = value(),
-            "--connections" => args.connections = value(),
+            "--rate" => args.rate = number(it.next()),
+            "--duration" => args.duration = number(it.next()),
+            "--connections" => args.connections = number(it.next()),
+            "--decision-rounds" => args.decision_rounds = number(it.next()),
+            "--decision-only" => args.decision_only = true,
+            "--fixtures" => args.fixtures = text(it.next()),
             // `cargo bench` passes --bench.
             _ => {}
         }
@@ -46,17 +67,13 @@ fn args() -> Args {
     args
 }
 
-/// Deployments as teams write them: the compliant one, one with warnings, one that is denied.
-fn bodies() -> Vec<Vec<u8>> {
-    [
-        "deployment-create-pass.json",
-        "deployment-create-warn.json",
-        "deployment-create-denied.json",
-        "deployment-update-ratchet.json",
-    ]
-    .iter()
-    .map(|name| https::fixture(name))
-    .collect()
+/// Deployments as teams write them: the compliant one, one with warnings, one that is denied, and
+/// an UPDATE that ratchets (two objects evaluated).
+const DEFAULT_FIXTURES: &str = "deployment-create-pass.json,deployment-create-warn.json,deployment-create-denied.json,deployment-update-ratchet.json";
+
+/// The request bodies, sent in turn: AdmissionReviews from `fixtures/admission/`.
+fn bodies(fixtures: &str) -> Vec<Vec<u8>> {
+    fixtures.split(',').map(https::fixture).collect()
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -65,6 +82,15 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     }
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
     sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// CPU time (user + system) a process has used so far, from /proc (clock ticks of 10 ms).
+fn cpu_seconds(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
 }
 
 fn peak_rss_kib(pid: u32) -> Option<u64> {
@@ -79,7 +105,7 @@ fn peak_rss_kib(pid: u32) -> Option<u64> {
 }
 
 /// The decision alone, in this process, without HTTP or TLS: what one review costs in CPU.
-fn decision_cost(bodies: &[Vec<u8>]) {
+fn decision_cost(bodies: &[Vec<u8>], rounds: u64) {
     use seaworthy::webhook::review::{Policy, Reviewer};
     use seaworthy::webhook::snapshot::Snapshot;
     let catalog = seaworthy::engine::Catalog::load(&[]).expect("policies");
@@ -98,10 +124,10 @@ fn decision_cost(bodies: &[Vec<u8>]) {
             serde_json::from_value(review["request"].clone()).expect("request")
         })
         .collect();
-    let rounds = 2000;
     let started = Instant::now();
     for i in 0..rounds {
-        let verdict = reviewer.review(&requests[i % requests.len()], &snapshot, None);
+        let deadline = Some(Instant::now() + Duration::from_secs(2));
+        let verdict = reviewer.review(&requests[i as usize % requests.len()], &snapshot, deadline);
         std::hint::black_box(verdict);
     }
     let each = started.elapsed() / rounds as u32;
@@ -114,12 +140,15 @@ fn decision_cost(bodies: &[Vec<u8>]) {
 
 fn main() {
     let args = args();
-    decision_cost(&bodies());
+    let bodies = bodies(&args.fixtures);
+    decision_cost(&bodies, args.decision_rounds);
+    if args.decision_only {
+        return;
+    }
     let server = Server::start(Options {
         args: vec!["--no-config".into(), "--log-format".into(), "json".into()],
         files: Vec::new(),
     });
-    let bodies = bodies();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -130,6 +159,8 @@ fn main() {
         "seaworthy serve load: {} reviews/s for {} s over {} keep-alive HTTPS connections ({} requests)",
         args.rate, args.duration, args.connections, total
     );
+    let server_pid = server.child.id().to_string();
+    let cpu_before = (cpu_seconds(&server_pid), cpu_seconds("self"));
     let (latencies, errors, elapsed) = runtime.block_on(async {
         // Warm up: every connection's handshake and a first review each.
         let mut conns = Vec::new();
@@ -150,10 +181,16 @@ fn main() {
                 let mut i = k as u64;
                 while i < total {
                     let due = start + interval.mul_f64(i as f64);
+                    // A request that could not go out on time because this connection was still
+                    // waiting for an earlier answer counts from when it was due: the server's
+                    // delay. One sent from an idle connection counts from when it was sent:
+                    // tokio's timer wakes up to a millisecond late, and that is the client's.
+                    let busy_past_due = Instant::now() > due;
                     tokio::time::sleep_until(due.into()).await;
+                    let sent = if busy_past_due { due } else { Instant::now() };
                     let body = bodies[(i as usize) % bodies.len()].clone();
                     match conn.post("/validate", "application/json", body).await {
-                        Ok((200, _)) => latencies.push(due.elapsed()),
+                        Ok((200, _)) => latencies.push(sent.elapsed()),
                         _ => errors += 1,
                     }
                     i += connections;
@@ -170,6 +207,7 @@ fn main() {
         }
         (latencies, errors, start.elapsed())
     });
+    let cpu_after = (cpu_seconds(&server_pid), cpu_seconds("self"));
     let mut sorted = latencies;
     sorted.sort_unstable();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
@@ -209,6 +247,15 @@ fn main() {
         ms(percentile(&server_side, 50.0)),
         ms(percentile(&server_side, 99.0))
     );
+    if let ((Some(s0), Some(c0)), (Some(s1), Some(c1))) = (cpu_before, cpu_after) {
+        let per_review = |seconds: f64| seconds * 1e6 / sorted.len().max(1) as f64;
+        println!(
+            "cpu:         server {:.0} us per review ({:.2} cores), client {:.0} us per review",
+            per_review(s1 - s0),
+            (s1 - s0) / elapsed.as_secs_f64(),
+            per_review(c1 - c0)
+        );
+    }
     match peak_rss_kib(server.child.id()) {
         Some(kib) => println!("server peak RSS: {:.1} MiB", kib as f64 / 1024.0),
         None => println!("server peak RSS: unknown (no /proc)"),
