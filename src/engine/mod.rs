@@ -678,10 +678,10 @@ fn run_entry(
 }
 
 /// Rules that run as one VM execution. The RVM starts each execution afresh (rule cache,
-/// registers, input), which costs more than most of these rules do, so a kind's rules run as one
-/// generated entry point whose value maps each rule's slot to its `violations`. `input.params` is
-/// one value per execution, so only rules with equal params share a batch.
-#[derive(Clone)]
+/// registers, input), and shared helpers are computed anew each time, which costs more than most
+/// of these rules do; so a kind's rules run as one generated entry point, a set of
+/// `[slot, violations]` pairs. `input.params` is one value per execution, so only rules with equal
+/// params share a batch.
 struct Batch {
     entry: String,
     params: Value,
