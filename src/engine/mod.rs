@@ -398,21 +398,12 @@ impl Evaluator {
             .sources
             .iter()
             .any(|s| s.text.contains("data.inventory"));
-        let (batches_by_kind, any_kind_batches, batch_module) =
-            plan_batches(&active, &rules, &by_kind, &any_kind);
+        let plan = plan_batches(&active, &rules, &by_kind, &any_kind);
         let mut entries: Vec<&str> = active.iter().map(|a| a.entry.as_str()).collect();
-        let batch_entries: HashSet<&str> = batches_by_kind
-            .values()
-            .chain(std::iter::once(&any_kind_batches))
-            .flatten()
-            .map(|b| b.entry.as_str())
-            .collect();
-        let mut batch_entries: Vec<&str> = batch_entries.into_iter().collect();
-        batch_entries.sort_unstable();
-        entries.extend(batch_entries);
+        entries.extend(plan.entries.iter().map(String::as_str));
         let compiled = match backend {
             _ if active.is_empty() => Compiled::Nothing,
-            Backend::Rvm => Compiled::Vm(compile_program(&mut catalog, &batch_module, &entries)?),
+            Backend::Rvm => Compiled::Vm(compile_program(&mut catalog, &plan.module, &entries)?),
             Backend::Interpreter => Compiled::Interpreter(Box::new(catalog.take_engine()?)),
         };
         Ok(Evaluator {
@@ -420,8 +411,8 @@ impl Evaluator {
             active,
             by_kind,
             any_kind,
-            batches_by_kind,
-            any_kind_batches,
+            batches_by_kind: plan.by_kind,
+            any_kind_batches: plan.any_kind,
             compiled,
             data: Value::new_object(),
             uses_inventory,
@@ -692,16 +683,24 @@ struct Batch {
 /// catalog never takes it for a rule.
 const BATCH_PACKAGE: &str = "seaworthy.engine.batches";
 
-/// The batches of every kind (and of kinds no rule names), and the Rego module defining them.
-/// Kinds with the same applicable rules share their batches' entry points.
+/// The batches of every kind (and of kinds no rule names), the Rego module defining them, and
+/// their entry points, each once: kinds with the same applicable rules share entry points.
+struct BatchPlan {
+    by_kind: HashMap<String, Vec<Batch>>,
+    any_kind: Vec<Batch>,
+    module: String,
+    entries: Vec<String>,
+}
+
 fn plan_batches(
     active: &[Active],
     rules: &[Rule],
     by_kind: &HashMap<String, Vec<usize>>,
     any_kind: &[usize],
-) -> (HashMap<String, Vec<Batch>>, Vec<Batch>, String) {
+) -> BatchPlan {
     let mut module = format!("package {BATCH_PACKAGE}\n\nimport rego.v1\n");
     let mut entries: HashMap<Vec<usize>, String> = HashMap::new();
+    let mut entry_order: Vec<String> = Vec::new();
     let mut batches_of = |slots: &[usize]| -> Vec<Batch> {
         let mut groups: Vec<(Value, Vec<usize>)> = Vec::new();
         for &slot in slots {
@@ -723,7 +722,9 @@ fn plan_batches(
                             "\n{name} contains [{slot}, v] if {{\n\tv := data.{package}.violations\n}}\n"
                         ));
                     }
-                    format!("data.{BATCH_PACKAGE}.{name}")
+                    let entry = format!("data.{BATCH_PACKAGE}.{name}");
+                    entry_order.push(entry.clone());
+                    entry
                 });
                 Batch {
                     entry: entry.clone(),
@@ -744,7 +745,12 @@ fn plan_batches(
     } else {
         batches_of(any_kind)
     };
-    (by_kind, any_kind, module)
+    BatchPlan {
+        by_kind,
+        any_kind,
+        module,
+        entries: entry_order,
+    }
 }
 
 /// The RVM program for these entry points: from the cache, or compiled (and then cached).
