@@ -2,6 +2,7 @@
 //! and at admission (`seaworthy serve`), with one Rego rule engine. See DESIGN.md for the map.
 
 pub mod baseline;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod context;

@@ -4,19 +4,16 @@
 use serde::Serialize;
 
 use crate::config::FailOn;
-use rayon::prelude::*;
-use regorus::Value as RegoValue;
 
-use crate::context::{Context, Entry};
-use crate::engine::{EvalError, Evaluator, Subject, Violation};
+use crate::check::{Batch, Checker, Converted, Evaluation};
+use crate::context::Context;
+use crate::engine::Evaluator;
 use crate::finding::{Finding, ObjectRef, Severity};
 use crate::inventory::Inventory;
-use crate::manifest::{self, Input, LoadOptions, Loaded, Object, SourceFile, INVALID_MANIFEST};
+use crate::manifest::{self, Input, LoadOptions, Loaded, SourceFile, INVALID_MANIFEST};
 use crate::suppress::Suppressor;
-use crate::workload;
 
-/// A rule evaluation that failed (a broken custom policy): reported like a finding, exit code 2.
-pub const POLICY_ERROR: &str = "policy-error";
+pub use crate::check::POLICY_ERROR;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
@@ -137,50 +134,6 @@ impl Outcome {
     }
 }
 
-/// The findings of one object's evaluation (shared by lint and the webhook). A failed evaluation
-/// becomes a `policy-error` finding on the object.
-pub fn findings_of(
-    evaluator: &Evaluator,
-    result: Result<Vec<Violation>, EvalError>,
-    object: &Object,
-    index: usize,
-    files: &[SourceFile],
-) -> Vec<Finding> {
-    match result {
-        Ok(violations) => violations
-            .into_iter()
-            .map(|v| Finding {
-                rule: evaluator.rules[v.rule].meta.id.clone(),
-                severity: v.severity,
-                message: v.message,
-                object: Some(object.id.clone()),
-                location: object.location(files, &v.path),
-                path: v.path,
-                subject: Some(index),
-                suppressed: None,
-                fingerprint: String::new(),
-            })
-            .collect(),
-        Err(err) => {
-            let rule = &evaluator.rules[err.rule];
-            vec![Finding {
-                rule: POLICY_ERROR.to_string(),
-                severity: Severity::Error,
-                message: format!(
-                    "rule {} ({}) failed to evaluate: {}",
-                    rule.meta.id, rule.file, err.message
-                ),
-                object: Some(object.id.clone()),
-                location: object.location(files, &[]),
-                path: Vec::new(),
-                subject: Some(index),
-                suppressed: None,
-                fingerprint: String::new(),
-            }]
-        }
-    }
-}
-
 pub fn lint_inputs(
     inputs: &[Input],
     load: &LoadOptions,
@@ -195,76 +148,44 @@ pub fn lint_loaded(loaded: Loaded, evaluator: &mut Evaluator, suppressor: &Suppr
     let Loaded {
         files,
         objects,
-        problems,
+        mut problems,
     } = loaded;
 
     // Every object is converted once; its workload view and the relations between objects
     // (selectors, HPA targets, NetworkPolicy isolation) are worked out once, in Rust.
-    let values: Vec<RegoValue> = objects.par_iter().map(|o| o.root.to_rego()).collect();
-    let mut views: Vec<Option<RegoValue>> = objects
-        .par_iter()
-        .zip(&values)
-        .map(|(o, v)| workload::view(&o.root, v))
-        .collect();
-    let context = Context::build(objects.iter().zip(&values).zip(&views).map(
-        |((object, value), view)| Entry {
-            id: &object.id,
-            object: value,
-            view: view.as_ref(),
-        },
-    ));
+    let converted = Converted::all(&objects);
+    let context = Context::build(objects.iter().zip(&converted).map(|(o, c)| c.entry(o)));
     if evaluator.uses_inventory() {
         let mut inventory = Inventory::new();
-        for (object, value) in objects.iter().zip(&values) {
-            inventory.add(&object.id, value.clone());
+        for (object, converted) in objects.iter().zip(&converted) {
+            inventory.add(&object.id, converted.value.clone());
         }
         evaluator.set_data(inventory.to_data());
     }
-    let mut subjects = Vec::new();
-    let mut subject_objects = Vec::new();
-    for (index, object) in objects.iter().enumerate() {
-        if !evaluator.applies_to(&object.id.kind) {
-            continue;
-        }
-        let mut workload = views[index].take();
-        if let Some(view) = workload.as_mut() {
-            context.extend_view(&object.id, view);
-        }
-        subjects.push(Subject {
-            kind: object.id.kind.clone(),
-            related: context.related(&object.id, &values[index]),
-            object: values[index].clone(),
-            workload,
-        });
-        subject_objects.push(index);
-    }
-
-    let results = evaluator.evaluate_all(&subjects);
-    let mut findings = problems;
-    let mut broken = findings.iter().any(|f| f.rule == INVALID_MANIFEST);
+    let broken_input = problems.iter().any(|f| f.rule == INVALID_MANIFEST);
     // Duplicate keys are attributed to the object of their document, so they can be suppressed.
-    for finding in findings.iter_mut() {
+    for finding in problems.iter_mut() {
         if let Some(id) = &finding.object {
             finding.subject = objects
                 .iter()
                 .position(|o| &o.id == id && files[o.file].name == finding.location.file);
         }
     }
-    for (result, &index) in results.into_iter().zip(&subject_objects) {
-        broken |= result.is_err();
-        findings.extend(findings_of(
-            evaluator,
-            result,
-            &objects[index],
-            index,
-            &files,
-        ));
+    let checked = Checker {
+        evaluator,
+        suppressor: *suppressor,
     }
-    suppressor.apply(&mut findings, &objects);
-    for finding in findings.iter_mut() {
-        let object = finding.subject.and_then(|i| objects.get(i));
-        finding.fingerprint = crate::baseline::fingerprint(finding, object);
-    }
+    .check(
+        Batch {
+            objects: &objects,
+            files: &files,
+            converted,
+            context: &context,
+            problems,
+        },
+        Evaluation::Parallel,
+    );
+    let mut findings = checked.findings;
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
 
     let summary = Summary::count(files.len(), objects.len(), &findings);
@@ -282,7 +203,7 @@ pub fn lint_loaded(loaded: Loaded, evaluator: &mut Evaluator, suppressor: &Suppr
         findings,
         summary,
         objects,
-        broken,
+        broken: broken_input || checked.failed,
     }
 }
 

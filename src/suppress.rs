@@ -52,6 +52,7 @@ fn ignored_by_annotation(object: &Object, rule: &str) -> bool {
     })
 }
 
+#[derive(Clone, Copy)]
 pub struct Suppressor<'a> {
     pub exemptions: &'a [Exemption],
     pub allow_annotations: bool,

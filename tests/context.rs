@@ -4,16 +4,15 @@
 //! set of YAML documents, what the API server would make of it, and a name printed on failure.
 
 use regorus::Value as Rego;
-use seaworthy::context::{isolation, Context, Entry};
+use seaworthy::check::Converted;
+use seaworthy::context::{isolation, Context};
 use seaworthy::manifest::{load_text, LoadOptions, Object};
 use seaworthy::selector::{LabelSelector, Labels};
-use seaworthy::workload::view;
 
 /// The objects of one lint run and the context built from them, as `lint` builds it.
 struct Run {
     objects: Vec<Object>,
-    values: Vec<Rego>,
-    views: Vec<Option<Rego>>,
+    converted: Vec<Converted>,
     context: Context,
 }
 
@@ -22,23 +21,11 @@ impl Run {
         let loaded = load_text("context.yaml", yaml, &LoadOptions::default());
         assert!(loaded.problems.is_empty(), "{:?}\n{yaml}", loaded.problems);
         let objects = loaded.objects;
-        let values: Vec<Rego> = objects.iter().map(|o| o.root.to_rego()).collect();
-        let views: Vec<Option<Rego>> = objects
-            .iter()
-            .zip(&values)
-            .map(|(o, v)| view(&o.root, v))
-            .collect();
-        let context = Context::build(objects.iter().zip(&values).zip(&views).map(
-            |((object, value), view)| Entry {
-                id: &object.id,
-                object: value,
-                view: view.as_ref(),
-            },
-        ));
+        let converted = Converted::all(&objects);
+        let context = Context::build(objects.iter().zip(&converted).map(|(o, c)| c.entry(o)));
         Run {
             objects,
-            values,
-            views,
+            converted,
             context,
         }
     }
@@ -69,7 +56,8 @@ impl Run {
     /// `input.workload` of a workload, with the context fields added.
     fn workload(&self, which: &str) -> Rego {
         let index = self.index(which);
-        let mut view = self.views[index]
+        let mut view = self.converted[index]
+            .view
             .clone()
             .unwrap_or_else(|| panic!("{which} has no workload view"));
         self.context.extend_view(&self.objects[index].id, &mut view);
@@ -80,7 +68,7 @@ impl Run {
     fn related(&self, which: &str) -> Rego {
         let index = self.index(which);
         self.context
-            .related(&self.objects[index].id, &self.values[index])
+            .related(&self.objects[index].id, &self.converted[index].value)
             .unwrap_or(Rego::Null)
     }
 }

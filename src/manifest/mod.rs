@@ -2,6 +2,7 @@
 //! Helm `# Source:` markers; object identity. Every problem becomes a finding that names the file and
 //! line, and never stops the other documents from being read.
 
+pub mod identity;
 pub mod node;
 pub mod split;
 pub mod yaml;
@@ -443,17 +444,13 @@ fn expand_object(
             return;
         }
     }
-    let text_at = |path: &[&str]| {
-        root.get_path(path)
-            .and_then(Node::as_str)
-            .map(str::to_string)
-    };
-    let id = ObjectRef {
+    let inferred = ObjectRef {
         api_version,
         kind,
-        namespace: text_at(&["metadata", "namespace"]),
-        name: text_at(&["metadata", "name"]).or_else(|| text_at(&["metadata", "generateName"])),
+        namespace: None,
+        name: None,
     };
+    let id = identity::identity(&root, Some(&inferred)).unwrap_or(inferred);
     let mut root = root;
     if list.is_some() {
         fill_identity(&mut root, &id);

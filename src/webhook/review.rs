@@ -3,20 +3,20 @@
 //! tests call it without HTTP.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Instant;
 
+use crate::check::{Batch, Checker, Converted, Evaluation, POLICY_ERROR};
 use crate::config::{Action, Config, Exemption, FailureMode, Mode, UpdatePolicy};
-use crate::engine::{Backend, Catalog, EvalState, Evaluator, PolicyError, Scope, Subject};
+use crate::engine::{Backend, Catalog, EvalState, Evaluator, PolicyError, Scope};
 use crate::finding::{Finding, ObjectRef};
-use crate::lint::findings_of;
 use crate::manifest::node::{self, Node};
-use crate::manifest::{Object, SourceFile};
+use crate::manifest::Object;
 use crate::suppress::Suppressor;
-use crate::workload;
 
 use super::admission::{AdmissionRequest, AdmissionResponse, Operation};
-use super::snapshot::{identity, Snapshot};
+use super::snapshot::Snapshot;
+use crate::manifest::identity::identity;
 
 /// The API server keeps at most 4 KiB of warnings and cuts long ones; ours stay well inside.
 const MAX_WARNINGS: usize = 10;
@@ -108,7 +108,7 @@ impl Failure {
         match self {
             Failure::Timeout => "the evaluation ran out of its time budget".to_string(),
             Failure::Overloaded => "the webhook is overloaded".to_string(),
-            Failure::Error(message) => format!("a rule failed to evaluate: {message}"),
+            Failure::Error(message) => message.clone(),
         }
     }
 }
@@ -351,53 +351,50 @@ impl Reviewer {
         }
     }
 
-    /// Findings (suppressed ones marked) of one object, evaluated with its namespace's context.
+    /// Findings (suppressed ones marked) of one object, checked with its namespace's context.
     fn evaluate(
         &self,
         object: &Object,
         cluster: &Snapshot,
         deadline: Option<Instant>,
     ) -> Result<Vec<Finding>, Failure> {
-        let value = object.root.to_rego();
-        let mut view = workload::view(&object.root, &value);
-        let context = cluster.context_for(&object.id, &value, view.as_ref());
-        if let Some(view) = view.as_mut() {
-            context.extend_view(&object.id, view);
-        }
-        let subject = Subject {
-            kind: object.id.kind.clone(),
-            related: context.related(&object.id, &value),
-            object: value,
-            workload: view,
-        };
+        let converted = Converted::of(object);
+        let context = cluster.context_for(&object.id, &converted.value, converted.view.as_ref());
         let mut state = self.take_state();
-        let result = self
-            .evaluator
-            .evaluate(&mut state, &subject, &cluster.data, deadline);
+        let checked = Checker {
+            evaluator: &self.evaluator,
+            suppressor: Suppressor {
+                exemptions: &self.policy.exemptions,
+                allow_annotations: self.policy.allow_annotation_suppression,
+            },
+        }
+        .check(
+            Batch {
+                objects: std::slice::from_ref(object),
+                files: &[],
+                converted: vec![converted],
+                context: &context,
+                problems: Vec::new(),
+            },
+            Evaluation::Budgeted {
+                state: &mut state,
+                data: &cluster.data,
+                deadline,
+            },
+        );
         self.return_state(state);
-        let result = match result {
-            Err(e) if e.timed_out => return Err(Failure::Timeout),
-            Err(e) => {
-                let rule = &self.evaluator.rules[e.rule];
-                return Err(Failure::Error(format!("{}: {}", rule.meta.id, e.message)));
-            }
-            Ok(violations) => Ok(violations),
-        };
-        let files = [SourceFile {
-            name: "<admission request>".to_string(),
-            text: Arc::from(""),
-        }];
-        let mut findings = findings_of(&self.evaluator, result, object, 0, &files);
-        let objects = std::slice::from_ref(object);
-        Suppressor {
-            exemptions: &self.policy.exemptions,
-            allow_annotations: self.policy.allow_annotation_suppression,
+        if checked.timed_out {
+            return Err(Failure::Timeout);
         }
-        .apply(&mut findings, objects);
-        for finding in findings.iter_mut() {
-            finding.fingerprint = crate::baseline::fingerprint(finding, Some(object));
+        if checked.failed {
+            let errors = checked
+                .findings
+                .into_iter()
+                .filter(|f| f.rule == POLICY_ERROR)
+                .map(|f| f.message);
+            return Err(Failure::Error(errors.collect::<Vec<_>>().join("; ")));
         }
-        Ok(findings)
+        Ok(checked.findings)
     }
 
     fn take_state(&self) -> EvalState {
@@ -424,8 +421,8 @@ fn admitted_object(request: &AdmissionRequest, json: &serde_json::Value) -> Opti
         namespace: request.namespace.clone().filter(|n| !n.is_empty()),
         name: request.name.clone().filter(|n| !n.is_empty()),
     };
-    let id = identity(json, Some(&fallback))?;
     let mut root = Node::from_json(json);
+    let id = identity(&root, Some(&fallback))?;
     if let Some(ns) = &id.namespace {
         set_namespace(&mut root, ns);
     }

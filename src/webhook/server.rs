@@ -278,7 +278,12 @@ async fn evaluate(
     })
     .await;
     drop(permit);
-    evaluated.unwrap_or_else(|e| reviewer.failed_request(request, Failure::Error(e.to_string())))
+    evaluated.unwrap_or_else(|e| {
+        reviewer.failed_request(
+            request,
+            Failure::Error(format!("the evaluation failed: {e}")),
+        )
+    })
 }
 
 fn record(state: &AppState, request: &AdmissionRequest, verdict: &Verdict, elapsed: Duration) {

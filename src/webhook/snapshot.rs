@@ -10,6 +10,7 @@ use regorus::Value as RegoValue;
 use crate::context::{Context, Entry};
 use crate::finding::ObjectRef;
 use crate::inventory::{effective_namespace, Inventory};
+use crate::manifest::identity::identity;
 use crate::manifest::node::Node;
 
 struct Cached {
@@ -46,10 +47,11 @@ impl Snapshot {
         };
         let mut inventory = Inventory::new();
         for json in objects {
-            let Some(id) = identity(json, None) else {
+            let root = Node::from_json(json);
+            let Some(id) = identity(&root, None) else {
                 continue;
             };
-            let value = Node::from_json(json).to_rego();
+            let value = root.to_rego();
             inventory.add(&id, value.clone());
             let cached = Cached { id, value };
             if cached.id.kind == "Namespace" && cached.id.api_version == "v1" {
@@ -116,24 +118,4 @@ fn entry(cached: &Cached) -> Entry<'_> {
 /// Same kind, namespace and name (an apiVersion change between versions is the same object).
 fn same_object(a: &ObjectRef, b: &ObjectRef) -> bool {
     a.kind == b.kind && a.name == b.name && effective_namespace(a) == effective_namespace(b)
-}
-
-/// The identity of an object from its JSON; `fallback` fills what the object leaves out (the
-/// namespace of an AdmissionRequest, say).
-pub fn identity(json: &serde_json::Value, fallback: Option<&ObjectRef>) -> Option<ObjectRef> {
-    let text = |pointer: &str| {
-        json.pointer(pointer)
-            .and_then(serde_json::Value::as_str)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-    };
-    Some(ObjectRef {
-        api_version: text("/apiVersion").or_else(|| fallback.map(|f| f.api_version.clone()))?,
-        kind: text("/kind").or_else(|| fallback.map(|f| f.kind.clone()))?,
-        namespace: text("/metadata/namespace")
-            .or_else(|| fallback.and_then(|f| f.namespace.clone())),
-        name: text("/metadata/name")
-            .or_else(|| fallback.and_then(|f| f.name.clone()))
-            .or_else(|| text("/metadata/generateName")),
-    })
 }

@@ -1,0 +1,200 @@
+//! The one check step that `lint` and `serve` share: objects and what surrounds them in, findings
+//! out. Building each object's subject (its value, its workload view extended by the context, what
+//! relates to it), evaluating the rules, turning violations into findings (a rule that fails becomes
+//! a `policy-error` finding), suppression and fingerprints happen here and nowhere else, so the
+//! same object gets the same verdict from both faces. `lint` adds loading and reporting around it;
+//! `serve` adds HTTP, admission policy and the cluster cache.
+
+use std::time::Instant;
+
+use rayon::prelude::*;
+use regorus::Value as RegoValue;
+
+use crate::context::{Context, Entry};
+use crate::engine::{EvalError, EvalState, Evaluator, Subject, Violation};
+use crate::finding::{Finding, Severity};
+use crate::manifest::{Object, SourceFile};
+use crate::suppress::Suppressor;
+use crate::workload;
+
+/// A rule evaluation that failed (a broken custom policy): reported like a finding.
+pub const POLICY_ERROR: &str = "policy-error";
+
+/// An object converted for the engine once: its value and, when it runs pods, its workload view.
+pub struct Converted {
+    pub value: RegoValue,
+    pub view: Option<RegoValue>,
+}
+
+impl Converted {
+    pub fn of(object: &Object) -> Converted {
+        let value = object.root.to_rego();
+        let view = workload::view(&object.root, &value);
+        Converted { value, view }
+    }
+
+    /// Every object converted, in parallel, in order.
+    pub fn all(objects: &[Object]) -> Vec<Converted> {
+        objects.par_iter().map(Converted::of).collect()
+    }
+
+    /// The object as the context sees it.
+    pub fn entry<'a>(&'a self, object: &'a Object) -> Entry<'a> {
+        Entry {
+            id: &object.id,
+            object: &self.value,
+            view: self.view.as_ref(),
+        }
+    }
+}
+
+/// How the evaluations run.
+pub enum Evaluation<'a> {
+    /// Every object in parallel, with the data set on the evaluator and no deadline (lint).
+    Parallel,
+    /// One object after the other on the caller's evaluation state, with `data` and a deadline
+    /// (the webhook, which pools states and answers within a time budget).
+    Budgeted {
+        state: &'a mut EvalState,
+        data: &'a RegoValue,
+        deadline: Option<Instant>,
+    },
+}
+
+/// The objects to check together and what surrounds them.
+pub struct Batch<'a> {
+    pub objects: &'a [Object],
+    /// The files the objects came from (`Object::file` indexes it); empty for an admission request.
+    pub files: &'a [SourceFile],
+    /// `objects` converted, in the same order (see [`Converted::all`]).
+    pub converted: Vec<Converted>,
+    /// What relates to the objects: the other objects of the run, or the cluster cache.
+    pub context: &'a Context,
+    /// Findings that loading made on these objects (duplicate keys), suppressed and fingerprinted
+    /// with the rest.
+    pub problems: Vec<Finding>,
+}
+
+/// What the check found.
+pub struct Checked {
+    /// Every finding, suppressed ones marked, each with its fingerprint; in object order.
+    pub findings: Vec<Finding>,
+    /// Some rule failed to evaluate on some object (its `policy-error` finding is in `findings`).
+    pub failed: bool,
+    /// The deadline passed before every rule had run.
+    pub timed_out: bool,
+}
+
+/// The rules and the suppressions that decide which findings stand.
+pub struct Checker<'a> {
+    pub evaluator: &'a Evaluator,
+    pub suppressor: Suppressor<'a>,
+}
+
+impl Checker<'_> {
+    pub fn check(&self, batch: Batch<'_>, evaluation: Evaluation<'_>) -> Checked {
+        let Batch {
+            objects,
+            files,
+            converted,
+            context,
+            problems,
+        } = batch;
+        let mut subjects = Vec::new();
+        let mut subject_objects = Vec::new();
+        for (index, (object, converted)) in objects.iter().zip(converted).enumerate() {
+            if !self.evaluator.applies_to(&object.id.kind) {
+                continue;
+            }
+            let Converted { value, mut view } = converted;
+            if let Some(view) = view.as_mut() {
+                context.extend_view(&object.id, view);
+            }
+            subjects.push(Subject {
+                kind: object.id.kind.clone(),
+                related: context.related(&object.id, &value),
+                object: value,
+                workload: view,
+            });
+            subject_objects.push(index);
+        }
+
+        let results = match evaluation {
+            Evaluation::Parallel => self.evaluator.evaluate_all(&subjects),
+            Evaluation::Budgeted {
+                state,
+                data,
+                deadline,
+            } => subjects
+                .iter()
+                .map(|subject| self.evaluator.evaluate(state, subject, data, deadline))
+                .collect(),
+        };
+
+        let mut findings = problems;
+        let mut failed = false;
+        let mut timed_out = false;
+        for (result, &index) in results.into_iter().zip(&subject_objects) {
+            if let Err(error) = &result {
+                failed = true;
+                timed_out |= error.timed_out;
+            }
+            findings.extend(self.findings_of(result, &objects[index], index, files));
+        }
+        self.suppressor.apply(&mut findings, objects);
+        for finding in findings.iter_mut() {
+            let object = finding.subject.and_then(|i| objects.get(i));
+            finding.fingerprint = crate::baseline::fingerprint(finding, object);
+        }
+        Checked {
+            findings,
+            failed,
+            timed_out,
+        }
+    }
+
+    /// The findings of one object's evaluation. A failed evaluation becomes a `policy-error`
+    /// finding on the object.
+    fn findings_of(
+        &self,
+        result: Result<Vec<Violation>, EvalError>,
+        object: &Object,
+        index: usize,
+        files: &[SourceFile],
+    ) -> Vec<Finding> {
+        let rules = &self.evaluator.rules;
+        match result {
+            Ok(violations) => violations
+                .into_iter()
+                .map(|v| Finding {
+                    rule: rules[v.rule].meta.id.clone(),
+                    severity: v.severity,
+                    message: v.message,
+                    object: Some(object.id.clone()),
+                    location: object.location(files, &v.path),
+                    path: v.path,
+                    subject: Some(index),
+                    suppressed: None,
+                    fingerprint: String::new(),
+                })
+                .collect(),
+            Err(err) => {
+                let rule = &rules[err.rule];
+                vec![Finding {
+                    rule: POLICY_ERROR.to_string(),
+                    severity: Severity::Error,
+                    message: format!(
+                        "rule {} ({}) failed to evaluate: {}",
+                        rule.meta.id, rule.file, err.message
+                    ),
+                    object: Some(object.id.clone()),
+                    location: object.location(files, &[]),
+                    path: Vec::new(),
+                    subject: Some(index),
+                    suppressed: None,
+                    fingerprint: String::new(),
+                }]
+            }
+        }
+    }
+}
