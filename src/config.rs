@@ -161,7 +161,12 @@ pub struct ServeConfig {
     pub update_policy: Option<UpdatePolicy>,
     /// Replaces the default list (`kube-system`); the webhook's own namespace is always exempt.
     pub exempt_namespaces: Option<Vec<String>>,
+    /// Whether `seaworthy.dev/ignore` annotations excuse findings in serve (default false: anyone
+    /// who can create a Pod writes its annotations).
     pub allow_annotation_suppression: Option<bool>,
+    /// Users (globs) whose requests for controller-owned objects are not judged again; replaces
+    /// the default list of kube-controller-manager identities.
+    pub controller_users: Option<Vec<String>>,
     #[serde(default)]
     pub actions: BTreeMap<String, Action>,
     pub listen: Option<String>,

@@ -667,14 +667,39 @@ fn webhook_configuration_sends_what_the_rules_judge() {
     assert_eq!(sent, judged);
 
     // Objects a controller makes from a judged owner are skipped (a CEL match condition), unless
-    // asked; user conditions come after it.
+    // asked; user conditions come after it. The skip needs a controller owner AND a controller
+    // identity as the requester: an owner reference alone is written by the requester.
     let conditions = hook["matchConditions"].as_array().expect("matchConditions");
     assert_eq!(conditions.len(), 1, "{conditions:?}");
     assert_eq!(conditions[0]["name"], "not-controlled");
-    assert!(conditions[0]["expression"]
+    let expression = conditions[0]["expression"].as_str().unwrap();
+    let compact: String = expression.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        compact.starts_with("!(has(object.metadata.ownerReferences) && object.metadata.ownerReferences.exists(r, has(r.controller) && r.controller) && request.userInfo.username in ["),
+        "{compact}"
+    );
+    let users: Value = serde_json::from_str(
+        compact
+            .split(" in ")
+            .nth(1)
+            .and_then(|rest| rest.strip_suffix(')'))
+            .expect("a list of users"),
+    )
+    .expect("the users are a JSON (and CEL) list of strings");
+    assert!(strings(&users).contains(&"system:serviceaccount:kube-system:replicaset-controller"));
+    assert!(
+        !strings(&users).iter().any(|u| u.contains('*')),
+        "CEL compares exact names"
+    );
+    // The webhook applies the same list itself.
+    assert_eq!(r.config()["serve"]["controller_users"], users);
+    let argo = render(
+        json!({"webhook": {"controllerUsers": ["system:serviceaccount:argo-rollouts:argo-rollouts"]}}),
+    );
+    assert!(argo.webhook()["matchConditions"][0]["expression"]
         .as_str()
         .unwrap()
-        .contains("object.metadata.ownerReferences.exists(r, has(r.controller) && r.controller)"));
+        .contains(r#"["system:serviceaccount:argo-rollouts:argo-rollouts"]"#));
     let every_object = render(json!({"webhook": {"skipControlledObjects": false}}));
     assert!(every_object.webhook().get("matchConditions").is_none());
     let user = json!({"name": "not-ci", "expression": "request.userInfo.username != 'ci'"});

@@ -10,7 +10,7 @@ use crate::check::{Batch, Checker, Converted, Evaluation, POLICY_ERROR};
 use crate::config::{Action, Config, Exemption, FailureMode, Mode, UpdatePolicy};
 use crate::engine::{Backend, Catalog, EvalState, Evaluator, PolicyError, Scope};
 use crate::finding::{Finding, ObjectRef};
-use crate::manifest::node::{self, Node};
+use crate::manifest::node::{self, Node, PathStep};
 use crate::manifest::Object;
 use crate::suppress::Suppressor;
 
@@ -21,7 +21,7 @@ use crate::manifest::identity::identity;
 /// The API server keeps at most 4 KiB of warnings and cuts long ones; ours stay well inside.
 const MAX_WARNINGS: usize = 10;
 const MAX_WARNING_CHARS: usize = 200;
-/// Lines of a denial message before "... and N more".
+/// Denying rules given a line of their own in a denial message; the rest are named in one line.
 const MAX_DENIAL_LINES: usize = 15;
 
 /// How the webhook judges, resolved from the config (flags merged in).
@@ -32,7 +32,13 @@ pub struct Policy {
     pub update_policy: UpdatePolicy,
     /// Requests in these namespaces are allowed without evaluation.
     pub exempt_namespaces: Vec<String>,
+    /// Whether `seaworthy.dev/ignore` annotations excuse findings. Off by default: the requester
+    /// writes the annotations of the object it sends.
     pub allow_annotation_suppression: bool,
+    /// Users (globs) whose requests for objects with a controller owner reference are not judged
+    /// again: the controllers that make Pods, ReplicaSets and Jobs from an object already judged.
+    /// Both must hold: an owner reference alone is a field any requester can write.
+    pub controller_users: Vec<String>,
     /// Configured actions by rule id (the rest follow severity and scope).
     pub actions: HashMap<String, Action>,
     pub exemptions: Vec<Exemption>,
@@ -47,12 +53,30 @@ impl Default for Policy {
             failure_mode: FailureMode::Allow,
             update_policy: UpdatePolicy::Ratchet,
             exempt_namespaces: vec!["kube-system".to_string()],
-            allow_annotation_suppression: true,
+            allow_annotation_suppression: false,
+            controller_users: default_controller_users(),
             actions: HashMap::new(),
             exemptions: Vec::new(),
             cluster_context: false,
         }
     }
+}
+
+/// The identities kube-controller-manager's controllers act as: its own user, or one service
+/// account per controller with `--use-service-account-credentials` (the kubeadm default).
+pub fn default_controller_users() -> Vec<String> {
+    [
+        "system:kube-controller-manager",
+        "system:serviceaccount:kube-system:replicaset-controller",
+        "system:serviceaccount:kube-system:replication-controller",
+        "system:serviceaccount:kube-system:deployment-controller",
+        "system:serviceaccount:kube-system:daemon-set-controller",
+        "system:serviceaccount:kube-system:statefulset-controller",
+        "system:serviceaccount:kube-system:job-controller",
+        "system:serviceaccount:kube-system:cronjob-controller",
+    ]
+    .map(str::to_string)
+    .to_vec()
 }
 
 /// What became of a request, for logs and metrics.
@@ -118,8 +142,11 @@ impl Failure {
 pub struct Judged {
     pub finding: Finding,
     pub action: Action,
-    /// The old object of an UPDATE had it too (ratchet: it warns instead of denying).
+    /// The old object of an UPDATE had it too, in a field the update leaves alone (ratchet: it
+    /// warns instead of denying).
     pub preexisting: bool,
+    /// Its rule would deny it, but the ratchet or `mode: warn` made it a warning.
+    pub would_deny: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -229,7 +256,25 @@ impl Reviewer {
         if !self.evaluator.applies_to(&object.id.kind) {
             return Err(skip(Decision::Skipped, Some(object.id)));
         }
+        if self.made_by_controller(request, &object) {
+            return Err(skip(Decision::Skipped, Some(object.id)));
+        }
         Ok(object)
+    }
+
+    /// True for an object a controller makes from one already judged (the Pods of a ReplicaSet):
+    /// the request comes from a controller identity AND the object names a controller owner.
+    /// Either alone is not enough: any requester can write an owner reference.
+    fn made_by_controller(&self, request: &AdmissionRequest, object: &Object) -> bool {
+        let user = request
+            .user_info
+            .as_ref()
+            .and_then(|u| u.username.as_deref())
+            .unwrap_or("");
+        let is_controller = self.policy.controller_users.iter().any(|pattern| {
+            glob::Pattern::new(pattern).map_or(pattern == user, |p| p.matches(user))
+        });
+        is_controller && has_controller_owner(object)
     }
 
     /// The verdict when no evaluation could be made, by the failure mode.
@@ -261,48 +306,62 @@ impl Reviewer {
             Ok(findings) => findings,
             Err(failure) => return self.failed(uid, object.id, failure),
         };
-        let preexisting = match (&request.operation, &request.old_object) {
+        // The ratchet (see README "Updates"): a violation the old object had too, at a field this
+        // update leaves as it was, warns instead of denying. A violation in a field the update
+        // changes is judged in full, whether or not the old object had it: an object never judged
+        // (created while the webhook was down, or in warn mode) cannot carry one forward.
+        let old_object = match (&request.operation, &request.old_object) {
             (Operation::Update, Some(old))
                 if self.policy.update_policy == UpdatePolicy::Ratchet =>
             {
-                match admitted_object(request, old) {
-                    None => HashSet::new(),
-                    Some(old) => match self.evaluate(&old, cluster, deadline) {
-                        Ok(old_findings) => old_findings
-                            .into_iter()
-                            .filter(|f| f.suppressed.is_none())
-                            .map(|f| f.fingerprint)
-                            .collect(),
-                        Err(failure) => return self.failed(uid, object.id, failure),
-                    },
-                }
+                admitted_object(request, old)
             }
-            _ => HashSet::new(),
+            _ => None,
+        };
+        let preexisting: HashSet<String> = match &old_object {
+            None => HashSet::new(),
+            Some(old) => match self.evaluate(old, cluster, deadline) {
+                Ok(old_findings) => old_findings
+                    .into_iter()
+                    .filter(|f| f.suppressed.is_none())
+                    .map(|f| f.fingerprint)
+                    .collect(),
+                Err(failure) => return self.failed(uid, object.id, failure),
+            },
         };
         findings.retain(|f| f.suppressed.is_none());
         let judged: Vec<Judged> = findings
             .into_iter()
             .map(|finding| {
-                let was_there = preexisting.contains(&finding.fingerprint);
-                let mut action = self.action_for(&finding);
-                if was_there && action == Action::Deny {
+                let grandfathered = old_object.as_ref().is_some_and(|old| {
+                    preexisting.contains(&finding.fingerprint)
+                        && !touched(&old.root, &object.root, &finding.path)
+                });
+                let wanted = self.action_for(&finding);
+                let mut action = wanted;
+                if grandfathered && action == Action::Deny {
+                    action = Action::Warn;
+                }
+                if self.policy.mode == Mode::Warn && action == Action::Deny {
                     action = Action::Warn;
                 }
                 Judged {
                     finding,
                     action,
-                    preexisting: was_there,
+                    preexisting: grandfathered,
+                    would_deny: wanted == Action::Deny && action != Action::Deny,
                 }
             })
             .collect();
         respond(uid, object.id, judged)
     }
 
-    /// The action for a finding: the configured one, else by severity (cross-object rules warn at
-    /// most, since a PDB may arrive just after its Deployment); `mode: warn` turns denies into warnings.
+    /// The action the rules want for a finding: the configured one, else by severity
+    /// (cross-object rules warn at most, since a PDB may arrive just after its Deployment). The
+    /// ratchet and `mode: warn` may soften it (see `review_object`).
     fn action_for(&self, finding: &Finding) -> Action {
         let configured = self.policy.actions.get(&finding.rule).copied();
-        let mut action = configured.unwrap_or_else(|| {
+        configured.unwrap_or_else(|| {
             let by_severity = Action::for_severity(finding.severity);
             let related = self
                 .evaluator
@@ -315,11 +374,7 @@ impl Reviewer {
             } else {
                 by_severity
             }
-        });
-        if self.policy.mode == Mode::Warn && action == Action::Deny {
-            action = Action::Warn;
-        }
-        action
+        })
     }
 
     fn failed(&self, uid: &str, object: ObjectRef, failure: Failure) -> Verdict {
@@ -469,6 +524,78 @@ fn set_namespace(root: &mut Node, namespace: &str) {
     }
 }
 
+/// True when `metadata.ownerReferences` names a controller.
+fn has_controller_owner(object: &Object) -> bool {
+    object
+        .root
+        .get_path(&["metadata", "ownerReferences"])
+        .and_then(Node::as_seq)
+        .is_some_and(|owners| {
+            owners.iter().any(|owner| {
+                owner
+                    .get("controller")
+                    .is_some_and(|c| c.value == node::Value::Bool(true))
+            })
+        })
+}
+
+/// The node at a path (keys and indices), if there is one.
+fn node_at<'a>(root: &'a Node, path: &[PathStep]) -> Option<&'a Node> {
+    path.iter().try_fold(root, |node, step| match step {
+        PathStep::Key(key) => node.get(key),
+        PathStep::Index(index) => node.as_seq().and_then(|items| items.get(*index)),
+    })
+}
+
+/// Whether an update changes what a finding is about: the whole container when the finding is
+/// in one (a new image makes a team own the container's violations), else the field itself; a
+/// finding on the whole object is about its `spec`, so metadata-only updates leave it alone.
+/// Admitted objects carry no source spans, so nodes compare by value.
+fn touched(old: &Node, new: &Node, path: &[PathStep]) -> bool {
+    if path.is_empty() {
+        return old.get("spec") != new.get("spec");
+    }
+    let scope = path
+        .windows(2)
+        .position(|pair| {
+            matches!(&pair[0], PathStep::Key(k) if CONTAINER_LISTS.contains(&k.as_str()))
+                && matches!(pair[1], PathStep::Index(_))
+        })
+        .map_or(path, |at| &path[..at + 2]);
+    node_at(old, scope) != node_at(new, scope)
+}
+
+const CONTAINER_LISTS: [&str; 3] = ["containers", "initContainers", "ephemeralContainers"];
+
+/// How much a warning matters, most first: what a rule would deny (held back by the ratchet or
+/// `mode: warn`), then by severity.
+fn consequence(j: &Judged) -> (bool, std::cmp::Reverse<crate::finding::Severity>) {
+    (!j.would_deny, std::cmp::Reverse(j.finding.severity))
+}
+
+/// Findings grouped by rule, most consequential rule first, each group in path order.
+fn by_rule<'a>(judged: impl Iterator<Item = &'a Judged>) -> Vec<Vec<&'a Judged>> {
+    let mut groups: BTreeMap<&str, Vec<&Judged>> = BTreeMap::new();
+    for j in judged {
+        groups.entry(j.finding.rule.as_str()).or_default().push(j);
+    }
+    let mut groups: Vec<Vec<&Judged>> = groups.into_values().collect();
+    for group in groups.iter_mut() {
+        group.sort_by_key(|j| consequence(j));
+    }
+    groups.sort_by_key(|g| consequence(g[0]));
+    groups
+}
+
+/// " (and 199 more)" after the first message of a rule that fired several times.
+fn more(count: usize) -> String {
+    if count > 1 {
+        format!(" (and {} more)", count - 1)
+    } else {
+        String::new()
+    }
+}
+
 fn respond(uid: &str, object: ObjectRef, mut judged: Vec<Judged>) -> Verdict {
     judged.sort_by(|a, b| {
         b.action
@@ -476,29 +603,37 @@ fn respond(uid: &str, object: ObjectRef, mut judged: Vec<Judged>) -> Verdict {
             .then_with(|| a.finding.rule.cmp(&b.finding.rule))
             .then_with(|| a.finding.path.cmp(&b.finding.path))
     });
-    let denials: Vec<&Judged> = judged.iter().filter(|j| j.action == Action::Deny).collect();
+    let denials = by_rule(judged.iter().filter(|j| j.action == Action::Deny));
     let mut response = if denials.is_empty() {
         AdmissionResponse::allow(uid)
     } else {
         AdmissionResponse::deny(uid, denial_message(&object, &denials))
     };
-    let warnings: Vec<&Judged> = judged.iter().filter(|j| j.action == Action::Warn).collect();
-    for j in warnings.iter().take(MAX_WARNINGS) {
-        let note = if j.preexisting {
-            " (already there before this update)"
-        } else {
-            ""
+    let warnings = by_rule(judged.iter().filter(|j| j.action == Action::Warn));
+    for group in warnings.iter().take(MAX_WARNINGS) {
+        let first = group[0];
+        let note = match (first.preexisting, first.would_deny) {
+            (true, _) => " (already there before this update; would deny)",
+            (false, true) => " (would deny)",
+            (false, false) => "",
         };
         response.warnings.push(bounded(&format!(
-            "seaworthy {}: {}{note}",
-            j.finding.rule, j.finding.message
+            "seaworthy {}: {}{}{note}",
+            first.finding.rule,
+            first.finding.message,
+            more(group.len())
         )));
     }
     if warnings.len() > MAX_WARNINGS {
-        response.warnings.push(format!(
-            "seaworthy: {} more warnings (run `seaworthy lint` on the manifest for all)",
-            warnings.len() - MAX_WARNINGS
-        ));
+        let rest: Vec<&str> = warnings[MAX_WARNINGS..]
+            .iter()
+            .map(|g| g[0].finding.rule.as_str())
+            .collect();
+        response.warnings.push(bounded(&format!(
+            "seaworthy: {} more rules warn: {} (run `seaworthy lint` on the manifest for all)",
+            rest.len(),
+            rest.join(", ")
+        )));
     }
     let audited: BTreeMap<&str, ()> = judged
         .iter()
@@ -527,26 +662,32 @@ fn respond(uid: &str, object: ObjectRef, mut judged: Vec<Judged>) -> Verdict {
     }
 }
 
-/// `seaworthy denied Deployment shop/web:` then one line per finding with rule, message and field,
-/// as kubectl shows it after "admission webhook ... denied the request:".
-fn denial_message(object: &ObjectRef, denials: &[&Judged]) -> String {
+/// `seaworthy denied Deployment shop/web (N violations):` then one line per denying rule with its
+/// first message and field, as kubectl shows it after "admission webhook ... denied the request:".
+/// Every denying rule is named: past `MAX_DENIAL_LINES` rules, the rest are listed by id.
+fn denial_message(object: &ObjectRef, denials: &[Vec<&Judged>]) -> String {
+    let count: usize = denials.iter().map(Vec::len).sum();
     let mut message = format!(
-        "seaworthy denied {object} ({} violation{}):",
-        denials.len(),
-        if denials.len() == 1 { "" } else { "s" }
+        "seaworthy denied {object} ({count} violation{}):",
+        if count == 1 { "" } else { "s" }
     );
-    for j in denials.iter().take(MAX_DENIAL_LINES) {
-        let f = &j.finding;
+    for group in denials.iter().take(MAX_DENIAL_LINES) {
+        let f = &group[0].finding;
         message.push_str(&format!("\n- [{}] {}", f.rule, f.message));
         if !f.path.is_empty() {
             message.push_str(&format!(" (at {})", node::display_path(&f.path)));
         }
+        message.push_str(&more(group.len()));
     }
     if denials.len() > MAX_DENIAL_LINES {
-        message.push_str(&format!(
-            "\n- ... and {} more (run `seaworthy lint` on the manifest for all)",
-            denials.len() - MAX_DENIAL_LINES
-        ));
+        let rest: Vec<&str> = denials[MAX_DENIAL_LINES..]
+            .iter()
+            .map(|g| g[0].finding.rule.as_str())
+            .collect();
+        message.push_str(&format!("\n- also denied by: {}", rest.join(", ")));
+    }
+    if count > denials.len() {
+        message.push_str("\n(run `seaworthy lint` on the manifest for every finding)");
     }
     message
 }

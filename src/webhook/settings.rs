@@ -192,7 +192,12 @@ impl Settings {
                 .or(file.update_policy)
                 .unwrap_or_default(),
             exempt_namespaces,
-            allow_annotation_suppression: file.allow_annotation_suppression.unwrap_or(true),
+            // Off unless asked for: the requester writes the object's annotations.
+            allow_annotation_suppression: file.allow_annotation_suppression.unwrap_or(false),
+            controller_users: file
+                .controller_users
+                .clone()
+                .unwrap_or_else(super::review::default_controller_users),
             actions: file.actions.into_iter().collect(),
             exemptions: config.exemptions.clone(),
             cluster_context: self.cluster_context,

@@ -119,6 +119,7 @@ preStop sleep, less 2 s before the kubelet's SIGKILL.
   "update_policy" .Values.updatePolicy
   "exempt_namespaces" (include "seaworthy.exemptNamespaces" . | fromJsonArray)
   "allow_annotation_suppression" .Values.allowAnnotationSuppression
+  "controller_users" .Values.webhook.controllerUsers
 }}
 {{- with .Values.actions }}
 {{- $_ := set $serve "actions" . }}
