@@ -13,16 +13,21 @@ pub const DEFAULT_NAMESPACE: &str = "default";
 
 /// Kinds the API server keeps outside namespaces (built-in, and the common add-ons).
 const CLUSTER_SCOPED: &[&str] = &[
+    "AdminNetworkPolicy",
     "APIService",
+    "BaselineAdminNetworkPolicy",
     "CertificateSigningRequest",
+    "CiliumClusterwideNetworkPolicy",
     "ClusterIssuer",
     "ClusterRole",
     "ClusterRoleBinding",
+    "ClusterNetworkPolicy",
     "ComponentStatus",
     "CSIDriver",
     "CSINode",
     "CustomResourceDefinition",
     "FlowSchema",
+    "GlobalNetworkPolicy",
     "IngressClass",
     "MutatingAdmissionPolicy",
     "MutatingAdmissionPolicyBinding",

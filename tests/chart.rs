@@ -557,17 +557,17 @@ fn rbac_grants_only_reads_of_what_the_cluster_cache_watches() {
             }
         }
     }
-    let cache: BTreeSet<String> = [
-        "/namespaces",
-        "/services",
-        "/limitranges",
-        "policy/poddisruptionbudgets",
-        "networking.k8s.io/networkpolicies",
-        "autoscaling/horizontalpodautoscalers",
-    ]
-    .into_iter()
-    .map(String::from)
-    .collect();
+    // Exactly what the cache watches: the kinds the enabled built-in rules declare they read.
+    let evaluator = seaworthy::lint::evaluator_for(
+        &seaworthy::config::Config::default(),
+        &[],
+        seaworthy::engine::Backend::Rvm,
+    )
+    .expect("built-in rules");
+    let cache: BTreeSet<String> = seaworthy::webhook::cluster::watched_kinds(&evaluator)
+        .iter()
+        .map(|kind| format!("{}/{}", kind.group, kind.plural()))
+        .collect();
     assert_eq!(granted, cache);
 
     let binding = r.one("ClusterRoleBinding", RELEASE);

@@ -38,6 +38,7 @@ metadata := {
 	"summary": "Replicated workload has no PodDisruptionBudget",
 	"remediation": "Add a PodDisruptionBudget in the same namespace that selects the pod labels, for example with maxUnavailable: 1.",
 	"scope": "related",
+	"reads": ["policy/v1/PodDisruptionBudget", "autoscaling/v2/HorizontalPodAutoscaler"],
 }
 
 violations contains v if {

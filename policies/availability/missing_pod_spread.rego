@@ -50,6 +50,7 @@ metadata := {
 	"remediation": "Add a topologySpreadConstraint or a pod anti-affinity term on kubernetes.io/hostname or topology.kubernetes.io/zone that selects the pod's own labels.",
 	"params": {"topology_keys": ["kubernetes.io/hostname", "topology.kubernetes.io/zone"]},
 	"scope": "related",
+	"reads": ["autoscaling/v2/HorizontalPodAutoscaler"],
 }
 
 violations contains v if {

@@ -40,6 +40,7 @@ metadata := {
 	"summary": "Pods are selected by more than one PodDisruptionBudget",
 	"remediation": "Keep exactly one PodDisruptionBudget selecting these pods: narrow the selectors of the others or delete them.",
 	"scope": "related",
+	"reads": ["policy/v1/PodDisruptionBudget"],
 }
 
 violations contains v if {

@@ -38,6 +38,11 @@ metadata := {
 	"summary": "PodDisruptionBudget allows no pod to be evicted",
 	"remediation": "Set maxUnavailable to at least 1, or minAvailable below the number of pods the budget covers.",
 	"scope": "related",
+	"reads": [
+		"apps/v1/Deployment",
+		"apps/v1/StatefulSet",
+		"autoscaling/v2/HorizontalPodAutoscaler",
+	],
 }
 
 violations contains v if {

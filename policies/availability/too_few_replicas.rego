@@ -34,6 +34,7 @@ metadata := {
 	"remediation": "Run at least the minimum number of replicas, in spec.replicas or in the HorizontalPodAutoscaler's minReplicas.",
 	"params": {"min_replicas": 3},
 	"scope": "related",
+	"reads": ["autoscaling/v2/HorizontalPodAutoscaler"],
 }
 
 violations contains v if {

@@ -35,6 +35,11 @@ metadata := {
 	"summary": "Pod mounts a service account token it may not need",
 	"remediation": "Set automountServiceAccountToken: false in the pod spec or on its ServiceAccount if the pod does not call the Kubernetes API.",
 	"scope": "related",
+	"reads": [
+		"v1/ServiceAccount",
+		"rbac.authorization.k8s.io/v1/RoleBinding",
+		"rbac.authorization.k8s.io/v1/ClusterRoleBinding",
+	],
 }
 
 pod := input.workload.pod_spec

@@ -36,6 +36,19 @@ metadata := {
 	"remediation": "Add a NetworkPolicy with an empty podSelector that isolates ingress (and egress) to the namespace.",
 	"params": {"egress": false},
 	"scope": "related",
+	"reads": [
+		"networking.k8s.io/v1/NetworkPolicy",
+		"cilium.io/v2/CiliumNetworkPolicy",
+		"cilium.io/v2/CiliumClusterwideNetworkPolicy",
+		"projectcalico.org/v3/NetworkPolicy",
+		"projectcalico.org/v3/GlobalNetworkPolicy",
+		"crd.projectcalico.org/v1/NetworkPolicy",
+		"crd.projectcalico.org/v1/GlobalNetworkPolicy",
+		"crd.antrea.io/v1beta1/NetworkPolicy",
+		"crd.antrea.io/v1beta1/ClusterNetworkPolicy",
+		"policy.networking.k8s.io/v1alpha1/AdminNetworkPolicy",
+		"policy.networking.k8s.io/v1alpha1/BaselineAdminNetworkPolicy",
+	],
 }
 
 violations contains v if {

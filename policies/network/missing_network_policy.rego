@@ -36,6 +36,19 @@ metadata := {
 	"summary": "No NetworkPolicy isolates the workload's pods for ingress",
 	"remediation": "Add a NetworkPolicy in the workload's namespace that selects its pods and allows only the traffic they need.",
 	"scope": "related",
+	"reads": [
+		"networking.k8s.io/v1/NetworkPolicy",
+		"cilium.io/v2/CiliumNetworkPolicy",
+		"cilium.io/v2/CiliumClusterwideNetworkPolicy",
+		"projectcalico.org/v3/NetworkPolicy",
+		"projectcalico.org/v3/GlobalNetworkPolicy",
+		"crd.projectcalico.org/v1/NetworkPolicy",
+		"crd.projectcalico.org/v1/GlobalNetworkPolicy",
+		"crd.antrea.io/v1beta1/NetworkPolicy",
+		"crd.antrea.io/v1beta1/ClusterNetworkPolicy",
+		"policy.networking.k8s.io/v1alpha1/AdminNetworkPolicy",
+		"policy.networking.k8s.io/v1alpha1/BaselineAdminNetworkPolicy",
+	],
 }
 
 violations contains v if {

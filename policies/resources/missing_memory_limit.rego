@@ -35,7 +35,10 @@ metadata := {
 	"kinds": ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Pod", "Job", "CronJob", "Rollout"],
 	"summary": "Container has no memory limit",
 	"remediation": "Set resources.limits.memory on each container.",
-	"scope": "related",
+	# The object alone decides: a LimitRange default (from the run or the cluster cache) can only
+	# clear the finding, so the webhook runs this rule with or without cluster context.
+	"scope": "object",
+	"reads": ["v1/LimitRange"],
 }
 
 violations contains v if {

@@ -45,6 +45,7 @@ metadata := {
 	"summary": "Rollout strategy can take every pod down at once",
 	"remediation": "Use a RollingUpdate strategy whose maxUnavailable leaves at least one pod running, for example maxUnavailable: 0 with maxSurge: 1.",
 	"scope": "related",
+	"reads": ["autoscaling/v2/HorizontalPodAutoscaler"],
 }
 
 violations contains v if {

@@ -26,7 +26,7 @@ use crate::finding::Severity;
 use crate::manifest::node::PathStep;
 pub use cache::Cache;
 use cache::Key;
-pub use policy::{RuleDoc, RuleMeta, Scope};
+pub use policy::{ReadKind, RuleDoc, RuleMeta, Scope};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
@@ -188,6 +188,11 @@ impl Catalog {
             engine: Some(engine),
             cache: Cache::disabled(),
         })
+    }
+
+    /// Every policy source of the catalog (rules and libraries).
+    pub fn sources(&self) -> &[PolicySource] {
+        &self.sources
     }
 
     pub fn rule(&self, id: &str) -> Option<&Rule> {
@@ -417,6 +422,11 @@ impl Evaluator {
             data: Value::new_object(),
             uses_inventory,
         })
+    }
+
+    /// The rules that run (enabled by the settings), in catalog order.
+    pub fn enabled_rules(&self) -> impl Iterator<Item = &Rule> {
+        self.active.iter().map(|a| &self.rules[a.index])
     }
 
     /// True when some policy reads `data.inventory`, so the caller must build it.

@@ -93,7 +93,84 @@ pub struct RuleMeta {
     pub control: Option<String>,
     /// What the rule looks at beyond the object itself (the webhook uses it to decide what to run).
     pub scope: Scope,
+    /// The kinds of other objects the rule reads (through the context or `data.inventory`): the
+    /// webhook's cluster cache watches exactly these, and the chart's RBAC grants them.
+    #[serde(default)]
+    pub reads: Vec<ReadKind>,
 }
+
+/// A kind of object a rule reads from around the object it judges: `policy/v1/PodDisruptionBudget`,
+/// `v1/LimitRange` (the core group has no prefix).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ReadKind {
+    pub group: String,
+    pub version: String,
+    pub kind: String,
+}
+
+impl ReadKind {
+    pub fn parse(text: &str) -> Option<ReadKind> {
+        let parts: Vec<&str> = text.split('/').collect();
+        let (group, version, kind) = match parts.as_slice() {
+            [version, kind] => ("", *version, *kind),
+            [group, version, kind] if !group.is_empty() => (*group, *version, *kind),
+            _ => return None,
+        };
+        let valid_kind = kind.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+            && kind.chars().all(|c| c.is_ascii_alphanumeric());
+        let valid_version = version.starts_with('v') && version.len() > 1;
+        (valid_kind && valid_version).then(|| ReadKind {
+            group: group.to_string(),
+            version: version.to_string(),
+            kind: kind.to_string(),
+        })
+    }
+
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() {
+            self.version.clone()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+
+    /// The resource name the API serves the kind under, as Kubernetes guesses it
+    /// (`UnsafeGuessKindToResource`): lowercase, then `y` → `ies`, `s` → `ses`, else `s`.
+    pub fn plural(&self) -> String {
+        let lower = self.kind.to_ascii_lowercase();
+        if lower == "endpoints" {
+            lower
+        } else if let Some(stem) = lower.strip_suffix('y') {
+            format!("{stem}ies")
+        } else if lower.ends_with('s') {
+            format!("{lower}es")
+        } else {
+            format!("{lower}s")
+        }
+    }
+}
+
+impl std::fmt::Display for ReadKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.api_version(), self.kind)
+    }
+}
+
+/// The keys a rule's `metadata` may have. Anything else is a typo that would silently change
+/// what the rule does (`"kind"` for `"kinds"` would make it apply to every kind).
+const METADATA_KEYS: [&str; 11] = [
+    "id",
+    "area",
+    "severity",
+    "kinds",
+    "summary",
+    "remediation",
+    "params",
+    "level",
+    "control",
+    "scope",
+    "reads",
+];
 
 /// How much of the world a rule needs to see to give a right answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -142,6 +219,17 @@ pub fn is_valid_id(id: &str) -> bool {
 /// Checks a metadata document: required fields, known severity, kebab-case id.
 pub fn parse_meta(value: &serde_json::Value) -> Result<RuleMeta, String> {
     let obj = value.as_object().ok_or("metadata must be an object")?;
+    if let Some(unknown) = obj.keys().find(|k| !METADATA_KEYS.contains(&k.as_str())) {
+        let hint = METADATA_KEYS
+            .iter()
+            .find(|known| known.starts_with(unknown.as_str()) || unknown.starts_with(*known))
+            .map(|known| format!(" (did you mean {known:?}?)"))
+            .unwrap_or_default();
+        return Err(format!(
+            "metadata.{unknown} is not a metadata key{hint}; the keys are {}",
+            METADATA_KEYS.join(", ")
+        ));
+    }
     let text = |key: &str| -> Result<String, String> {
         match obj.get(key) {
             Some(serde_json::Value::String(s)) if !s.trim().is_empty() => Ok(s.clone()),
@@ -185,6 +273,18 @@ pub fn parse_meta(value: &serde_json::Value) -> Result<RuleMeta, String> {
             format!("metadata.scope {value} must be one of object, related, complete")
         })?,
     };
+    let reads = match obj.get("reads") {
+        None => Vec::new(),
+        Some(serde_json::Value::Array(items)) => items
+            .iter()
+            .map(|item| {
+                item.as_str().and_then(ReadKind::parse).ok_or_else(|| {
+                    format!("metadata.reads: {item} is not GROUP/VERSION/Kind (e.g. \"policy/v1/PodDisruptionBudget\", \"v1/LimitRange\")")
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        Some(_) => return Err("metadata.reads must be a list of GROUP/VERSION/Kind strings".into()),
+    };
     Ok(RuleMeta {
         id,
         area: text("area")?,
@@ -196,6 +296,7 @@ pub fn parse_meta(value: &serde_json::Value) -> Result<RuleMeta, String> {
         level: optional_text("level"),
         control: optional_text("control"),
         scope,
+        reads,
     })
 }
 
@@ -215,6 +316,28 @@ mod tests {
     }
 
     #[test]
+    fn plurals_follow_kubernetes_guess() {
+        let plural = |k: &str| ReadKind::parse(k).map(|r| r.plural());
+        assert_eq!(
+            plural("networking.k8s.io/v1/NetworkPolicy").as_deref(),
+            Some("networkpolicies")
+        );
+        assert_eq!(
+            plural("v1/ServiceAccount").as_deref(),
+            Some("serviceaccounts")
+        );
+        assert_eq!(
+            plural("autoscaling/v2/HorizontalPodAutoscaler").as_deref(),
+            Some("horizontalpodautoscalers")
+        );
+        assert_eq!(
+            plural("projectcalico.org/v3/GlobalNetworkPolicy").as_deref(),
+            Some("globalnetworkpolicies")
+        );
+        assert_eq!(plural("v1/Endpoints").as_deref(), Some("endpoints"));
+    }
+
+    #[test]
     fn metadata_is_validated() {
         let good = serde_json::json!({"id": "a-b", "area": "x", "severity": "warning", "summary": "s", "remediation": "r."});
         assert_eq!(parse_meta(&good).map(|m| m.severity), Ok(Severity::Warning));
@@ -228,5 +351,20 @@ mod tests {
         assert_eq!(parse_meta(&related).map(|m| m.scope), Ok(Scope::Related));
         let missing = serde_json::json!({"id": "a", "severity": "error"});
         assert!(parse_meta(&missing).unwrap_err().contains("required"));
+        let typo = serde_json::json!({"id": "a-b", "area": "x", "severity": "error", "summary": "s", "remediation": "r.", "kind": ["Pod"]});
+        let error = parse_meta(&typo).unwrap_err();
+        assert!(
+            error.contains("metadata.kind is not a metadata key (did you mean \"kinds\"?)"),
+            "{error}"
+        );
+        let reads = serde_json::json!({"id": "a-b", "area": "x", "severity": "error", "summary": "s", "remediation": "r.", "reads": ["policy/v1/PodDisruptionBudget", "v1/LimitRange"]});
+        let meta = parse_meta(&reads).expect("valid reads");
+        assert_eq!(meta.reads[0].api_version(), "policy/v1");
+        assert_eq!(meta.reads[0].plural(), "poddisruptionbudgets");
+        assert_eq!(meta.reads[1].to_string(), "v1/LimitRange");
+        let bad_reads = serde_json::json!({"id": "a-b", "area": "x", "severity": "error", "summary": "s", "remediation": "r.", "reads": ["PodDisruptionBudget"]});
+        assert!(parse_meta(&bad_reads)
+            .unwrap_err()
+            .contains("GROUP/VERSION/Kind"));
     }
 }

@@ -22,6 +22,8 @@ struct RuleJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     control: &'a Option<String>,
     scope: crate::engine::policy::Scope,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    reads: &'a [crate::engine::ReadKind],
     doc: &'a RuleDoc,
     file: &'a str,
     builtin: bool,
@@ -40,6 +42,7 @@ fn to_json(rule: &Rule) -> RuleJson<'_> {
         level: &m.level,
         control: &m.control,
         scope: m.scope,
+        reads: &m.reads,
         doc: &rule.doc,
         file: &rule.file,
         builtin: rule.builtin,
@@ -109,6 +112,9 @@ pub fn text_one(rule: &Rule) -> String {
     let _ = writeln!(out, "\nRemediation: {}", m.remediation);
     let _ = writeln!(out, "Applies to: {}", kinds_text(rule));
     let _ = writeln!(out, "Looks at: {}", scope_text(m.scope));
+    if !m.reads.is_empty() {
+        let _ = writeln!(out, "Reads: {}", reads_text(&m.reads));
+    }
     if let (Some(level), Some(control)) = (&m.level, &m.control) {
         let _ = writeln!(
             out,
@@ -124,6 +130,14 @@ pub fn text_one(rule: &Rule) -> String {
     }
     let _ = writeln!(out, "Source: {}", rule.file);
     out
+}
+
+fn reads_text(reads: &[crate::engine::ReadKind]) -> String {
+    reads
+        .iter()
+        .map(|r| format!("`{r}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn scope_text(scope: crate::engine::policy::Scope) -> &'static str {
@@ -165,6 +179,9 @@ pub fn markdown(rules: &[Rule]) -> String {
         let _ = writeln!(out, "**Fix:** {}\n", d.fix);
         let _ = writeln!(out, "Applies to: {}.", kinds_text(r));
         let _ = writeln!(out, "Looks at: {}.", scope_text(m.scope));
+        if !m.reads.is_empty() {
+            let _ = writeln!(out, "Reads: {}.", reads_text(&m.reads));
+        }
         if let (Some(level), Some(control)) = (&m.level, &m.control) {
             let _ = writeln!(
                 out,

@@ -12,33 +12,25 @@ use kube::runtime::reflector::{self, store::Writer, Store};
 use kube::runtime::{watcher, WatchStreamExt};
 use tokio::sync::Notify;
 
+use crate::engine::{Evaluator, ReadKind, Scope};
+
 use super::metrics::{Metrics, ResourceLabels};
 use super::snapshot::Snapshot;
 
-/// What the cache watches: group, version, kind, plural.
-pub const RESOURCES: [(&str, &str, &str, &str); 6] = [
-    (
-        "policy",
-        "v1",
-        "PodDisruptionBudget",
-        "poddisruptionbudgets",
-    ),
-    (
-        "networking.k8s.io",
-        "v1",
-        "NetworkPolicy",
-        "networkpolicies",
-    ),
-    ("", "v1", "Service", "services"),
-    (
-        "autoscaling",
-        "v2",
-        "HorizontalPodAutoscaler",
-        "horizontalpodautoscalers",
-    ),
-    ("", "v1", "Namespace", "namespaces"),
-    ("", "v1", "LimitRange", "limitranges"),
-];
+/// What the cache watches: Namespaces (every review's context reads their labels) and every kind
+/// an enabled rule declares in its metadata `reads`, so the cache holds exactly what the rules read
+/// (and the chart's RBAC grants exactly that; `tests/chart.rs` checks it).
+pub fn watched_kinds(evaluator: &Evaluator) -> Vec<ReadKind> {
+    let mut kinds: Vec<ReadKind> = evaluator
+        .enabled_rules()
+        .filter(|rule| rule.meta.scope != Scope::Complete)
+        .flat_map(|rule| rule.meta.reads.iter().cloned())
+        .collect();
+    kinds.extend(ReadKind::parse("v1/Namespace"));
+    kinds.sort();
+    kinds.dedup();
+    kinds
+}
 
 /// A burst of changes (a `helm install` of fifty objects) costs one rebuild.
 const REBUILD_EVERY: Duration = Duration::from_millis(250);
@@ -76,8 +68,21 @@ impl ClusterCache {
     }
 }
 
-fn api_resource(group: &str, version: &str, kind: &str, plural: &str) -> ApiResource {
-    ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural)
+fn api_resource(kind: &ReadKind) -> ApiResource {
+    ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk(&kind.group, &kind.version, &kind.kind),
+        &kind.plural(),
+    )
+}
+
+/// Whether the API server serves a resource at all. A kind that some rule reads but that the
+/// cluster does not have (Cilium policies without Cilium) must not keep the webhook unready: it
+/// is simply empty.
+async fn served(api: &Api<DynamicObject>) -> bool {
+    !matches!(
+        api.list(&kube::api::ListParams::default().limit(1)).await,
+        Err(kube::Error::Api(status)) if status.code == 404
+    )
 }
 
 /// The JSON of a cached object, with the apiVersion and kind list responses leave out.
@@ -106,12 +111,27 @@ fn cached_objects(stores: &[(ApiResource, Store<DynamicObject>)]) -> Vec<serde_j
 
 /// Starts one reflector per watched resource and keeps `cache` up to date until the process ends.
 /// Returns once every resource has been listed (the cache is then marked synced).
-pub async fn start(client: kube::Client, cache: Arc<ClusterCache>, metrics: Arc<Metrics>) {
+pub async fn start(
+    client: kube::Client,
+    cache: Arc<ClusterCache>,
+    metrics: Arc<Metrics>,
+    kinds: Vec<ReadKind>,
+) {
     let dirty = Arc::new(Notify::new());
     let mut stores: Vec<(ApiResource, Store<DynamicObject>)> = Vec::new();
-    for (group, version, kind, plural) in RESOURCES {
-        let resource = api_resource(group, version, kind, plural);
+    for kind in &kinds {
+        let resource = api_resource(kind);
         let api: Api<DynamicObject> = Api::all_with(client.clone(), &resource);
+        if !served(&api).await {
+            tracing::info!(resource = %resource.plural, kind = %kind, "not served by this cluster; rules that read it see none");
+            metrics
+                .cache_synced
+                .get_or_create(&ResourceLabels {
+                    resource: resource.plural.clone(),
+                })
+                .set(1);
+            continue;
+        }
         let writer = Writer::new(resource.clone());
         stores.push((resource.clone(), writer.as_reader()));
         let stream = reflector::reflector(writer, watcher(api, watcher::Config::default()))

@@ -186,7 +186,15 @@ async fn serve(flags: ServeFlags, source: PolicySource) -> Result<(), String> {
         let client = kube::Client::try_default().await.map_err(|e| {
             format!("--cluster-context: cannot reach the Kubernetes API (in-cluster config or KUBECONFIG): {e}")
         })?;
-        tokio::spawn(cluster::start(client, cluster.clone(), metrics.clone()));
+        // The kinds are fixed at startup: a policy reload that reads new kinds needs a restart.
+        let kinds = cluster::watched_kinds(&reviewer.evaluator);
+        tracing::info!(kinds = %kinds.iter().map(ToString::to_string).collect::<Vec<_>>().join(","), "cluster cache watches");
+        tokio::spawn(cluster::start(
+            client,
+            cluster.clone(),
+            metrics.clone(),
+            kinds,
+        ));
     }
 
     let state = Arc::new(AppState::new(

@@ -16,6 +16,9 @@ use crate::manifest::node::Node;
 struct Cached {
     id: ObjectRef,
     value: RegoValue,
+    /// The workload view of a cached workload, so a PDB or NetworkPolicy under review sees the
+    /// workloads it selects.
+    view: Option<RegoValue>,
 }
 
 pub struct Snapshot {
@@ -23,6 +26,9 @@ pub struct Snapshot {
     pub enabled: bool,
     by_namespace: HashMap<String, Vec<Cached>>,
     namespaces: HashMap<String, Cached>,
+    /// Cluster-scoped objects (cluster-wide network policies, ClusterRoleBindings): part of every
+    /// namespace's context.
+    cluster: Vec<Cached>,
     /// `data` for policies: `data.inventory` in Gatekeeper's layout.
     pub data: RegoValue,
 }
@@ -34,6 +40,7 @@ impl Snapshot {
             enabled: false,
             by_namespace: HashMap::new(),
             namespaces: HashMap::new(),
+            cluster: Vec::new(),
             data: RegoValue::new_object(),
         }
     }
@@ -52,8 +59,9 @@ impl Snapshot {
                 continue;
             };
             let value = root.to_rego();
+            let view = crate::workload::view(&root, &value);
             inventory.add(&id, value.clone());
-            let cached = Cached { id, value };
+            let cached = Cached { id, value, view };
             if cached.id.kind == "Namespace" && cached.id.api_version == "v1" {
                 if let Some(name) = cached.id.name.clone() {
                     snapshot.namespaces.insert(name, cached);
@@ -64,6 +72,8 @@ impl Snapshot {
                     .entry(ns.to_string())
                     .or_default()
                     .push(cached);
+            } else {
+                snapshot.cluster.push(cached);
             }
         }
         snapshot.data = inventory.to_data();
@@ -72,7 +82,9 @@ impl Snapshot {
 
     /// How many objects the snapshot holds.
     pub fn len(&self) -> usize {
-        self.namespaces.len() + self.by_namespace.values().map(Vec::len).sum::<usize>()
+        self.namespaces.len()
+            + self.cluster.len()
+            + self.by_namespace.values().map(Vec::len).sum::<usize>()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -103,6 +115,12 @@ impl Snapshot {
                 entries.extend(cached.iter().filter(|c| !same_object(&c.id, id)).map(entry));
             }
         }
+        entries.extend(
+            self.cluster
+                .iter()
+                .filter(|c| !same_object(&c.id, id))
+                .map(entry),
+        );
         Context::build(entries)
     }
 }
@@ -111,7 +129,7 @@ fn entry(cached: &Cached) -> Entry<'_> {
     Entry {
         id: &cached.id,
         object: &cached.value,
-        view: None,
+        view: cached.view.as_ref(),
     }
 }
 
