@@ -41,6 +41,8 @@ package seaworthy.rules.availability.missing_pod_spread
 import data.seaworthy.lib.availability as av
 import rego.v1
 
+import data.seaworthy.lib.names
+
 metadata := {
 	"id": "missing-pod-spread",
 	"area": "availability",
@@ -57,7 +59,7 @@ violations contains v if {
 	not spread
 	v := {
 		"msg": sprintf("%s can run %s but does not spread them over %s%s", [
-			av.workload(input.workload.kind, input.workload.name),
+			av.workload(input.workload.kind, names.object_name(input.object)),
 			pods,
 			concat(" or ", [sprintf("%q", [k]) | some k in input.params.topology_keys]),
 			why_not,

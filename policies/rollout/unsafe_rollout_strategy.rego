@@ -37,6 +37,8 @@ import data.seaworthy.lib.availability as av
 import data.seaworthy.lib.intstr
 import rego.v1
 
+import data.seaworthy.lib.names
+
 metadata := {
 	"id": "unsafe-rollout-strategy",
 	"area": "rollout",
@@ -54,7 +56,7 @@ violations contains v if {
 	not mounts_claim
 	v := {
 		"msg": sprintf("%s uses the Recreate strategy: every pod is stopped before the new ones start, so each rollout is an outage", [
-			av.workload(input.workload.kind, input.workload.name),
+			av.workload(input.workload.kind, names.object_name(input.object)),
 		]),
 		"path": ["spec", "strategy", "type"],
 	}
@@ -69,7 +71,7 @@ violations contains v if {
 	v := {
 		"msg": sprintf("maxUnavailable %s allows every pod of %s (%s) to be down at once during a rollout", [
 			value_text(strategy.max_unavailable),
-			av.workload(input.workload.kind, input.workload.name),
+			av.workload(input.workload.kind, names.object_name(input.object)),
 			av.floor_text(input.workload),
 		]),
 		"path": field_path(strategy.path, "maxUnavailable"),
@@ -90,7 +92,7 @@ violations contains v if {
 		"msg": sprintf("maxSurge 0 with maxUnavailable %s (0 of %s, rounded down) makes the controller take one pod down first: %s has no pod running during a rollout", [
 			value_text(strategy.max_unavailable),
 			av.floor_text(input.workload),
-			av.workload(input.workload.kind, input.workload.name),
+			av.workload(input.workload.kind, names.object_name(input.object)),
 		]),
 		"path": field_path(strategy.path, "maxSurge"),
 	}

@@ -22,6 +22,8 @@ package seaworthy.rules.security.dangerous_capabilities
 
 import rego.v1
 
+import data.seaworthy.lib.names
+
 metadata := {
 	"id": "dangerous-capabilities",
 	"area": "security",
@@ -45,7 +47,7 @@ violations contains v if {
 	is_string(capability)
 	not capability in allowed
 	v := {
-		"msg": message(ref.name, capability),
+		"msg": message(names.container(ref), capability),
 		"path": array.concat(ref.path, ["securityContext", "capabilities", "add", i]),
 	}
 }
