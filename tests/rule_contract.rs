@@ -135,7 +135,8 @@ fn set(doc: &mut Value, pointer: &str, value: Value) -> bool {
             map.insert(key.to_string(), value);
             true
         }
-        Some(Value::Array(items)) => match key.parse::<usize>().ok().and_then(|i| items.get_mut(i)) {
+        Some(Value::Array(items)) => match key.parse::<usize>().ok().and_then(|i| items.get_mut(i))
+        {
             Some(slot) => {
                 *slot = value;
                 true
@@ -303,7 +304,11 @@ fn mutations(doc: &Value) -> Vec<Mutation> {
     if let Some(spec) = pod_spec_pointer(doc) {
         try_set(format!("{spec}/containers"), Value::Null, false);
         try_set(format!("{spec}/containers"), json!("web"), false);
-        try_set(format!("{spec}/securityContext"), json!("restricted"), false);
+        try_set(
+            format!("{spec}/securityContext"),
+            json!("restricted"),
+            false,
+        );
         try_set(format!("{spec}/volumes"), json!("data"), true);
         try_set(format!("{spec}/hostNetwork"), json!("true"), true);
         try_set(
@@ -321,7 +326,11 @@ fn mutations(doc: &Value) -> Vec<Mutation> {
             try_set(format!("{container}/ports"), json!("8080"), false);
             try_set(format!("{container}/resources"), json!("small"), false);
             try_set(format!("{container}/resources/limits"), json!("1Gi"), true);
-            try_set(format!("{container}/resources/requests"), json!(["1"]), true);
+            try_set(
+                format!("{container}/resources/requests"),
+                json!(["1"]),
+                true,
+            );
             try_set(
                 format!("{container}/securityContext"),
                 json!("privileged"),
