@@ -41,6 +41,8 @@ package seaworthy.rules.availability.missing_pod_spread
 import data.seaworthy.lib.availability as av
 import rego.v1
 
+import data.seaworthy.lib.values
+
 import data.seaworthy.lib.names
 
 metadata := {
@@ -113,6 +115,6 @@ spread if {
 # mismatchLabelKeys adds `key notin (<the pod's own value>)` to the selector: the term then never
 # counts the pod's own group.
 excludes_own_group(term) if {
-	some key in object.get(input.object, array.concat(term.path, ["mismatchLabelKeys"]), [])
+	some key in values.items(object.get(input.object, array.concat(term.path, ["mismatchLabelKeys"]), []))
 	is_string(input.workload.pod_labels[key])
 }

@@ -30,6 +30,8 @@ package seaworthy.rules.hardening.automount_service_account_token
 
 import rego.v1
 
+import data.seaworthy.lib.values
+
 metadata := {
 	"id": "automount-service-account-token",
 	"area": "hardening",
@@ -86,13 +88,13 @@ reason := "neither the pod spec nor the ServiceAccount sets automountServiceAcco
 account_is_bound if {
 	some binding_namespace, apis in data.inventory.namespace
 	some binding in apis["rbac.authorization.k8s.io/v1"].RoleBinding
-	some subject in binding.subjects
+	some subject in values.items(binding.subjects)
 	names_account(subject, binding_namespace)
 }
 
 account_is_bound if {
 	some binding in data.inventory.cluster["rbac.authorization.k8s.io/v1"].ClusterRoleBinding
-	some subject in binding.subjects
+	some subject in values.items(binding.subjects)
 	names_account(subject, null)
 }
 

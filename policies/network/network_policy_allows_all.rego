@@ -28,6 +28,8 @@ package seaworthy.rules.network.network_policy_allows_all
 import data.seaworthy.lib.network
 import rego.v1
 
+import data.seaworthy.lib.values
+
 metadata := {
 	"id": "network-policy-allows-all",
 	"area": "network",
@@ -40,7 +42,7 @@ metadata := {
 violations contains v if {
 	network.kubernetes_policy(input.object)
 	network.isolates("ingress")
-	some i, rule in input.object.spec.ingress
+	some i, rule in values.items(input.object.spec.ingress)
 	network.every_port(rule)
 	some opening in network.open_peers(rule, "from", "every source")
 	v := {

@@ -33,6 +33,8 @@ package seaworthy.rules.network.network_policy_allows_all_egress
 import data.seaworthy.lib.network
 import rego.v1
 
+import data.seaworthy.lib.values
+
 metadata := {
 	"id": "network-policy-allows-all-egress",
 	"area": "network",
@@ -45,7 +47,7 @@ metadata := {
 violations contains v if {
 	network.kubernetes_policy(input.object)
 	network.isolates("egress")
-	some i, rule in input.object.spec.egress
+	some i, rule in values.items(input.object.spec.egress)
 	not network.dns_only(rule)
 	some opening in network.open_peers(rule, "to", "every destination")
 	v := {

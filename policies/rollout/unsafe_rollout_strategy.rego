@@ -37,6 +37,8 @@ import data.seaworthy.lib.availability as av
 import data.seaworthy.lib.intstr
 import rego.v1
 
+import data.seaworthy.lib.values
+
 import data.seaworthy.lib.names
 
 metadata := {
@@ -142,6 +144,6 @@ value_text(value) := sprintf("%q", [value]) if is_string(value) else := sprintf(
 # Any PersistentVolumeClaim volume: while the old pod holds a ReadWriteOnce claim, a new pod on
 # another node cannot attach it.
 mounts_claim if {
-	some volume in object.get(input.workload.pod_spec, "volumes", [])
+	some volume in values.items(object.get(input.workload.pod_spec, "volumes", []))
 	is_object(volume.persistentVolumeClaim)
 }

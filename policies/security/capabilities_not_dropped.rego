@@ -29,6 +29,8 @@ package seaworthy.rules.security.capabilities_not_dropped
 
 import rego.v1
 
+import data.seaworthy.lib.values
+
 import data.seaworthy.lib.names
 
 metadata := {
@@ -67,7 +69,7 @@ violations contains v if {
 	not windows_pod
 	some ref in input.workload.all_containers
 	not drops_all(ref.container)
-	some i, capability in ref.container.securityContext.capabilities.drop
+	some i, capability in values.items(ref.container.securityContext.capabilities.drop)
 	is_string(capability)
 	upper(capability) == "ALL"
 	v := {
@@ -79,7 +81,7 @@ violations contains v if {
 violations contains v if {
 	not windows_pod
 	some ref in input.workload.all_containers
-	forbidden := [i | some i, capability in ref.container.securityContext.capabilities.add; forbidden_add(capability)]
+	forbidden := [i | some i, capability in values.items(ref.container.securityContext.capabilities.add); forbidden_add(capability)]
 	count(forbidden) > 0
 	names := [ref.container.securityContext.capabilities.add[i] | some i in forbidden]
 	v := {
@@ -105,7 +107,7 @@ add_path(ref, forbidden) := array.concat(capabilities_path(ref), ["add"]) if cou
 drops_all(container) if "ALL" in container.securityContext.capabilities.drop
 
 drops_all_in_other_case(container) if {
-	some capability in container.securityContext.capabilities.drop
+	some capability in values.items(container.securityContext.capabilities.drop)
 	is_string(capability)
 	upper(capability) == "ALL"
 }

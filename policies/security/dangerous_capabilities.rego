@@ -22,6 +22,8 @@ package seaworthy.rules.security.dangerous_capabilities
 
 import rego.v1
 
+import data.seaworthy.lib.values
+
 import data.seaworthy.lib.names
 
 metadata := {
@@ -43,7 +45,7 @@ allowed := {
 
 violations contains v if {
 	some ref in input.workload.all_containers
-	some i, capability in ref.container.securityContext.capabilities.add
+	some i, capability in values.items(ref.container.securityContext.capabilities.add)
 	is_string(capability)
 	not capability in allowed
 	v := {

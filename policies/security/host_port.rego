@@ -19,6 +19,8 @@ package seaworthy.rules.security.host_port
 
 import rego.v1
 
+import data.seaworthy.lib.values
+
 import data.seaworthy.lib.names
 
 metadata := {
@@ -34,7 +36,7 @@ metadata := {
 
 violations contains v if {
 	some ref in input.workload.all_containers
-	some i, port in ref.container.ports
+	some i, port in values.items(ref.container.ports)
 	non_zero(port.hostPort)
 	v := {
 		"msg": sprintf("container %q binds port %s of the node (hostPort: %s)", [names.container(ref), show(port.hostPort), show_raw(port.hostPort)]),
