@@ -479,3 +479,92 @@ fn invalid_field_type_names_the_field_and_both_types() {
         ["spec.template.spec.containers[0].ports: spec.template.spec.containers[0].ports is the string \"8080\", but the API expects a list: the API server rejects the object, and other rules cannot check it"]
     );
 }
+
+/// `(rule, message, path)` of every active finding, sorted: what a verdict is, whatever line a
+/// missing field resolves to.
+fn verdicts(outcome: &Outcome) -> Vec<String> {
+    let mut out: Vec<String> = outcome
+        .active()
+        .map(|f| format!("[{}] {} @ {}", f.rule, f.message, f.location.path))
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn a_null_field_is_judged_as_an_absent_one() {
+    // What a template leaves when it renders nothing: the API server stores it as absent, so every
+    // rule must give the same verdicts either way.
+    const CONTAINER_KEYS: &[&str] = &[
+        "ports",
+        "env",
+        "resources",
+        "securityContext",
+        "livenessProbe",
+        "readinessProbe",
+        "startupProbe",
+        "lifecycle",
+    ];
+    const POD_KEYS: &[&str] = &[
+        "securityContext",
+        "volumes",
+        "affinity",
+        "topologySpreadConstraints",
+        "initContainers",
+        "hostNetwork",
+        "automountServiceAccountToken",
+        "serviceAccountName",
+    ];
+    let catalog = Catalog::load(&[]).expect("built-in policies load");
+    let mut harness = Harness::new();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for rule in &catalog.rules {
+        for file in fail_fixtures(&rule.meta.id) {
+            let docs = documents(&file);
+            for (index, doc) in docs.iter().enumerate() {
+                let Some(spec) = pod_spec_pointer(doc) else {
+                    continue;
+                };
+                let mut fields: Vec<String> =
+                    POD_KEYS.iter().map(|k| format!("{spec}/{k}")).collect();
+                for container in containers(doc) {
+                    fields.extend(CONTAINER_KEYS.iter().map(|k| format!("{container}/{k}")));
+                }
+                for pointer in fields {
+                    if doc.pointer(&pointer).is_none() {
+                        continue;
+                    }
+                    let Some((parent, key)) = pointer.rsplit_once('/') else {
+                        continue;
+                    };
+                    let mut nulled = docs.clone();
+                    set(&mut nulled[index], &pointer, Value::Null);
+                    let mut removed = docs.clone();
+                    if let Some(Value::Object(map)) = removed[index].pointer_mut(parent) {
+                        map.remove(key);
+                    }
+                    checked += 1;
+                    let (with_null, without) = (
+                        verdicts(&harness.lint(&nulled)),
+                        verdicts(&harness.lint(&removed)),
+                    );
+                    if with_null != without {
+                        let only_null: Vec<&String> =
+                            with_null.iter().filter(|v| !without.contains(v)).collect();
+                        let only_absent: Vec<&String> =
+                            without.iter().filter(|v| !with_null.contains(v)).collect();
+                        failures.push(format!(
+                            "{} {pointer}: null gives {only_null:?}, absent gives {only_absent:?}",
+                            file.display()
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    failures.sort();
+    failures.dedup();
+    assert!(checked > 200, "only {checked} fields checked");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
