@@ -190,13 +190,16 @@ fn without_names(doc: &Value, naming: Naming) -> Value {
     doc
 }
 
-/// Is this document the target of another one by name (an autoscaler's scaleTargetRef)? Such a
-/// name is a relation, not a label: without it the autoscaler targets nothing, and the verdict
-/// changes for a reason that has nothing to do with how messages quote names.
+/// Is this document the target of another one by name (an autoscaler's scaleTargetRef, an Argo
+/// Rollout's workloadRef)? Such a name is a relation, not a label: without it the reference points
+/// at nothing, and the verdict changes for a reason that has nothing to do with how messages quote
+/// names.
 fn targeted_by_name(doc: &Value, docs: &[Value]) -> bool {
     docs.iter().any(|other| {
-        let target = &other["spec"]["scaleTargetRef"];
-        target["kind"] == doc["kind"] && target["name"] == doc["metadata"]["name"]
+        ["scaleTargetRef", "workloadRef"].iter().any(|field| {
+            let target = &other["spec"][field];
+            target["kind"] == doc["kind"] && target["name"] == doc["metadata"]["name"]
+        })
     })
 }
 
