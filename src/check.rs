@@ -33,9 +33,18 @@ impl Converted {
         Converted { value, view }
     }
 
-    /// Every object converted, in parallel, in order.
+    /// Every object converted, in parallel, in order. An Argo Rollout that takes its pod template
+    /// from a Deployment of the same objects (`workloadRef`) gets its view from it.
     pub fn all(objects: &[Object]) -> Vec<Converted> {
-        objects.par_iter().map(Converted::of).collect()
+        let mut converted: Vec<Converted> = objects.par_iter().map(Converted::of).collect();
+        let mut views: Vec<Option<RegoValue>> =
+            converted.iter_mut().map(|c| c.view.take()).collect();
+        let roots: Vec<_> = objects.iter().map(|o| (&o.id, &o.root)).collect();
+        workload::resolve_workload_refs(&roots, &mut views);
+        for (c, view) in converted.iter_mut().zip(views) {
+            c.view = view;
+        }
+        converted
     }
 
     /// The object as the context sees it.

@@ -79,6 +79,59 @@ pub struct Exemption {
     pub selector: Option<LabelSelector>,
     /// Container names; the finding must be about one of these containers.
     pub containers: Option<Vec<String>>,
+    /// Only node-level infrastructure (see `workload::is_node_level`); set by built-in profiles.
+    #[serde(skip)]
+    pub node_level_only: bool,
+}
+
+/// A built-in set of exemptions a team opts into with `profiles: [...]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Profile {
+    /// Node-level infrastructure (CNI, CSI node drivers, kube-proxy, node agents): DaemonSets
+    /// whose pods use the host network or PID namespace or run privileged, exempt from the rules
+    /// about the host access and privileges they need by design.
+    NodeInfrastructure,
+}
+
+/// The rules the node-infrastructure profile lifts: host access and privileges. Probes,
+/// resources, image tags and every other rule still apply.
+pub const NODE_INFRASTRUCTURE_RULES: &[&str] = &[
+    "capabilities-not-dropped",
+    "dangerous-capabilities",
+    "host-namespaces",
+    "host-path-volume",
+    "host-port",
+    "missing-run-as-non-root",
+    "privilege-escalation-allowed",
+    "privileged-container",
+    "run-as-root",
+    "selinux-override",
+    "writable-root-filesystem",
+];
+
+impl Profile {
+    pub fn exemptions(self) -> Vec<Exemption> {
+        match self {
+            Profile::NodeInfrastructure => vec![Exemption {
+                reason: "profile node-infrastructure: a node-level DaemonSet (host network, host \
+                         PID or privileged) needs host access by design"
+                    .into(),
+                rules: Some(
+                    NODE_INFRASTRUCTURE_RULES
+                        .iter()
+                        .map(|r| r.to_string())
+                        .collect(),
+                ),
+                namespaces: None,
+                kinds: Some(vec!["DaemonSet".into()]),
+                names: None,
+                selector: None,
+                containers: None,
+                node_level_only: true,
+            }],
+        }
+    }
 }
 
 /// What the webhook does with deny-level findings.
@@ -233,6 +286,9 @@ pub struct Config {
     pub rules: BTreeMap<String, RuleConfig>,
     #[serde(default)]
     pub exemptions: Vec<Exemption>,
+    /// Built-in exemption profiles; their exemptions are appended to `exemptions` on load.
+    #[serde(default)]
+    pub profiles: Vec<Profile>,
     pub serve: Option<ServeConfig>,
     /// Where the file was read from, for errors and relative paths.
     #[serde(skip)]
@@ -344,6 +400,9 @@ impl Config {
                     "an exemption needs a non-empty reason".into(),
                 ));
             }
+        }
+        for profile in config.profiles.clone() {
+            config.exemptions.extend(profile.exemptions());
         }
         config.source = Some(LoadedFile {
             path: PathBuf::from(file),
@@ -511,6 +570,16 @@ mod tests {
         assert_eq!(err.line, 2, "{err}");
         let err = Config::parse("c.yaml", "exemptions:\n  - kinds: [Pod]\n").unwrap_err();
         assert!(err.message.contains("reason"), "{err}");
+    }
+
+    #[test]
+    fn profiles_add_their_exemptions_and_unknown_ones_are_rejected() {
+        let config = Config::parse("c.yaml", "profiles: [node-infrastructure]\n").expect("parses");
+        assert_eq!(config.exemptions.len(), 1);
+        assert!(config.exemptions[0].node_level_only);
+        let err = Config::parse("c.yaml", "profiles: [node-infra]\n").unwrap_err();
+        assert!(err.message.contains("node-infra"), "{err}");
+        assert_eq!(err.line, 1, "{err}");
     }
 
     #[test]

@@ -35,6 +35,7 @@ impl Exemption {
                 .selector
                 .as_ref()
                 .is_none_or(|s| s.matches(&labels_of(object.labels())))
+            && (!self.node_level_only || crate::workload::is_node_level(&object.root))
             && match &self.containers {
                 None => true,
                 Some(names) => crate::workload::container_at(&object.root, &finding.path)

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use regorus::Value as RegoValue;
 
+use crate::finding::ObjectRef;
+use crate::inventory::effective_namespace;
 use crate::manifest::node::{Node, PathStep, Value};
 use crate::selector::{labels_from_rego, LabelSelector};
 
@@ -253,6 +255,114 @@ fn spread_terms(
     RegoValue::from(terms)
 }
 
+/// Fills in the view of every Argo Rollout that takes its pod template from a Deployment with
+/// `spec.workloadRef` (`view` gives such a Rollout none: it has no template of its own). The
+/// Deployment must be among `objects`, in the Rollout's namespace; `views[i]` is the view of
+/// `objects[i]` as [`view`] built it. Call it once every view is built and before the relations
+/// between objects are worked out (`context::Context::build`), so budgets, spreading and replica
+/// rules see the Rollout's pods.
+///
+/// The Rollout's view takes the pod labels, annotations and spread terms from the Deployment's
+/// template and the replica count from the Rollout (Argo scales the Deployment itself down). Its
+/// containers are left empty and its pod spec holds only what spreading reads: the template's
+/// containers and pod-level settings are the Deployment's, checked (and reported) on the
+/// Deployment where they are written. Every path points at `spec.workloadRef` of the Rollout;
+/// `template_from` names the Deployment.
+pub fn resolve_workload_refs(objects: &[(&ObjectRef, &Node)], views: &mut [Option<RegoValue>]) {
+    let mut deployments: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for (index, (id, _)) in objects.iter().enumerate() {
+        let group = id
+            .api_version
+            .rsplit_once('/')
+            .map(|(g, _)| g)
+            .unwrap_or("");
+        if matches!(group, "apps" | "extensions") && id.kind == "Deployment" {
+            if let (Some(ns), Some(name)) = (effective_namespace(id), id.name.as_ref()) {
+                deployments.insert((ns.to_string(), name.clone()), index);
+            }
+        }
+    }
+    for (index, (id, root)) in objects.iter().enumerate() {
+        if id.kind != "Rollout" || !id.api_version.starts_with("argoproj.io/") {
+            continue;
+        }
+        if views.get(index).is_none_or(Option::is_some) {
+            continue;
+        }
+        let reference = root.get_path(&["spec", "workloadRef"]);
+        let kind = reference.and_then(|r| r.get("kind")).and_then(Node::as_str);
+        let name = reference.and_then(|r| r.get("name")).and_then(Node::as_str);
+        let (Some("Deployment"), Some(name), Some(ns)) = (kind, name, effective_namespace(id))
+        else {
+            continue;
+        };
+        let Some(&target) = deployments.get(&(ns.to_string(), name.to_string())) else {
+            continue;
+        };
+        let Some(template) = views.get(target).cloned().flatten() else {
+            continue;
+        };
+        views[index] = Some(referenced_view(id, root, name, &template));
+    }
+}
+
+fn referenced_view(id: &ObjectRef, root: &Node, target: &str, template: &RegoValue) -> RegoValue {
+    let at_ref = RegoValue::from(vec![
+        RegoValue::from("spec"),
+        RegoValue::from("workloadRef"),
+    ]);
+    let replicas = match root.get_path(&["spec", "replicas"]) {
+        None => RegoValue::from(1i64),
+        Some(n) if n.is_null() => RegoValue::from(1i64),
+        Some(n) => n.to_rego(),
+    };
+    let spread_terms = match &template["spread_terms"] {
+        RegoValue::Array(terms) => RegoValue::from(
+            terms
+                .iter()
+                .map(|term| {
+                    let mut term = term.clone();
+                    if let Ok(fields) = term.as_object_mut() {
+                        fields.insert(RegoValue::from("path"), at_ref.clone());
+                    }
+                    term
+                })
+                .collect::<Vec<_>>(),
+        ),
+        _ => RegoValue::new_array(),
+    };
+    let pod_spec = &template["pod_spec"];
+    let mut spread_spec = BTreeMap::new();
+    for key in ["affinity", "topologySpreadConstraints"] {
+        if !matches!(pod_spec[key], RegoValue::Undefined) {
+            spread_spec.insert(RegoValue::from(key), pod_spec[key].clone());
+        }
+    }
+    let text = |value: &Option<String>| value.as_deref().map_or(RegoValue::Null, RegoValue::from);
+    object_value([
+        ("kind", RegoValue::from(id.kind.as_str())),
+        ("api_version", RegoValue::from(id.api_version.as_str())),
+        ("name", text(&id.name)),
+        ("namespace", text(&id.namespace)),
+        ("replicas", replicas),
+        ("pod_spec_path", at_ref.clone()),
+        ("pod_metadata_path", at_ref.clone()),
+        ("pod_spec", RegoValue::from(spread_spec)),
+        ("pod_labels", template["pod_labels"].clone()),
+        ("pod_annotations", template["pod_annotations"].clone()),
+        ("containers", RegoValue::new_array()),
+        ("all_containers", RegoValue::new_array()),
+        ("spread_terms", spread_terms),
+        (
+            "template_from",
+            object_value([
+                ("kind", RegoValue::from("Deployment")),
+                ("name", RegoValue::from(target)),
+            ]),
+        ),
+    ])
+}
+
 /// `resources.requests` and `resources.limits` as exact nano-unit numbers (see `quantity`), so
 /// rules compare quantities as the API server does. Values that do not parse are left out.
 fn quantities(resources: &RegoValue) -> RegoValue {
@@ -320,5 +430,172 @@ pub fn container_at(root: &Node, path: &[PathStep]) -> Option<String> {
     match &container.get("name")?.value {
         Value::String(s) => Some(s.clone()),
         _ => None,
+    }
+}
+
+/// True for node-level infrastructure: a DaemonSet whose pods share the node's network or process
+/// namespace, or run a privileged container (CNI plugins, CSI node drivers, kube-proxy, node
+/// agents). Such pods need host privileges by design; the `node-infrastructure` profile
+/// (`config::Profile`) exempts them from the rules about those privileges.
+pub fn is_node_level(root: &Node) -> bool {
+    let (Some(api_version), Some(kind)) = (
+        root.get("apiVersion").and_then(Node::as_str),
+        root.get("kind").and_then(Node::as_str),
+    ) else {
+        return false;
+    };
+    let group = api_version.rsplit_once('/').map(|(g, _)| g).unwrap_or("");
+    if !matches!(group, "apps" | "extensions") || kind != "DaemonSet" {
+        return false;
+    }
+    let Some(paths) = pod_paths(api_version, kind) else {
+        return false;
+    };
+    let Some(pod_spec) = node_at(root, &paths.spec) else {
+        return false;
+    };
+    let is_true = |node: Option<&Node>| node.is_some_and(|n| n.value == Value::Bool(true));
+    let host_namespace = is_true(pod_spec.get("hostNetwork")) || is_true(pod_spec.get("hostPID"));
+    let privileged = ["initContainers", "containers"].iter().any(|list| {
+        pod_spec
+            .get(list)
+            .and_then(Node::as_seq)
+            .unwrap_or_default()
+            .iter()
+            .any(|c| is_true(c.get_path(&["securityContext", "privileged"])))
+    });
+    host_namespace || privileged
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rollout_with_workload_ref_takes_labels_and_spreading_from_its_deployment() {
+        let deployment = node(serde_json::json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "shop"},
+            "spec": {"replicas": 0, "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {
+                    "containers": [{"name": "web", "image": "web:1"}],
+                    "hostNetwork": true,
+                    "topologySpreadConstraints": [{
+                        "maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone",
+                        "labelSelector": {"matchLabels": {"app": "web"}}
+                    }]
+                }
+            }}
+        }));
+        let rollout = |namespace: &str| {
+            node(serde_json::json!({
+                "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+                "metadata": {"name": "web", "namespace": namespace},
+                "spec": {"replicas": 4, "workloadRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}}
+            }))
+        };
+        let id = |root: &Node| ObjectRef {
+            api_version: root
+                .get("apiVersion")
+                .and_then(Node::as_str)
+                .unwrap_or_default()
+                .into(),
+            kind: root
+                .get("kind")
+                .and_then(Node::as_str)
+                .unwrap_or_default()
+                .into(),
+            namespace: root
+                .get_path(&["metadata", "namespace"])
+                .and_then(Node::as_str)
+                .map(String::from),
+            name: root
+                .get_path(&["metadata", "name"])
+                .and_then(Node::as_str)
+                .map(String::from),
+        };
+        let (same, other) = (rollout("shop"), rollout("other"));
+        let roots = [&deployment, &same, &other];
+        let ids: Vec<ObjectRef> = roots.iter().map(|r| id(r)).collect();
+        let mut views: Vec<Option<RegoValue>> =
+            roots.iter().map(|r| view(r, &r.to_rego())).collect();
+        assert!(views[1].is_none(), "no template of its own");
+        let objects: Vec<(&ObjectRef, &Node)> = ids.iter().zip(roots).collect();
+        resolve_workload_refs(&objects, &mut views);
+
+        let resolved = views[1].as_ref().expect("resolved from the Deployment");
+        assert_eq!(resolved["kind"], RegoValue::from("Rollout"));
+        assert_eq!(
+            resolved["replicas"],
+            RegoValue::from(4i64),
+            "the Rollout's count"
+        );
+        assert_eq!(resolved["pod_labels"]["app"], RegoValue::from("web"));
+        assert_eq!(resolved["template_from"]["name"], RegoValue::from("web"));
+        let at_ref = RegoValue::from(vec![
+            RegoValue::from("spec"),
+            RegoValue::from("workloadRef"),
+        ]);
+        assert_eq!(resolved["pod_spec_path"], at_ref);
+        let terms = resolved["spread_terms"].as_array().expect("terms");
+        assert_eq!(terms.len(), 1);
+        assert_eq!(terms[0]["selects_own_pods"], RegoValue::from(true));
+        assert_eq!(terms[0]["path"], at_ref, "paths point into the Rollout");
+        assert_eq!(
+            resolved["all_containers"],
+            RegoValue::new_array(),
+            "containers are checked on the Deployment"
+        );
+        assert_eq!(resolved["pod_spec"]["hostNetwork"], RegoValue::Undefined);
+        assert!(
+            views[2].is_none(),
+            "a Deployment of another namespace is not it"
+        );
+    }
+
+    fn node(json: serde_json::Value) -> Node {
+        Node::from_json(&json)
+    }
+
+    #[test]
+    fn node_level_means_a_daemonset_with_host_namespaces_or_privileges() {
+        let daemonset = |spec: serde_json::Value| {
+            node(serde_json::json!({
+                "apiVersion": "apps/v1", "kind": "DaemonSet",
+                "metadata": {"name": "cni"},
+                "spec": {"template": {"spec": spec}}
+            }))
+        };
+        let container = serde_json::json!({"name": "agent", "image": "agent:1"});
+        let privileged = serde_json::json!({"name": "agent", "image": "agent:1", "securityContext": {"privileged": true}});
+        assert!(is_node_level(&daemonset(
+            serde_json::json!({"hostNetwork": true, "containers": [container]})
+        )));
+        assert!(is_node_level(&daemonset(
+            serde_json::json!({"hostPID": true, "containers": [container]})
+        )));
+        assert!(is_node_level(&daemonset(
+            serde_json::json!({"containers": [container], "initContainers": [privileged]})
+        )));
+        assert!(
+            !is_node_level(&daemonset(serde_json::json!({"containers": [container]}))),
+            "a DaemonSet without host privileges is an ordinary workload"
+        );
+        assert!(
+            !is_node_level(&daemonset(
+                serde_json::json!({"hostNetwork": "true", "containers": [container]})
+            )),
+            "only the boolean counts"
+        );
+        let deployment = node(serde_json::json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web"},
+            "spec": {"template": {"spec": {"hostNetwork": true, "containers": [container]}}}
+        }));
+        assert!(
+            !is_node_level(&deployment),
+            "only DaemonSets run one pod per node"
+        );
     }
 }

@@ -30,6 +30,8 @@ package seaworthy.rules.availability.missing_pdb
 import data.seaworthy.lib.availability as av
 import rego.v1
 
+import data.seaworthy.lib.names
+
 metadata := {
 	"id": "missing-pdb",
 	"area": "availability",
@@ -48,7 +50,7 @@ violations contains v if {
 	count(input.workload.pdbs) == 0
 	v := {
 		"msg": sprintf("%s runs %s and no PodDisruptionBudget of namespace %q selects its pods (%s)", [
-			av.workload(input.workload.kind, input.workload.name),
+			av.workload(input.workload.kind, names.object_name(input.object)),
 			replicas_text,
 			namespace,
 			av.labels(input.workload.pod_labels),

@@ -41,6 +41,10 @@ package seaworthy.rules.availability.missing_pod_spread
 import data.seaworthy.lib.availability as av
 import rego.v1
 
+import data.seaworthy.lib.values
+
+import data.seaworthy.lib.names
+
 metadata := {
 	"id": "missing-pod-spread",
 	"area": "availability",
@@ -58,7 +62,7 @@ violations contains v if {
 	not spread
 	v := {
 		"msg": sprintf("%s can run %s but does not spread them over %s%s", [
-			av.workload(input.workload.kind, input.workload.name),
+			av.workload(input.workload.kind, names.object_name(input.object)),
 			pods,
 			concat(" or ", [sprintf("%q", [k]) | some k in input.params.topology_keys]),
 			why_not,
@@ -112,6 +116,6 @@ spread if {
 # mismatchLabelKeys adds `key notin (<the pod's own value>)` to the selector: the term then never
 # counts the pod's own group.
 excludes_own_group(term) if {
-	some key in object.get(input.object, array.concat(term.path, ["mismatchLabelKeys"]), [])
+	some key in values.items(object.get(input.object, array.concat(term.path, ["mismatchLabelKeys"]), []))
 	is_string(input.workload.pod_labels[key])
 }

@@ -32,6 +32,8 @@ package seaworthy.rules.availability.overlapping_pdbs
 import data.seaworthy.lib.availability as av
 import rego.v1
 
+import data.seaworthy.lib.names
+
 metadata := {
 	"id": "overlapping-pdbs",
 	"area": "availability",
@@ -48,7 +50,7 @@ violations contains v if {
 	names := sort([pdb.name | some pdb in input.workload.pdbs])
 	v := {
 		"msg": sprintf("pods of %s (%s) are selected by %d PodDisruptionBudgets (%s): the eviction API refuses to evict them", [
-			av.workload(input.workload.kind, input.workload.name),
+			av.workload(input.workload.kind, names.object_name(input.object)),
 			av.labels(input.workload.pod_labels),
 			count(names),
 			av.quoted(names),

@@ -4,9 +4,10 @@
 #     workloads of the run it selects, each at its floor (a HorizontalPodAutoscaler's minReplicas
 #     when one targets it, since the budget also has to hold there). A percentage is rounded up,
 #     as the disruption controller rounds it: minAvailable "90%" of 3 pods is 3.
-#   minAvailable is not judged when the budget selects no workload of the run (pdb-selects-nothing
-#   covers that), or selects one whose pod count is not known from the manifests (DaemonSet, Job,
-#   CronJob).
+#   - minAvailable of "100%" or more, alone: whatever the number of pods, all of them must stay.
+#   A number in minAvailable is not judged when the budget selects no workload of the run
+#   (pdb-selects-nothing covers that), or selects one whose pod count is not known from the
+#   manifests (DaemonSet, Job, CronJob): it may be below the count where the budget is deployed.
 # Why: the eviction API then refuses every eviction of those pods, so `kubectl drain`, cluster
 #   upgrades and the cluster autoscaler hang on their nodes until someone deletes the budget by
 #   hand.
@@ -67,6 +68,17 @@ violations contains v if {
 			value_text(min_available),
 			shortfall(min_available, needed, total),
 		]),
+		"path": ["spec", "minAvailable"],
+	}
+}
+
+# "100%" needs no pod count: it keeps every pod, however many there are.
+violations contains v if {
+	min_available := input.object.spec.minAvailable
+	intstr.whole(min_available)
+	not pod_total
+	v := {
+		"msg": sprintf("minAvailable %s keeps every pod it selects available, so none can ever be evicted", [value_text(min_available)]),
 		"path": ["spec", "minAvailable"],
 	}
 }

@@ -29,6 +29,8 @@ package seaworthy.rules.availability.pdb_selects_nothing
 
 import rego.v1
 
+import data.seaworthy.lib.names
+
 metadata := {
 	"id": "pdb-selects-nothing",
 	"area": "availability",
@@ -44,7 +46,7 @@ violations contains v if {
 	input.related.namespace.workloads > 0
 	not operator_managed_pods
 	v := {
-		"msg": sprintf("PodDisruptionBudget %q %s", [input.object.metadata.name, reason]),
+		"msg": sprintf("PodDisruptionBudget %q %s", [names.object_name(input.object), reason]),
 		"path": selector_path,
 	}
 }

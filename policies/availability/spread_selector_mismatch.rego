@@ -47,6 +47,8 @@ package seaworthy.rules.availability.spread_selector_mismatch
 import data.seaworthy.lib.availability as av
 import rego.v1
 
+import data.seaworthy.lib.values
+
 metadata := {
 	"id": "spread-selector-mismatch",
 	"area": "availability",
@@ -171,7 +173,7 @@ own_selector := input.object.spec.selector if {
 asks_for(selector, key, value) if selector.matchLabels[key] == value
 
 asks_for(selector, key, value) if {
-	some requirement in selector.matchExpressions
+	some requirement in values.items(selector.matchExpressions)
 	requirement.key == key
 	requirement.operator == "In"
 	value in requirement.values

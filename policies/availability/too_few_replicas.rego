@@ -25,6 +25,8 @@ package seaworthy.rules.availability.too_few_replicas
 import data.seaworthy.lib.availability as av
 import rego.v1
 
+import data.seaworthy.lib.names
+
 metadata := {
 	"id": "too-few-replicas",
 	"area": "availability",
@@ -65,7 +67,7 @@ violations contains v if {
 	n < input.params.min_replicas
 	v := {
 		"msg": sprintf("%s runs %s%s, fewer than the minimum of %d", [
-			av.workload(input.workload.kind, input.workload.name),
+			av.workload(input.workload.kind, names.object_name(input.object)),
 			av.count_of(n, "replica"),
 			unset_note,
 			input.params.min_replicas,

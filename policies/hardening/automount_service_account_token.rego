@@ -1,7 +1,10 @@
 # What it does: flags pods that get the service account token mounted without needing it:
 #   automountServiceAccountToken is not set in the pod spec, the pod's ServiceAccount
 #   (serviceAccountName, default "default", looked up in the same namespace) does not set it to
-#   false, and no RoleBinding or ClusterRoleBinding of the run grants that ServiceAccount anything.
+#   false, and no RoleBinding or ClusterRoleBinding of the run grants that ServiceAccount anything
+#   by name. A binding to a whole group (system:serviceaccounts, system:serviceaccounts:<namespace>,
+#   system:authenticated) does not count: it grants every account the same, so it says nothing
+#   about whether this workload calls the API.
 #   A pod that sets automountServiceAccountToken: true asks for the token on purpose and is not
 #   flagged. When the ServiceAccount is not among the linted objects, the Kubernetes default applies
 #   (the token is mounted).
@@ -26,6 +29,8 @@
 package seaworthy.rules.hardening.automount_service_account_token
 
 import rego.v1
+
+import data.seaworthy.lib.values
 
 metadata := {
 	"id": "automount-service-account-token",
@@ -65,6 +70,8 @@ service_account := "default" if {
 }
 
 violations contains v if {
+	# An Argo Rollout with workloadRef: its pods are judged on the Deployment holding the template.
+	not input.workload.template_from
 	not is_set(pod.automountServiceAccountToken)
 	not account_disables_it
 	not account_is_bound
@@ -86,13 +93,13 @@ reason := "neither the pod spec nor the ServiceAccount sets automountServiceAcco
 account_is_bound if {
 	some binding_namespace, apis in data.inventory.namespace
 	some binding in apis["rbac.authorization.k8s.io/v1"].RoleBinding
-	some subject in binding.subjects
+	some subject in values.items(binding.subjects)
 	names_account(subject, binding_namespace)
 }
 
 account_is_bound if {
 	some binding in data.inventory.cluster["rbac.authorization.k8s.io/v1"].ClusterRoleBinding
-	some subject in binding.subjects
+	some subject in values.items(binding.subjects)
 	names_account(subject, null)
 }
 
@@ -100,11 +107,6 @@ names_account(subject, binding_namespace) if {
 	subject.kind == "ServiceAccount"
 	subject.name == service_account
 	object.get(subject, "namespace", binding_namespace) == effective_namespace
-}
-
-names_account(subject, _) if {
-	subject.kind == "Group"
-	subject.name in {"system:serviceaccounts", sprintf("system:serviceaccounts:%s", [effective_namespace])}
 }
 
 non_empty(value) if {

@@ -145,3 +145,25 @@ protocol(p) := "TCP" if not is_string(p.protocol)
 plural(1, one, _) := one
 
 plural(n, _, many) := many if n != 1
+
+# True when a rule applies to every port: it lists no ports, or one of its entries has no port
+# number (every port of that protocol).
+every_port(rule) if not non_empty_array(rule.ports)
+
+every_port(rule) if {
+	non_empty_array(rule.ports)
+	some p in rule.ports
+	not numbered(p)
+}
+
+# True for the usual "allow DNS" egress rule: its ports are all port 53 (UDP or TCP, without a
+# range). Pods resolve names through the cluster DNS service, whose address a NetworkPolicy peer
+# cannot name reliably (node-local caches, hostNetwork resolvers), so such a rule is the norm.
+dns_only(rule) if {
+	non_empty_array(rule.ports)
+	every p in rule.ports {
+		p.port == 53
+		protocol(p) in {"UDP", "TCP"}
+		object.get(p, "endPort", null) in {null, 53}
+	}
+}

@@ -14,6 +14,8 @@ package seaworthy.lib.resources
 
 import rego.v1
 
+import data.seaworthy.lib.names
+
 # The containers whose resources count: regular, init and native sidecar containers.
 checked contains ref if {
 	some ref in input.workload.all_containers
@@ -72,7 +74,7 @@ container_problems(ref, section, resource) := {p |
 }
 
 finding(ref, section, resource, text) := {
-	"msg": sprintf("container %q %s", [ref.name, text]),
+	"msg": sprintf("container %q %s", [names.container(ref), text]),
 	"path": array.concat(ref.path, ["resources", section, resource]),
 }
 

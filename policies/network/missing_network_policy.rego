@@ -28,6 +28,8 @@ package seaworthy.rules.network.missing_network_policy
 
 import rego.v1
 
+import data.seaworthy.lib.names
+
 metadata := {
 	"id": "missing-network-policy",
 	"area": "network",
@@ -52,6 +54,8 @@ metadata := {
 }
 
 violations contains v if {
+	# An Argo Rollout with workloadRef: its pods are judged on the Deployment holding the template.
+	not input.workload.template_from
 	not host_network
 	not isolated_by_another_api
 	not isolated_for_ingress
@@ -75,9 +79,9 @@ isolated_for_ingress if {
 	policy.ingress == true
 }
 
-subject := sprintf("Pod %q", [input.workload.name]) if input.workload.kind == "Pod"
+subject := sprintf("Pod %q", [names.object_name(input.object)]) if input.workload.kind == "Pod"
 
-subject := sprintf("the pods of %s %q", [input.workload.kind, input.workload.name]) if input.workload.kind != "Pod"
+subject := sprintf("the pods of %s %q", [input.workload.kind, names.object_name(input.object)]) if input.workload.kind != "Pod"
 
 namespace := input.related.namespace.name
 

@@ -1,8 +1,10 @@
 # What it does: flags NetworkPolicy egress rules that allow every destination: a rule with no `to`
 #   (missing, null or []), a peer ipBlock covering a whole address family (0.0.0.0/0 or ::/0,
 #   without `except`), or a peer namespaceSelector: {} with no podSelector or an empty one (every pod
-#   of every namespace). A rule limited by `ports` is still flagged (the common "DNS to anywhere"
-#   rule included: it also lets pods reach any outside resolver); the message lists the ports. Only
+#   of every namespace). A rule limited by `ports` is still flagged, and the message lists the
+#   ports, except the usual DNS rule: every port it lists is 53 (UDP or TCP). Pods must reach a
+#   resolver, whose address a peer often cannot name (node-local DNS caches, resolvers on the host
+#   network), so "DNS to anywhere" is the norm; a rule that adds any other port is flagged. Only
 #   policies that isolate egress are checked: policyTypes lists Egress, or is unset and the policy
 #   has egress rules. Not flagged: podSelector: {} alone (the policy's own namespace), an ipBlock
 #   /0 with `except`, and an empty peer ({}), which the API server rejects.
@@ -31,6 +33,8 @@ package seaworthy.rules.network.network_policy_allows_all_egress
 import data.seaworthy.lib.network
 import rego.v1
 
+import data.seaworthy.lib.values
+
 metadata := {
 	"id": "network-policy-allows-all-egress",
 	"area": "network",
@@ -43,7 +47,8 @@ metadata := {
 violations contains v if {
 	network.kubernetes_policy(input.object)
 	network.isolates("egress")
-	some i, rule in input.object.spec.egress
+	some i, rule in values.items(input.object.spec.egress)
+	not network.dns_only(rule)
 	some opening in network.open_peers(rule, "to", "every destination")
 	v := {
 		"msg": sprintf("egress rule %d allows traffic to %s %s", [i, opening.what, network.ports_text(rule)]),

@@ -37,6 +37,8 @@ package seaworthy.rules.probes.identical_probes
 
 import rego.v1
 
+import data.seaworthy.lib.names
+
 import data.seaworthy.lib.probes
 
 metadata := {
@@ -57,7 +59,7 @@ violations contains v if {
 	readiness := normalized(ref.container.readinessProbe, ref.container)
 	liveness == readiness
 	v := {
-		"msg": sprintf("container %q has a livenessProbe identical to its readinessProbe (%s)", [ref.name, summary(ref.container.livenessProbe)]),
+		"msg": sprintf("container %q has a livenessProbe identical to its readinessProbe (%s)", [names.container(ref), summary(ref.container.livenessProbe)]),
 		"path": array.concat(ref.path, ["livenessProbe"]),
 	}
 }

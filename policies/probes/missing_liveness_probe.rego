@@ -20,6 +20,8 @@ package seaworthy.rules.probes.missing_liveness_probe
 
 import rego.v1
 
+import data.seaworthy.lib.names
+
 metadata := {
 	"id": "missing-liveness-probe",
 	"area": "probes",
@@ -35,7 +37,7 @@ violations contains v if {
 	ref.type in {"container", "sidecar"}
 	not has_liveness_probe(ref.container)
 	v := {
-		"msg": sprintf("container %q has no livenessProbe", [ref.name]),
+		"msg": sprintf("container %q has no livenessProbe", [names.container(ref)]),
 		"path": ref.path,
 	}
 }

@@ -1,12 +1,12 @@
 # What it does: flags a livenessProbe, readinessProbe or startupProbe (httpGet, tcpSocket or grpc)
-#   of a container or native sidecar whose port does not match the probed container: a port name
-#   that is not the name of one of the container's own ports (the kubelet resolves a probe's port
-#   name against the probed container only, so such a probe never succeeds; a port of another
-#   container of the pod does not count); a number in quotes ("8080"), which is a port name, and one
-#   the API server rejects since port names need a letter; or a port number that is not among the
-#   container's declared containerPorts, when the container declares any. A container that declares
-#   no ports is not checked for numbers. Every probe that is written is checked, in every workload
-#   kind: the kubelet runs them all.
+#   of a container or native sidecar whose port cannot work: a port name that is not the name of
+#   one of the container's own ports (the kubelet resolves a probe's port name against the probed
+#   container only, so such a probe never succeeds; a port of another container of the pod does not
+#   count), or a number in quotes ("8080"), which is a port name, and one the API server rejects
+#   since port names need a letter. A numeric port is never flagged, listed in `ports` or not:
+#   `ports` is informational, and the kubelet probes that number on the pod's IP whatever the
+#   container declares (ingress-nginx probes 10254, kubebuilder operators 8081, and both work).
+#   Every probe that is written is checked, in every workload kind: the kubelet runs them all.
 # Why: a probe on the wrong port fails every time: a failing livenessProbe restarts the container
 #   forever, a failing readinessProbe keeps the pod out of every Service, a failing startupProbe
 #   does both. These mismatches creep in when a port is renamed or moved and the probes are not.
@@ -27,11 +27,12 @@
 #         - {name: http, containerPort: 8080}
 #       readinessProbe:
 #         httpGet: {path: /ready, port: http}
-# Fix: point the probe at the name or number of a port the container declares (numbers unquoted),
-#   or declare the port the probe checks in the container's ports.
+# Fix: point the probe at the name of a port the container declares, or at a port number (unquoted).
 package seaworthy.rules.probes.probe_port_mismatch
 
 import rego.v1
+
+import data.seaworthy.lib.names
 
 import data.seaworthy.lib.probes
 
@@ -41,7 +42,7 @@ metadata := {
 	"severity": "error",
 	"kinds": ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Pod", "Job", "CronJob", "Rollout"],
 	"summary": "Probe checks a port the container does not have",
-	"remediation": "Point each probe at a port the container declares, by its name or its number.",
+	"remediation": "Point each probe at a port name the container declares, or at an unquoted port number.",
 }
 
 violations contains v if {
@@ -53,7 +54,7 @@ violations contains v if {
 	not declared(port, ref.container)
 	some problem in mismatch(port, action, ref)
 	v := {
-		"msg": sprintf("container %q has %s port %s", [ref.name, probe, problem]),
+		"msg": sprintf("container %q has %s port %s", [names.container(ref), probe, problem]),
 		"path": array.concat(ref.path, [probe, action, "port"]),
 	}
 }
@@ -80,24 +81,15 @@ mismatch(port, action, ref) := {sprintf("%q, which names none of its ports%s", [
 	not probes.port_number(port, ref.container)
 }
 
-mismatch(port, _, ref) := {sprintf("%v, which is not among its ports (%s)%s", [port, own_numbers(ref), elsewhere(port, ref)])} if {
-	is_number(port)
-	numbers := {p.containerPort | some p in probes.declared_ports(ref.container)}
-	count(numbers) > 0
-	not port in numbers
-}
-
-own_numbers(ref) := concat(", ", [sprintf("%v", [p.containerPort]) | some p in probes.declared_ports(ref.container)])
-
-# The other running containers of the pod that declare the port: a probe does not reach them by
-# name, and a number of theirs checks them rather than the probed container.
+# The other running containers of the pod that declare the port name: a probe does not reach them
+# by name.
 elsewhere(port, ref) := sprintf("; %s declares it", [concat(" and ", [sprintf("container %q", [name]) | some name in sort(owners(port, ref))])]) if {
 	count(owners(port, ref)) > 0
 }
 
 elsewhere(port, ref) := "" if count(owners(port, ref)) == 0
 
-owners(port, ref) := {other.name |
+owners(port, ref) := {names.container(other) |
 	some other in input.workload.all_containers
 	other.type in {"container", "sidecar"}
 	other.path != ref.path

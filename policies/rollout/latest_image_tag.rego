@@ -19,6 +19,8 @@ package seaworthy.rules.rollout.latest_image_tag
 
 import rego.v1
 
+import data.seaworthy.lib.names
+
 metadata := {
 	"id": "latest-image-tag",
 	"area": "rollout",
@@ -37,7 +39,7 @@ violations contains v if {
 	not contains(image, "@")
 	problem := tag_problem(image)
 	v := {
-		"msg": sprintf("container %q uses image %q %s", [ref.name, image, problem]),
+		"msg": sprintf("container %q uses image %q %s", [names.container(ref), image, problem]),
 		"path": array.concat(ref.path, ["image"]),
 	}
 }

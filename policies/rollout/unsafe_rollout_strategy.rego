@@ -37,6 +37,10 @@ import data.seaworthy.lib.availability as av
 import data.seaworthy.lib.intstr
 import rego.v1
 
+import data.seaworthy.lib.values
+
+import data.seaworthy.lib.names
+
 metadata := {
 	"id": "unsafe-rollout-strategy",
 	"area": "rollout",
@@ -55,7 +59,7 @@ violations contains v if {
 	not mounts_claim
 	v := {
 		"msg": sprintf("%s uses the Recreate strategy: every pod is stopped before the new ones start, so each rollout is an outage", [
-			av.workload(input.workload.kind, input.workload.name),
+			av.workload(input.workload.kind, names.object_name(input.object)),
 		]),
 		"path": ["spec", "strategy", "type"],
 	}
@@ -70,7 +74,7 @@ violations contains v if {
 	v := {
 		"msg": sprintf("maxUnavailable %s allows every pod of %s (%s) to be down at once during a rollout", [
 			value_text(strategy.max_unavailable),
-			av.workload(input.workload.kind, input.workload.name),
+			av.workload(input.workload.kind, names.object_name(input.object)),
 			av.floor_text(input.workload),
 		]),
 		"path": field_path(strategy.path, "maxUnavailable"),
@@ -91,7 +95,7 @@ violations contains v if {
 		"msg": sprintf("maxSurge 0 with maxUnavailable %s (0 of %s, rounded down) makes the controller take one pod down first: %s has no pod running during a rollout", [
 			value_text(strategy.max_unavailable),
 			av.floor_text(input.workload),
-			av.workload(input.workload.kind, input.workload.name),
+			av.workload(input.workload.kind, names.object_name(input.object)),
 		]),
 		"path": field_path(strategy.path, "maxSurge"),
 	}
@@ -141,6 +145,6 @@ value_text(value) := sprintf("%q", [value]) if is_string(value) else := sprintf(
 # Any PersistentVolumeClaim volume: while the old pod holds a ReadWriteOnce claim, a new pod on
 # another node cannot attach it.
 mounts_claim if {
-	some volume in object.get(input.workload.pod_spec, "volumes", [])
+	some volume in values.items(object.get(input.workload.pod_spec, "volumes", []))
 	is_object(volume.persistentVolumeClaim)
 }

@@ -29,6 +29,10 @@ package seaworthy.rules.security.capabilities_not_dropped
 
 import rego.v1
 
+import data.seaworthy.lib.values
+
+import data.seaworthy.lib.names
+
 metadata := {
 	"id": "capabilities-not-dropped",
 	"area": "security",
@@ -56,7 +60,7 @@ violations contains v if {
 	not drops_all(ref.container)
 	not drops_all_in_other_case(ref.container)
 	v := {
-		"msg": sprintf("container %q does not drop ALL capabilities in securityContext.capabilities.drop", [ref.name]),
+		"msg": sprintf("container %q does not drop ALL capabilities in securityContext.capabilities.drop", [names.container(ref)]),
 		"path": drop_path(ref),
 	}
 }
@@ -65,11 +69,11 @@ violations contains v if {
 	not windows_pod
 	some ref in input.workload.all_containers
 	not drops_all(ref.container)
-	some i, capability in ref.container.securityContext.capabilities.drop
+	some i, capability in values.items(ref.container.securityContext.capabilities.drop)
 	is_string(capability)
 	upper(capability) == "ALL"
 	v := {
-		"msg": sprintf("container %q drops %q; the Pod Security Standards only accept \"ALL\" in upper case", [ref.name, capability]),
+		"msg": sprintf("container %q drops %q; the Pod Security Standards only accept \"ALL\" in upper case", [names.container(ref), capability]),
 		"path": array.concat(capabilities_path(ref), ["drop", i]),
 	}
 }
@@ -77,11 +81,11 @@ violations contains v if {
 violations contains v if {
 	not windows_pod
 	some ref in input.workload.all_containers
-	forbidden := [i | some i, capability in ref.container.securityContext.capabilities.add; forbidden_add(capability)]
+	forbidden := [i | some i, capability in values.items(ref.container.securityContext.capabilities.add); forbidden_add(capability)]
 	count(forbidden) > 0
 	names := [ref.container.securityContext.capabilities.add[i] | some i in forbidden]
 	v := {
-		"msg": sprintf("container %q adds %s %s in securityContext.capabilities.add; only NET_BIND_SERVICE may be added", [ref.name, plural(count(names)), concat(", ", names)]),
+		"msg": sprintf("container %q adds %s %s in securityContext.capabilities.add; only NET_BIND_SERVICE may be added", [names.container(ref), plural(count(names)), concat(", ", names)]),
 		"path": add_path(ref, forbidden),
 	}
 }
@@ -103,7 +107,7 @@ add_path(ref, forbidden) := array.concat(capabilities_path(ref), ["add"]) if cou
 drops_all(container) if "ALL" in container.securityContext.capabilities.drop
 
 drops_all_in_other_case(container) if {
-	some capability in container.securityContext.capabilities.drop
+	some capability in values.items(container.securityContext.capabilities.drop)
 	is_string(capability)
 	upper(capability) == "ALL"
 }

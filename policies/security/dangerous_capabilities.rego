@@ -22,6 +22,10 @@ package seaworthy.rules.security.dangerous_capabilities
 
 import rego.v1
 
+import data.seaworthy.lib.values
+
+import data.seaworthy.lib.names
+
 metadata := {
 	"id": "dangerous-capabilities",
 	"area": "security",
@@ -41,11 +45,11 @@ allowed := {
 
 violations contains v if {
 	some ref in input.workload.all_containers
-	some i, capability in ref.container.securityContext.capabilities.add
+	some i, capability in values.items(ref.container.securityContext.capabilities.add)
 	is_string(capability)
 	not capability in allowed
 	v := {
-		"msg": message(ref.name, capability),
+		"msg": message(names.container(ref), capability),
 		"path": array.concat(ref.path, ["securityContext", "capabilities", "add", i]),
 	}
 }

@@ -5,7 +5,8 @@
 # Why: probes and HTTP hooks are sent by the kubelet from the node. With a host set, anyone who can
 #   create a pod makes the kubelet send requests to any address the node can reach: services on the
 #   node's localhost, the cloud metadata endpoint, other hosts on the node network (server-side
-#   request forgery). Without a host the kubelet targets the pod's own IP.
+#   request forgery). Without a host the kubelet targets the pod's own IP (for a hostNetwork pod,
+#   the node's, and the message says so: "instead of the pod" would be wrong there).
 # Example:
 #   # fails
 #   livenessProbe:
@@ -23,6 +24,8 @@
 package seaworthy.rules.security.host_field_in_handler
 
 import rego.v1
+
+import data.seaworthy.lib.names
 
 metadata := {
 	"id": "host-field-in-handler",
@@ -51,12 +54,17 @@ violations contains v if {
 }
 
 violation(ref, handler, action, host) := {
-	"msg": sprintf("container %q sends its %s to host %q (%s.%s.host) instead of the pod", [ref.name, describe(handler), host, concat(".", handler), action]),
+	"msg": sprintf("container %q sends its %s to host %q (%s.%s.host) instead of %s", [names.container(ref), describe(handler), host, concat(".", handler), action, own_address]),
 	"path": array.concat(ref.path, array.concat(handler, [action, "host"])),
 } if {
 	is_string(host)
 	host != ""
 }
+
+# Without a host the kubelet targets the pod's IP, which for a hostNetwork pod is the node's own.
+own_address := "the pod's own IP, which for this hostNetwork pod is the node's" if {
+	input.workload.pod_spec.hostNetwork == true
+} else := "the pod"
 
 describe([probe]) := probe
 

@@ -21,6 +21,8 @@ package seaworthy.rules.security.host_path_volume
 
 import rego.v1
 
+import data.seaworthy.lib.values
+
 metadata := {
 	"id": "host-path-volume",
 	"area": "security",
@@ -33,7 +35,7 @@ metadata := {
 }
 
 violations contains v if {
-	some i, volume in input.workload.pod_spec.volumes
+	some i, volume in values.items(input.workload.pod_spec.volumes)
 	volume.hostPath != null
 	v := {
 		"msg": message(volume),

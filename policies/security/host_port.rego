@@ -19,6 +19,10 @@ package seaworthy.rules.security.host_port
 
 import rego.v1
 
+import data.seaworthy.lib.values
+
+import data.seaworthy.lib.names
+
 metadata := {
 	"id": "host-port",
 	"area": "security",
@@ -32,10 +36,10 @@ metadata := {
 
 violations contains v if {
 	some ref in input.workload.all_containers
-	some i, port in ref.container.ports
+	some i, port in values.items(ref.container.ports)
 	non_zero(port.hostPort)
 	v := {
-		"msg": sprintf("container %q binds port %s of the node (hostPort: %s)", [ref.name, show(port.hostPort), show_raw(port.hostPort)]),
+		"msg": sprintf("container %q binds port %s of the node (hostPort: %s)", [names.container(ref), show(port.hostPort), show_raw(port.hostPort)]),
 		"path": array.concat(ref.path, ["ports", i, "hostPort"]),
 	}
 }

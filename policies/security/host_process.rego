@@ -21,6 +21,8 @@ package seaworthy.rules.security.host_process
 
 import rego.v1
 
+import data.seaworthy.lib.names
+
 metadata := {
 	"id": "host-process",
 	"area": "security",
@@ -44,7 +46,7 @@ violations contains v if {
 	some ref in input.workload.all_containers
 	ref.container.securityContext.windowsOptions.hostProcess == true
 	v := {
-		"msg": sprintf("container %q runs as a Windows HostProcess container (windowsOptions.hostProcess: true)", [ref.name]),
+		"msg": sprintf("container %q runs as a Windows HostProcess container (windowsOptions.hostProcess: true)", [names.container(ref)]),
 		"path": array.concat(ref.path, ["securityContext", "windowsOptions", "hostProcess"]),
 	}
 }

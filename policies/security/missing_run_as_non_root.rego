@@ -25,6 +25,8 @@ package seaworthy.rules.security.missing_run_as_non_root
 
 import rego.v1
 
+import data.seaworthy.lib.names
+
 metadata := {
 	"id": "missing-run-as-non-root",
 	"area": "security",
@@ -51,7 +53,7 @@ violations contains v if {
 	some ref in input.workload.all_containers
 	ref.container.securityContext.runAsNonRoot == false
 	v := {
-		"msg": sprintf("container %q sets securityContext.runAsNonRoot to false", [ref.name]),
+		"msg": sprintf("container %q sets securityContext.runAsNonRoot to false", [names.container(ref)]),
 		"path": array.concat(ref.path, ["securityContext", "runAsNonRoot"]),
 	}
 }
@@ -63,7 +65,7 @@ violations contains v if {
 	some ref in input.workload.all_containers
 	not is_set(ref.container.securityContext.runAsNonRoot)
 	v := {
-		"msg": sprintf("container %q does not set securityContext.runAsNonRoot to true, and neither does the pod", [ref.name]),
+		"msg": sprintf("container %q does not set securityContext.runAsNonRoot to true, and neither does the pod", [names.container(ref)]),
 		"path": ref.path,
 	}
 }
@@ -74,7 +76,7 @@ violations contains v if {
 	not is_boolean(value)
 	value != null
 	v := {
-		"msg": sprintf("container %q sets securityContext.runAsNonRoot to %s, which is not the boolean true", [ref.name, shown(value)]),
+		"msg": sprintf("container %q sets securityContext.runAsNonRoot to %s, which is not the boolean true", [names.container(ref), shown(value)]),
 		"path": array.concat(ref.path, ["securityContext", "runAsNonRoot"]),
 	}
 }

@@ -21,6 +21,8 @@ package seaworthy.rules.security.privilege_escalation_allowed
 
 import rego.v1
 
+import data.seaworthy.lib.names
+
 metadata := {
 	"id": "privilege-escalation-allowed",
 	"area": "security",
@@ -37,7 +39,7 @@ violations contains v if {
 	some ref in input.workload.all_containers
 	ref.container.securityContext.allowPrivilegeEscalation == true
 	v := {
-		"msg": sprintf("container %q sets securityContext.allowPrivilegeEscalation to true", [ref.name]),
+		"msg": sprintf("container %q sets securityContext.allowPrivilegeEscalation to true", [names.container(ref)]),
 		"path": array.concat(ref.path, ["securityContext", "allowPrivilegeEscalation"]),
 	}
 }
@@ -47,7 +49,7 @@ violations contains v if {
 	some ref in input.workload.all_containers
 	not is_set(ref.container.securityContext.allowPrivilegeEscalation)
 	v := {
-		"msg": sprintf("container %q does not set securityContext.allowPrivilegeEscalation to false (it defaults to true)", [ref.name]),
+		"msg": sprintf("container %q does not set securityContext.allowPrivilegeEscalation to false (it defaults to true)", [names.container(ref)]),
 		"path": ref.path,
 	}
 }
@@ -61,7 +63,7 @@ violations contains v if {
 	value != null
 	not is_boolean(value)
 	v := {
-		"msg": sprintf("container %q sets securityContext.allowPrivilegeEscalation to %s, which is not the boolean false", [ref.name, shown(value)]),
+		"msg": sprintf("container %q sets securityContext.allowPrivilegeEscalation to %s, which is not the boolean false", [names.container(ref), shown(value)]),
 		"path": array.concat(ref.path, ["securityContext", "allowPrivilegeEscalation"]),
 	}
 }

@@ -23,6 +23,8 @@ package seaworthy.rules.security.privileged_container
 
 import rego.v1
 
+import data.seaworthy.lib.names
+
 metadata := {
 	"id": "privileged-container",
 	"area": "security",
@@ -38,7 +40,7 @@ violations contains v if {
 	some ref in input.workload.all_containers
 	ref.container.securityContext.privileged == true
 	v := {
-		"msg": sprintf("container %q runs privileged", [ref.name]),
+		"msg": sprintf("container %q runs privileged", [names.container(ref)]),
 		"path": array.concat(ref.path, ["securityContext", "privileged"]),
 	}
 }

@@ -26,6 +26,8 @@ package seaworthy.rules.security.restricted_volume_type
 
 import rego.v1
 
+import data.seaworthy.lib.values
+
 metadata := {
 	"id": "restricted-volume-type",
 	"area": "security",
@@ -52,7 +54,7 @@ restricted_types := {
 volumes_path := array.concat(input.workload.pod_spec_path, ["volumes"])
 
 violations contains v if {
-	some i, volume in input.workload.pod_spec.volumes
+	some i, volume in values.items(input.workload.pod_spec.volumes)
 	not has_allowed_type(volume)
 	some type in restricted_types
 	volume[type] != null

@@ -21,6 +21,8 @@ package seaworthy.rules.security.selinux_override
 
 import rego.v1
 
+import data.seaworthy.lib.names
+
 metadata := {
 	"id": "selinux-override",
 	"area": "security",
@@ -41,7 +43,7 @@ settings contains {"who": "pod", "options": options, "path": array.concat(input.
 	options := input.workload.pod_spec.securityContext.seLinuxOptions
 }
 
-settings contains {"who": sprintf("container %q", [ref.name]), "options": options, "path": array.concat(ref.path, ["securityContext", "seLinuxOptions"])} if {
+settings contains {"who": sprintf("container %q", [names.container(ref)]), "options": options, "path": array.concat(ref.path, ["securityContext", "seLinuxOptions"])} if {
 	some ref in input.workload.all_containers
 	options := ref.container.securityContext.seLinuxOptions
 }

@@ -26,6 +26,8 @@ package seaworthy.rules.security.unsafe_sysctl
 
 import rego.v1
 
+import data.seaworthy.lib.values
+
 metadata := {
 	"id": "unsafe-sysctl",
 	"area": "security",
@@ -57,7 +59,7 @@ safe := {
 }
 
 violations contains v if {
-	some i, sysctl in input.workload.pod_spec.securityContext.sysctls
+	some i, sysctl in values.items(input.workload.pod_spec.securityContext.sysctls)
 	is_string(sysctl.name)
 	not sysctl.name in safe
 	v := {

@@ -49,6 +49,9 @@ pub fn render(
     {
         render_one(&mut out, finding, outcome, remediations, &p, blue, bold);
     }
+    if let Some(line) = per_rule_counts(outcome) {
+        let _ = writeln!(out, "{}: {line}", p.paint(bold, "by rule"));
+    }
     let s = &outcome.summary;
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     let found = if s.errors + s.warnings + s.notices == 0 {
@@ -82,6 +85,27 @@ pub fn render(
     }
     out.push('\n');
     out
+}
+
+/// `missing-cpu-request 12, missing-readiness-probe 3`: how many active findings each rule gave,
+/// most first, so a team sees at a glance which rules to tune or exempt. None without findings.
+fn per_rule_counts(outcome: &Outcome) -> Option<String> {
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for finding in outcome.active() {
+        *counts.entry(finding.rule.as_str()).or_default() += 1;
+    }
+    if counts.is_empty() {
+        return None;
+    }
+    let mut counts: Vec<(&str, usize)> = counts.into_iter().collect();
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    Some(
+        counts
+            .iter()
+            .map(|(rule, n)| format!("{rule} {n}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    )
 }
 
 fn render_one(

@@ -1,0 +1,36 @@
+# How findings name objects and containers, including those whose name is not written: a rule
+# whose message quotes a missing name (`sprintf("%q", [null])` is undefined in Rego) would
+# otherwise lose its violation without a word.
+#
+# - container(ref): the container's name, or where it sits, `containers[0]`, `initContainers[1]`
+#   (a container without a name is rejected by the API server, but it is still flagged);
+# - object_name(obj): metadata.name, or for an object named by the API server from
+#   metadata.generateName the prefix followed by `<generated>` (`batch-<generated>`), or
+#   `<unnamed>`.
+package seaworthy.lib.names
+
+import rego.v1
+
+container(ref) := ref.name if named(ref.name)
+
+container(ref) := sprintf("%s[%v]", [ref.path[count(ref.path) - 2], ref.path[count(ref.path) - 1]]) if {
+	not named(ref.name)
+	count(ref.path) >= 2
+}
+
+object_name(obj) := obj.metadata.name if named(obj.metadata.name)
+
+object_name(obj) := concat("", [obj.metadata.generateName, "<generated>"]) if {
+	not named(obj.metadata.name)
+	named(obj.metadata.generateName)
+}
+
+object_name(obj) := "<unnamed>" if {
+	not named(obj.metadata.name)
+	not named(obj.metadata.generateName)
+}
+
+named(value) if {
+	is_string(value)
+	value != ""
+}

@@ -1,0 +1,280 @@
+# What it does: flags a field that the other rules read when its value has a type the Kubernetes
+#   API does not accept there: a string, number or list where the API expects an object (a
+#   container, resources, securityContext, a probe, a selector, a NetworkPolicy rule), an object or
+#   scalar where it expects a list (containers, ports, volumes, capabilities.add, ingress, from),
+#   a non-integer replica count or container port, a boolean-valued host namespace field written
+#   as a string, and `containers: null` or `[]` (a pod needs at least one container). `null`
+#   elsewhere is not flagged: the API server stores it as an absent field. Int-or-string fields
+#   (probe ports, minAvailable, maxUnavailable, NetworkPolicy ports) accept both.
+# Why: the API server rejects such an object, so it never runs; and the rules that read the field
+#   cannot judge it, so without this finding a malformed manifest would pass every other check in
+#   silence (a `ports: "8080"` hides a probe-port problem, `containers: null` hides every container
+#   rule). It usually comes from a template that renders a value where a block was expected.
+# Example:
+#   # fails
+#   containers:
+#     - name: web
+#       image: nginx:1.27
+#       resources: "small"
+#   # passes
+#   containers:
+#     - name: web
+#       image: nginx:1.27
+#       resources:
+#         requests: {cpu: 100m, memory: 128Mi}
+# Fix: write the field with the type the API expects (see `kubectl explain <kind>.<field>`); for a
+#   template, render the block instead of a scalar, or leave the field out.
+package seaworthy.rules.manifest.invalid_field_type
+
+import rego.v1
+
+metadata := {
+	"id": "invalid-field-type",
+	"area": "manifest",
+	"severity": "error",
+	"kinds": ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Pod", "Job", "CronJob", "Rollout", "PodDisruptionBudget", "NetworkPolicy"],
+	"summary": "Field has a type the Kubernetes API rejects",
+	"remediation": "Write the field with the type the Kubernetes API expects, or leave it out.",
+}
+
+violations contains v if {
+	some [path, value, expected] in fields
+	value != null
+	not has_type(value, expected)
+	v := {
+		"msg": sprintf("%s is %s, but the API expects %s: the API server rejects the object, and other rules cannot check it", [path_text(path), describe(value), expected_text[expected]]),
+		"path": path,
+	}
+}
+
+violations contains v if {
+	"containers" in object.keys(pod_spec)
+	empty_or_null(pod_spec.containers)
+	path := array.concat(input.workload.pod_spec_path, ["containers"])
+	v := {
+		"msg": sprintf("%s is %s, but a pod needs at least one container: the API server rejects the object", [path_text(path), describe(pod_spec.containers)]),
+		"path": path,
+	}
+}
+
+pod_spec := input.workload.pod_spec if is_object(input.workload.pod_spec)
+
+empty_or_null(value) if value == null
+
+empty_or_null(value) if {
+	is_array(value)
+	count(value) == 0
+}
+
+# [path, value, expected type] of every field checked. A path whose parent has the wrong type is
+# not listed: the parent is reported instead.
+fields contains [array.concat(input.workload.pod_spec_path, [key]), pod_spec[key], expected] if {
+	some key, expected in {
+		"containers": "list", "initContainers": "list", "ephemeralContainers": "list",
+		"volumes": "list", "securityContext": "object", "affinity": "object",
+		"topologySpreadConstraints": "list", "hostNetwork": "boolean", "hostPID": "boolean",
+		"hostIPC": "boolean",
+	}
+	key in object.keys(pod_spec)
+}
+
+fields contains [array.concat(input.workload.pod_metadata_path, [key]), value, "object"] if {
+	some key in ["labels", "annotations"]
+	value := object.get(input.object, array.concat(input.workload.pod_metadata_path, [key]), null)
+}
+
+fields contains [["spec", "replicas"], input.object.spec.replicas, "integer"] if {
+	input.workload.kind in {"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController", "Rollout"}
+}
+
+fields contains [array.concat(input.workload.pod_spec_path, ["volumes", i]), volume, "object"] if {
+	some i, volume in pod_spec.volumes
+}
+
+fields contains [ref.path, ref.container, "object"] if {
+	some ref in input.workload.all_containers
+}
+
+fields contains [array.concat(ref.path, path), value, expected] if {
+	some ref in input.workload.all_containers
+	is_object(ref.container)
+	some [path, value, expected] in container_fields(ref.container)
+}
+
+container_fields(c) := {[[key], c[key], expected] |
+	some key, expected in {
+		"name": "string", "image": "string", "ports": "list", "env": "list",
+		"resources": "object", "securityContext": "object", "lifecycle": "object",
+		"livenessProbe": "object", "readinessProbe": "object", "startupProbe": "object",
+	}
+	key in object.keys(c)
+} | {[["ports", i], port, "object"] |
+	some i, port in array_or_empty(c.ports)
+} | {[["ports", i, "containerPort"], port.containerPort, "integer"] |
+	some i, port in array_or_empty(c.ports)
+	is_object(port)
+	"containerPort" in object.keys(port)
+} | {[["resources", section], c.resources[section], "object"] |
+	is_object(c.resources)
+	some section in ["requests", "limits"]
+	section in object.keys(c.resources)
+} | {[["securityContext", "capabilities"], c.securityContext.capabilities, "object"] |
+	is_object(c.securityContext)
+	"capabilities" in object.keys(c.securityContext)
+} | {[["securityContext", "capabilities", list], c.securityContext.capabilities[list], "list"] |
+	is_object(c.securityContext)
+	is_object(c.securityContext.capabilities)
+	some list in ["add", "drop"]
+	list in object.keys(c.securityContext.capabilities)
+} | {[[probe, action], c[probe][action], "object"] |
+	some probe in ["livenessProbe", "readinessProbe", "startupProbe"]
+	is_object(c[probe])
+	some action in ["httpGet", "tcpSocket", "grpc", "exec"]
+	action in object.keys(c[probe])
+} | {[[probe, action, "port"], c[probe][action].port, expected] |
+	some probe in ["livenessProbe", "readinessProbe", "startupProbe"]
+	is_object(c[probe])
+	some action, expected in {"httpGet": "int-or-string", "tcpSocket": "int-or-string", "grpc": "integer"}
+	is_object(c[probe][action])
+	"port" in object.keys(c[probe][action])
+}
+
+# PodDisruptionBudget.
+fields contains [["spec"], input.object.spec, "object"] if {
+	input.object.kind in {"PodDisruptionBudget", "NetworkPolicy"}
+	"spec" in object.keys(input.object)
+}
+
+fields contains [["spec", key], input.object.spec[key], expected] if {
+	input.object.kind == "PodDisruptionBudget"
+	is_object(input.object.spec)
+	some key, expected in {"selector": "object", "minAvailable": "int-or-string", "maxUnavailable": "int-or-string"}
+	key in object.keys(input.object.spec)
+}
+
+fields contains [array.concat(base, path), value, expected] if {
+	input.object.kind == "PodDisruptionBudget"
+	base := ["spec", "selector"]
+	some [path, value, expected] in selector_fields(input.object.spec.selector)
+}
+
+# NetworkPolicy of the Kubernetes API (other APIs have their own schema).
+network_policy if {
+	input.object.kind == "NetworkPolicy"
+	startswith(input.object.apiVersion, "networking.k8s.io/")
+	is_object(input.object.spec)
+}
+
+fields contains [["spec", key], input.object.spec[key], expected] if {
+	network_policy
+	some key, expected in {"podSelector": "object", "policyTypes": "list", "ingress": "list", "egress": "list"}
+	key in object.keys(input.object.spec)
+}
+
+fields contains [array.concat(["spec", "podSelector"], path), value, expected] if {
+	network_policy
+	some [path, value, expected] in selector_fields(input.object.spec.podSelector)
+}
+
+fields contains [["spec", direction, i], rule, "object"] if {
+	network_policy
+	some direction in ["ingress", "egress"]
+	some i, rule in array_or_empty(input.object.spec[direction])
+}
+
+fields contains [["spec", direction, i, key], rule[key], "list"] if {
+	network_policy
+	some direction, peers in {"ingress": "from", "egress": "to"}
+	some i, rule in array_or_empty(input.object.spec[direction])
+	is_object(rule)
+	some key in [peers, "ports"]
+	key in object.keys(rule)
+}
+
+fields contains [["spec", direction, i, key, j], item, "object"] if {
+	network_policy
+	some direction, peers in {"ingress": "from", "egress": "to"}
+	some i, rule in array_or_empty(input.object.spec[direction])
+	is_object(rule)
+	some key in [peers, "ports"]
+	some j, item in array_or_empty(rule[key])
+}
+
+fields contains [["spec", direction, i, "ports", j, key], port[key], expected] if {
+	network_policy
+	some direction in ["ingress", "egress"]
+	some i, rule in array_or_empty(input.object.spec[direction])
+	is_object(rule)
+	some j, port in array_or_empty(rule.ports)
+	is_object(port)
+	some key, expected in {"port": "int-or-string", "endPort": "integer", "protocol": "string"}
+	key in object.keys(port)
+}
+
+selector_fields(selector) := {[[key], selector[key], expected] |
+	is_object(selector)
+	some key, expected in {"matchLabels": "object", "matchExpressions": "list"}
+	key in object.keys(selector)
+}
+
+array_or_empty(value) := value if is_array(value)
+
+array_or_empty(value) := [] if not is_array(value)
+
+has_type(value, "object") if is_object(value)
+
+has_type(value, "list") if is_array(value)
+
+has_type(value, "string") if is_string(value)
+
+has_type(value, "boolean") if is_boolean(value)
+
+has_type(value, "integer") if {
+	is_number(value)
+	value == floor(value)
+}
+
+has_type(value, "int-or-string") if is_string(value)
+
+has_type(value, "int-or-string") if has_type(value, "integer")
+
+expected_text := {
+	"object": "an object",
+	"list": "a list",
+	"string": "a string",
+	"boolean": "true or false",
+	"integer": "an integer",
+	"int-or-string": "an integer or a string",
+}
+
+describe(value) := sprintf("the string %q", [value]) if is_string(value)
+
+describe(value) := sprintf("the number %v", [value]) if is_number(value)
+
+describe(value) := sprintf("%v", [value]) if is_boolean(value)
+
+describe(value) := "a list" if {
+	is_array(value)
+	count(value) > 0
+}
+
+describe(value) := "an empty list" if {
+	is_array(value)
+	count(value) == 0
+}
+
+describe(value) := "an object" if is_object(value)
+
+describe(value) := "null" if value == null
+
+# spec.template.spec.containers[0].ports
+path_text(path) := concat("", [step_text(i, step) | some i, step in path])
+
+step_text(0, step) := step if is_string(step)
+
+step_text(i, step) := concat("", [".", step]) if {
+	i > 0
+	is_string(step)
+}
+
+step_text(_, step) := sprintf("[%d]", [step]) if is_number(step)
