@@ -289,11 +289,7 @@ pub fn resolve_workload_refs(objects: &[(&ObjectRef, &Node)], views: &mut [Optio
         if views.get(index).is_none_or(Option::is_some) {
             continue;
         }
-        let reference = root.get_path(&["spec", "workloadRef"]);
-        let kind = reference.and_then(|r| r.get("kind")).and_then(Node::as_str);
-        let name = reference.and_then(|r| r.get("name")).and_then(Node::as_str);
-        let (Some("Deployment"), Some(name), Some(ns)) = (kind, name, effective_namespace(id))
-        else {
+        let Some((ns, name)) = deployment_reference(id, root) else {
             continue;
         };
         let Some(&target) = deployments.get(&(ns.to_string(), name.to_string())) else {
@@ -306,7 +302,27 @@ pub fn resolve_workload_refs(objects: &[(&ObjectRef, &Node)], views: &mut [Optio
     }
 }
 
-fn referenced_view(id: &ObjectRef, root: &Node, target: &str, template: &RegoValue) -> RegoValue {
+/// The namespace and name of the Deployment an Argo Rollout takes its pod template from
+/// (`spec.workloadRef`), if it does.
+pub fn deployment_reference<'a>(id: &'a ObjectRef, root: &'a Node) -> Option<(&'a str, &'a str)> {
+    if id.kind != "Rollout" || !id.api_version.starts_with("argoproj.io/") {
+        return None;
+    }
+    let reference = root.get_path(&["spec", "workloadRef"])?;
+    let kind = reference.get("kind").and_then(Node::as_str);
+    let name = reference.get("name").and_then(Node::as_str)?;
+    (kind == Some("Deployment")).then_some((effective_namespace(id)?, name))
+}
+
+/// The view of a Rollout whose pod template is the referenced Deployment's (`template` is that
+/// Deployment's view), with the Rollout's own identity and replica count; lint and the webhook
+/// (from its cache) both build it here.
+pub fn referenced_view(
+    id: &ObjectRef,
+    root: &Node,
+    target: &str,
+    template: &RegoValue,
+) -> RegoValue {
     let at_ref = RegoValue::from(vec![
         RegoValue::from("spec"),
         RegoValue::from("workloadRef"),

@@ -918,7 +918,7 @@ fn rendered_chart_passes_seaworthy_lint() {
         let expected: Vec<(&str, &str)> = if restricted {
             vec![]
         } else {
-            vec![("network-policy-allows-all", "spec.ingress[0]")]
+            vec![("network-policy-port-open-to-all", "spec.ingress[0]")]
         };
         let got: Vec<(&str, &str)> = suppressed
             .iter()

@@ -229,8 +229,9 @@ fn findings_point_at_the_template_line_and_keep_the_rendered_position() {
         Some(line_of(deployment, "resources:"))
     );
 
-    // Two NetworkPolicies in one template, both with computed names: the second document.
-    let policy = only(&report, "network-policy-allows-all");
+    // Two NetworkPolicies in one template, both with computed names: the second document (it
+    // opens its port to every source).
+    let policy = only(&report, "network-policy-port-open-to-all");
     assert_eq!(
         policy["location"]["file"],
         "fixtures/helm/web/templates/networkpolicy.yaml"
@@ -711,7 +712,7 @@ fn an_object_a_template_only_includes_stays_at_its_rendered_position() {
     .expect("write");
     std::fs::write(
         chart.join("templates/_pod.tpl"),
-        "{{- define \"gen.pod\" -}}\napiVersion: v1\nkind: Pod\nmetadata:\n  name: worker\nspec:\n  containers:\n    - name: worker\n      image: busybox:1.36\n{{- end -}}\n",
+        "{{- define \"gen.pod\" -}}\napiVersion: v1\nkind: Pod\nmetadata:\n  name: worker\nspec:\n  containers:\n    - name: worker\n      image: busybox:1.36\n      ports:\n        - containerPort: 8080\n{{- end -}}\n",
     )
     .expect("write");
     std::fs::write(

@@ -413,7 +413,22 @@ impl Reviewer {
         cluster: &Snapshot,
         deadline: Option<Instant>,
     ) -> Result<Vec<Finding>, Failure> {
-        let converted = Converted::of(object);
+        let mut converted = Converted::of(object);
+        // An Argo Rollout with workloadRef runs the pods of a Deployment the cache holds.
+        if converted.view.is_none() {
+            if let Some((namespace, name)) =
+                crate::workload::deployment_reference(&object.id, &object.root)
+            {
+                if let Some(template) = cluster.deployment_view(namespace, name) {
+                    converted.view = Some(crate::workload::referenced_view(
+                        &object.id,
+                        &object.root,
+                        name,
+                        template,
+                    ));
+                }
+            }
+        }
         let context = cluster.context_for(&object.id, &converted.value, converted.view.as_ref());
         let mut state = self.take_state();
         let checked = Checker {

@@ -91,6 +91,19 @@ impl Snapshot {
         self.len() == 0
     }
 
+    /// The workload view of a cached Deployment (for an Argo Rollout that takes its pod template
+    /// from it).
+    pub fn deployment_view(&self, namespace: &str, name: &str) -> Option<&RegoValue> {
+        self.by_namespace.get(namespace)?.iter().find_map(|c| {
+            let group = c.id.api_version.rsplit_once('/').map_or("", |(g, _)| g);
+            (c.id.kind == "Deployment"
+                && matches!(group, "apps" | "extensions")
+                && c.id.name.as_deref() == Some(name))
+            .then_some(c.view.as_ref())
+            .flatten()
+        })
+    }
+
     /// The context of one object under review: the cached objects of its namespace, with the
     /// object itself in place of any cached version of it (an UPDATE of a PDB is judged as it
     /// will be, not as it was).
