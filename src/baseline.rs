@@ -20,7 +20,7 @@ const FORMAT_VERSION: u32 = 1;
 
 /// Input that cannot be read or rendered is never accepted: it hides everything in it.
 fn is_broken_input(finding: &Finding) -> bool {
-    finding.rule == INVALID_MANIFEST || finding.rule == crate::render::RENDER_ERROR
+    finding.rule == INVALID_MANIFEST || finding.rule == crate::finding::RENDER_ERROR
 }
 
 /// The identity of a finding across edits (see the module doc).

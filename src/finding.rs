@@ -4,7 +4,12 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::manifest::node::PathStep;
+use crate::path::PathStep;
+
+/// The file name findings in standard input carry.
+pub const STDIN_NAME: &str = "<stdin>";
+/// A Helm chart or kustomization that could not be rendered (not a Rego rule).
+pub const RENDER_ERROR: &str = "render-error";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -106,7 +111,7 @@ impl Location {
     pub fn on_disk(&self) -> Option<(&str, u32, u32)> {
         match &self.artifact {
             Some(artifact) => Some((artifact, 1, 1)),
-            None if self.file == crate::manifest::STDIN_NAME
+            None if self.file == STDIN_NAME
                 || self.rendered.as_ref().is_some_and(|r| r.file == self.file) =>
             {
                 None

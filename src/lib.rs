@@ -11,6 +11,8 @@ pub mod finding;
 pub mod inventory;
 pub mod lint;
 pub mod manifest;
+pub mod namespaces;
+pub mod path;
 pub mod quantity;
 pub mod render;
 pub mod report;

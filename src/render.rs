@@ -21,8 +21,7 @@ use crate::manifest::node::PathStep;
 use crate::manifest::{self, LoadOptions, Loaded, Object, SourceFile};
 use crate::suppress::Suppressor;
 
-/// A chart or kustomization that failed to render: reported like a finding, exit code 2.
-pub const RENDER_ERROR: &str = "render-error";
+pub use crate::finding::RENDER_ERROR;
 
 /// Why rendering could not even start.
 #[derive(Debug, thiserror::Error)]

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use regorus::Value as RegoValue;
 
 use crate::finding::ObjectRef;
-use crate::inventory::effective_namespace;
 use crate::manifest::node::{Node, PathStep, Value};
+use crate::namespaces::effective_namespace;
 use crate::selector::{labels_from_rego, LabelSelector};
 
 /// Where a kind keeps its pod spec, and how many pods it asks for when `spec.replicas` is unset.
@@ -176,7 +176,7 @@ fn spread_terms(
     let own_namespace = object["metadata"]["namespace"]
         .as_string()
         .map(|s| s.to_string())
-        .unwrap_or_else(|_| crate::inventory::DEFAULT_NAMESPACE.to_string());
+        .unwrap_or_else(|_| crate::namespaces::DEFAULT_NAMESPACE.to_string());
     let mut terms = Vec::new();
     let mut push = |mechanism: &str, required: bool, term: &RegoValue, path: Vec<RegoValue>| {
         let selector = LabelSelector::from_rego(&term["labelSelector"]);

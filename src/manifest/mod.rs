@@ -16,8 +16,7 @@ use rayon::prelude::*;
 use crate::finding::{Finding, Location, ObjectRef, Severity};
 use node::{Node, PathStep, Span, Value};
 
-/// The file name findings in standard input carry.
-pub const STDIN_NAME: &str = "<stdin>";
+pub use crate::finding::STDIN_NAME;
 pub const INVALID_MANIFEST: &str = "invalid-manifest";
 pub const DUPLICATE_KEY: &str = "duplicate-key";
 
