@@ -968,9 +968,18 @@ fn mtls_mounts_the_client_ca_and_requires_client_certificates() {
         config_map.arg("--client-ca").as_deref(),
         Some("/etc/seaworthy/client-ca/client-ca.pem")
     );
-    assert!(volumes(&config_map)
-        .to_string()
-        .contains(r#""configMap":{"defaultMode":288,"items":[{"key":"client-ca.pem","path":"client-ca.pem"}],"name":"front-proxy"}"#));
+    let volume = volumes(&config_map)
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "client-ca")
+        .cloned()
+        .expect("client-ca volume");
+    assert_eq!(volume["configMap"]["name"], "front-proxy");
+    assert_eq!(
+        volume["configMap"]["items"],
+        json!([{"key": "client-ca.pem", "path": "client-ca.pem"}])
+    );
 
     let message = render_error(json!({"mtls": {"enabled": true}}));
     assert!(message.contains("mtls.enabled needs the client CA"), "{message}");
