@@ -623,6 +623,13 @@ pub async fn serve_tls(
                         return;
                     }
                     _ = ticker.tick() => match activity.judge(header_timeout, limits.idle_timeout) {
+                        // Draining: an HTTP/2 client gets a GOAWAY at once and moves its new
+                        // streams to a new connection without losing any (HTTP/1.1 clients are
+                        // told with `Connection: close` on their next answer).
+                        _ if is_http2 && !closing && state.is_shutting_down() => {
+                            connection.as_mut().graceful_shutdown();
+                            closing = true;
+                        }
                         Judgement::Fine => {}
                         Judgement::HeaderTimeout => {
                             state.metrics.closed_by_limit("header_timeout");

@@ -319,3 +319,37 @@ impl Settings {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve(args: &[&str]) -> Result<Settings, String> {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            flags: ServeFlags,
+        }
+        let mut all = vec!["serve", "--tls-cert", "c.pem", "--tls-key", "k.pem"];
+        all.extend_from_slice(args);
+        let cli = <Cli as clap::Parser>::try_parse_from(all).map_err(|e| e.to_string())?;
+        Settings::resolve(&cli.flags, &Config::default())
+    }
+
+    #[test]
+    fn limits_have_safe_defaults_and_refuse_nonsense() {
+        let settings = resolve(&[]).expect("defaults resolve");
+        let limits = &settings.limits;
+        assert_eq!(limits.max_connections, 1024);
+        assert_eq!(limits.body_budget, 64 << 20);
+        assert_eq!(limits.idle_timeout, Duration::from_secs(120));
+        assert_eq!(settings.shutdown_delay, Duration::ZERO);
+
+        let error = resolve(&["--body-budget", "1MiB"]).expect_err("below one body");
+        assert!(error.contains("--body-budget") && error.contains("--max-body-size"), "{error}");
+        let error = resolve(&["--max-connections", "0"]).expect_err("zero connections");
+        assert!(error.contains("--max-connections"), "{error}");
+        let error = resolve(&["--header-timeout", "0s"]).expect_err("zero timeout");
+        assert!(error.contains("--header-timeout"), "{error}");
+    }
+}
