@@ -419,7 +419,9 @@ fn deployment_runs_three_spread_probed_restricted_replicas() {
         3
     );
     assert_eq!(with_sleep.arg("--shutdown-timeout").as_deref(), Some("20s"));
-    let message = render_error(json!({"terminationGracePeriodSeconds": 10, "shutdownDelaySeconds": 4, "preStopSleepSeconds": 5}));
+    let message = render_error(
+        json!({"terminationGracePeriodSeconds": 10, "shutdownDelaySeconds": 4, "preStopSleepSeconds": 5}),
+    );
     assert!(
         message.contains("must exceed preStopSleepSeconds + shutdownDelaySeconds (9)"),
         "{message}"
@@ -938,7 +940,9 @@ fn mtls_mounts_the_client_ca_and_requires_client_certificates() {
     let volumes = |r: &Rendered| r.deployment()["spec"]["template"]["spec"]["volumes"].clone();
     assert!(!volumes(&off).to_string().contains("client-ca"));
 
-    let secret = render(json!({"mtls": {"enabled": true, "clientCA": {"secretName": "apiserver-client-ca"}}}));
+    let secret = render(
+        json!({"mtls": {"enabled": true, "clientCA": {"secretName": "apiserver-client-ca"}}}),
+    );
     assert_eq!(
         secret.arg("--client-ca").as_deref(),
         Some("/etc/seaworthy/client-ca/ca.crt")
@@ -951,7 +955,10 @@ fn mtls_mounts_the_client_ca_and_requires_client_certificates() {
         .cloned()
         .expect("client-ca volume");
     assert_eq!(volume["secret"]["secretName"], "apiserver-client-ca");
-    assert_eq!(volume["secret"]["items"], json!([{"key": "ca.crt", "path": "ca.crt"}]));
+    assert_eq!(
+        volume["secret"]["items"],
+        json!([{"key": "ca.crt", "path": "ca.crt"}])
+    );
     let mount = secret.container()["volumeMounts"]
         .as_array()
         .unwrap()
@@ -963,7 +970,9 @@ fn mtls_mounts_the_client_ca_and_requires_client_certificates() {
     assert_eq!(mount["readOnly"], true);
     assert!(!secret.notes.contains("accepts connections from any source"));
 
-    let config_map = render(json!({"mtls": {"enabled": true, "clientCA": {"configMapName": "front-proxy", "key": "client-ca.pem"}}}));
+    let config_map = render(
+        json!({"mtls": {"enabled": true, "clientCA": {"configMapName": "front-proxy", "key": "client-ca.pem"}}}),
+    );
     assert_eq!(
         config_map.arg("--client-ca").as_deref(),
         Some("/etc/seaworthy/client-ca/client-ca.pem")
@@ -982,7 +991,10 @@ fn mtls_mounts_the_client_ca_and_requires_client_certificates() {
     );
 
     let message = render_error(json!({"mtls": {"enabled": true}}));
-    assert!(message.contains("mtls.enabled needs the client CA"), "{message}");
+    assert!(
+        message.contains("mtls.enabled needs the client CA"),
+        "{message}"
+    );
     let message = render_error(
         json!({"mtls": {"enabled": true, "clientCA": {"secretName": "a", "configMapName": "b"}}}),
     );
@@ -995,7 +1007,9 @@ fn limits_are_passed_as_flags_seaworthy_accepts() {
     use clap::Parser;
     use seaworthy::webhook::settings::Settings;
 
-    let r = render(json!({"limits": {"maxConnections": 300, "bodyBudget": "16MiB", "idleTimeout": "100s"}}));
+    let r = render(
+        json!({"limits": {"maxConnections": 300, "bodyBudget": "16MiB", "idleTimeout": "100s"}}),
+    );
     let args: Vec<String> = r.container()["args"]
         .as_array()
         .unwrap()
@@ -1003,8 +1017,9 @@ fn limits_are_passed_as_flags_seaworthy_accepts() {
         .filter_map(|a| a.as_str().map(String::from))
         .filter(|a| !a.starts_with("--config="))
         .collect();
-    let cli = seaworthy::cli::Cli::try_parse_from(std::iter::once("seaworthy".to_string()).chain(args))
-        .unwrap_or_else(|e| panic!("the chart's args do not parse: {e}"));
+    let cli =
+        seaworthy::cli::Cli::try_parse_from(std::iter::once("seaworthy".to_string()).chain(args))
+            .unwrap_or_else(|e| panic!("the chart's args do not parse: {e}"));
     let seaworthy::cli::Command::Serve(serve) = cli.command else {
         panic!("not serve");
     };

@@ -211,7 +211,10 @@ async fn a_body_that_does_not_arrive_in_time_gets_408() {
         .write_all(post_head(5000).as_bytes())
         .await
         .expect("head");
-    stream.write_all(&[b' '; 100]).await.expect("part of the body");
+    stream
+        .write_all(&[b' '; 100])
+        .await
+        .expect("part of the body");
     let started = Instant::now();
     let answer = read_until_closed(&mut stream, Duration::from_secs(5))
         .await
@@ -325,7 +328,10 @@ async fn an_object_over_the_container_budget_is_answered_without_evaluation() {
         let (_, review) = conn.review(deployment_with_containers(50)).await;
         let text = response(&review).to_string();
         assert!(!text.contains("--max-containers"), "{mode}: {text}");
-        assert!(text.contains("host-namespaces") || text.contains("hostNetwork"), "{mode}: {text}");
+        assert!(
+            text.contains("host-namespaces") || text.contains("hostNetwork"),
+            "{mode}: {text}"
+        );
     }
 }
 
@@ -349,7 +355,9 @@ async fn made_up_kinds_share_one_metric_label() {
     assert!(!metrics.contains("MadeUp"), "{metrics}");
     let other: f64 = metrics
         .lines()
-        .filter(|l| l.starts_with("seaworthy_admission_requests_total") && l.contains(r#"kind="other""#))
+        .filter(|l| {
+            l.starts_with("seaworthy_admission_requests_total") && l.contains(r#"kind="other""#)
+        })
         .filter_map(|l| l.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()))
         .sum();
     assert_eq!(other, 40.0, "{metrics}");
@@ -374,7 +382,11 @@ async fn an_expired_certificate_at_startup_is_logged_loudly_and_its_expiry_expor
     server.wait_for("the warning", Duration::from_secs(5), || {
         server.logs().contains("NOT VALID")
     });
-    assert!(server.logs().contains("expired at 2021-01-01"), "{}", server.logs());
+    assert!(
+        server.logs().contains("expired at 2021-01-01"),
+        "{}",
+        server.logs()
+    );
     assert_eq!(
         server.metric("seaworthy_tls_certificate_expiry_timestamp_seconds"),
         Y2021
@@ -441,7 +453,7 @@ async fn sigterm_fails_readiness_first_and_keeps_answering_kept_alive_connection
     let mut server = start(&[
         "--no-config",
         "--shutdown-delay",
-        "2s",
+        "3s",
         "--shutdown-timeout",
         "5s",
     ]);
@@ -457,22 +469,20 @@ async fn sigterm_fails_readiness_first_and_keeps_answering_kept_alive_connection
     assert!(killed.success());
     let sent = Instant::now();
     server.wait_for("readiness to fail", Duration::from_secs(1), || {
-        server.health_get("/readyz").0 == 503
+        let (status, body) = server.health_get("/readyz");
+        status == 503 && body.contains("shutting down")
     });
     // A request written on the idle kept-alive connection during the drain is answered.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let (status, review) = kept.review(fixture("pod-create-pass.json")).await;
     assert_eq!(status, 200);
     assert_eq!(response(&review)["allowed"], true);
-    assert!(sent.elapsed() < Duration::from_secs(2), "within the delay");
-    let (status, body) = server.health_get("/readyz");
-    assert_eq!(status, 503, "{body}");
-    assert!(body.contains("shutting down"), "{body}");
+    assert!(sent.elapsed() < Duration::from_secs(3), "within the delay");
 
     let code = server.child.wait().expect("exit status").code();
     assert_eq!(code, Some(0), "{}", server.logs());
     assert!(
-        sent.elapsed() >= Duration::from_secs(2),
+        sent.elapsed() >= Duration::from_secs(3),
         "kept serving for the delay"
     );
     assert!(connect(server.addr, &server.ca.cert_pem, None).await.is_err());

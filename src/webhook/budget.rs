@@ -43,10 +43,13 @@ pub fn containers(request: &AdmissionRequest) -> usize {
     else {
         return 0;
     };
-    let spec = paths.spec.iter().try_fold(object, |value, step| match step {
-        PathStep::Key(key) => value.get(key.as_str()),
-        PathStep::Index(i) => value.get(*i),
-    });
+    let spec = paths
+        .spec
+        .iter()
+        .try_fold(object, |value, step| match step {
+            PathStep::Key(key) => value.get(key.as_str()),
+            PathStep::Index(i) => value.get(*i),
+        });
     let Some(spec) = spec else {
         return 0;
     };
@@ -70,7 +73,11 @@ impl ObjectBudget {
 
     /// The answer for an object over budget: a denial, or in warn mode an admission with the
     /// same text as a warning. `None` when the object is within budget.
-    pub fn check(&self, reviewer: &Reviewer, request: &AdmissionRequest) -> Option<(Verdict, Exceeded)> {
+    pub fn check(
+        &self,
+        reviewer: &Reviewer,
+        request: &AdmissionRequest,
+    ) -> Option<(Verdict, Exceeded)> {
         let exceeded = self.exceeded(request)?;
         let object = ObjectRef {
             api_version: request.kind.api_version(),
@@ -92,7 +99,10 @@ impl ObjectBudget {
             ),
         };
         let (response, decision) = match reviewer.policy.mode {
-            Mode::Enforce => (AdmissionResponse::deny(&request.uid, message), Decision::Denied),
+            Mode::Enforce => (
+                AdmissionResponse::deny(&request.uid, message),
+                Decision::Denied,
+            ),
             Mode::Warn => {
                 let mut response = AdmissionResponse::allow(&request.uid);
                 response.warnings.push(message);

@@ -188,6 +188,10 @@ mod tests {
         std::thread::sleep(Duration::from_millis(30));
         assert_eq!(activity.judge(header, idle), Judgement::Fine, "busy");
         drop(guard);
-        assert_eq!(activity.judge(header, idle), Judgement::Fine, "just answered");
+        assert_eq!(
+            activity.judge(header, idle),
+            Judgement::Fine,
+            "just answered"
+        );
     }
 }

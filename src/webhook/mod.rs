@@ -221,7 +221,6 @@ async fn serve(flags: ServeFlags, source: PolicySource) -> Result<(), String> {
         metrics.clone(),
         settings.max_concurrency,
         settings.eval_timeout,
-        settings.max_body_size,
         settings.limits.clone(),
         settings.cluster_context,
     ));

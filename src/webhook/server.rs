@@ -64,7 +64,6 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     slots: Semaphore,
     eval_timeout: Duration,
-    max_body_size: u64,
     pub limits: Limits,
     /// Bytes of request bodies in flight, reserved before a body is read (see `read_body`).
     body_budget: Semaphore,
@@ -81,7 +80,6 @@ impl AppState {
         metrics: Arc<Metrics>,
         max_concurrency: usize,
         eval_timeout: Duration,
-        max_body_size: u64,
         limits: Limits,
         needs_sync: bool,
     ) -> AppState {
@@ -92,9 +90,10 @@ impl AppState {
             metrics,
             slots: Semaphore::new(max_concurrency),
             eval_timeout,
-            max_body_size,
             // Settings::resolve checked that the budget fits in a usize.
-            body_budget: Semaphore::new(usize::try_from(limits.body_budget).unwrap_or(usize::MAX >> 4)),
+            body_budget: Semaphore::new(
+                usize::try_from(limits.body_budget).unwrap_or(usize::MAX >> 4),
+            ),
             object_budget: ObjectBudget {
                 max_containers: limits.max_containers,
             },
@@ -239,7 +238,7 @@ async fn read_body<'a>(
     body: Body,
     deadline: Instant,
 ) -> Result<(Bytes, Reservation<'a>), Response> {
-    let limit = state.max_body_size;
+    let limit = state.limits.max_body_size;
     let too_large = || {
         reject(
             state,
@@ -305,9 +304,10 @@ async fn read_body<'a>(
 
 /// Tells an HTTP/1.1 client not to reuse the connection (hyper then closes it after the answer).
 fn with_close(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .insert(header::CONNECTION, header::HeaderValue::from_static("close"));
+    response.headers_mut().insert(
+        header::CONNECTION,
+        header::HeaderValue::from_static("close"),
+    );
     response
 }
 
@@ -576,20 +576,19 @@ pub async fn serve_tls(
             let _open = scopeguard(move || {
                 metrics.open_connections.dec();
             });
-            let tls = match tokio::time::timeout(limits.handshake_timeout, acceptor.accept(tcp))
-                .await
-            {
-                Ok(Ok(tls)) => tls,
-                Ok(Err(e)) => {
-                    tracing::debug!(%peer, error = %e, "TLS handshake failed");
-                    return;
-                }
-                Err(_) => {
-                    state.metrics.closed_by_limit("handshake_timeout");
-                    tracing::debug!(%peer, "TLS handshake timed out");
-                    return;
-                }
-            };
+            let tls =
+                match tokio::time::timeout(limits.handshake_timeout, acceptor.accept(tcp)).await {
+                    Ok(Ok(tls)) => tls,
+                    Ok(Err(e)) => {
+                        tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                        return;
+                    }
+                    Err(_) => {
+                        state.metrics.closed_by_limit("handshake_timeout");
+                        tracing::debug!(%peer, "TLS handshake timed out");
+                        return;
+                    }
+                };
             let is_http2 = tls.get_ref().1.alpn_protocol() == Some(b"h2".as_slice());
             let activity = Activity::new();
             let service = ConnectionService {

@@ -94,7 +94,8 @@ pub struct ServeFlags {
 impl Limits {
     /// Zero would switch a limit off or refuse everything; a budget below one body could never
     /// admit a body of the largest accepted size.
-    fn check(&self, max_body_size: u64) -> Result<(), String> {
+    fn check(&self) -> Result<(), String> {
+        let max_body_size = self.max_body_size;
         if self.max_connections == 0 {
             return Err("--max-connections must be at least 1".into());
         }
@@ -140,7 +141,6 @@ pub struct Settings {
     pub cluster_context: bool,
     pub namespace: Option<String>,
     pub log_format: LogFormat,
-    pub max_body_size: u64,
     pub max_concurrency: usize,
     pub shutdown_timeout: Duration,
     pub watch_interval: Duration,
@@ -151,6 +151,7 @@ pub struct Settings {
 /// What one client, or all of them together, can hold of the server.
 #[derive(Debug, Clone)]
 pub struct Limits {
+    pub max_body_size: u64,
     pub max_connections: usize,
     pub handshake_timeout: Duration,
     pub header_timeout: Duration,
@@ -227,7 +228,11 @@ impl Settings {
             })
             .unwrap_or(3 << 20);
         let limits = Limits {
-            max_connections: flags.max_connections.or(file.max_connections).unwrap_or(1024),
+            max_body_size,
+            max_connections: flags
+                .max_connections
+                .or(file.max_connections)
+                .unwrap_or(1024),
             handshake_timeout: duration(
                 flags.handshake_timeout,
                 &file.handshake_timeout,
@@ -258,7 +263,7 @@ impl Settings {
                 .unwrap_or(64 << 20),
             max_containers: flags.max_containers.or(file.max_containers).unwrap_or(200),
         };
-        limits.check(max_body_size)?;
+        limits.check()?;
         Ok(Settings {
             listen: address(flags.listen, &file.listen, "0.0.0.0:8443")?,
             health_listen: address(flags.health_listen, &file.health_listen, "0.0.0.0:8080")?,
@@ -272,7 +277,6 @@ impl Settings {
                 .unwrap_or(false),
             namespace,
             log_format: flags.log_format.or(file.log_format).unwrap_or_default(),
-            max_body_size,
             max_concurrency,
             shutdown_timeout: duration(
                 flags.shutdown_timeout,
@@ -346,7 +350,10 @@ mod tests {
         assert_eq!(settings.shutdown_delay, Duration::ZERO);
 
         let error = resolve(&["--body-budget", "1MiB"]).expect_err("below one body");
-        assert!(error.contains("--body-budget") && error.contains("--max-body-size"), "{error}");
+        assert!(
+            error.contains("--body-budget") && error.contains("--max-body-size"),
+            "{error}"
+        );
         let error = resolve(&["--max-connections", "0"]).expect_err("zero connections");
         assert!(error.contains("--max-connections"), "{error}");
         let error = resolve(&["--header-timeout", "0s"]).expect_err("zero timeout");
