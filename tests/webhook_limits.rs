@@ -485,5 +485,7 @@ async fn sigterm_fails_readiness_first_and_keeps_answering_kept_alive_connection
         sent.elapsed() >= Duration::from_secs(3),
         "kept serving for the delay"
     );
-    assert!(connect(server.addr, &server.ca.cert_pem, None).await.is_err());
+    assert!(connect(server.addr, &server.ca.cert_pem, None)
+        .await
+        .is_err());
 }
