@@ -236,6 +236,15 @@ pub struct ServeConfig {
     pub max_body_size: Option<String>,
     pub max_concurrency: Option<usize>,
     pub shutdown_timeout: Option<String>,
+    /// Connection limits and timeouts (see README "Limits"): sizes like `32MiB`, durations like `10s`.
+    pub max_connections: Option<usize>,
+    pub handshake_timeout: Option<String>,
+    pub header_timeout: Option<String>,
+    pub body_timeout: Option<String>,
+    pub idle_timeout: Option<String>,
+    pub body_budget: Option<String>,
+    pub shutdown_delay: Option<String>,
+    pub max_containers: Option<usize>,
 }
 
 /// `16MiB`, `3M`, `100`: a byte count with an optional decimal or binary suffix.
@@ -444,13 +453,23 @@ impl Config {
         for (key, value) in [
             ("eval_timeout", &serve.eval_timeout),
             ("shutdown_timeout", &serve.shutdown_timeout),
+            ("handshake_timeout", &serve.handshake_timeout),
+            ("header_timeout", &serve.header_timeout),
+            ("body_timeout", &serve.body_timeout),
+            ("idle_timeout", &serve.idle_timeout),
+            ("shutdown_delay", &serve.shutdown_delay),
         ] {
             if let Some(text) = value {
                 parse_duration(text).map_err(|m| self.error_at(&at(key), m))?;
             }
         }
-        if let Some(text) = &serve.max_body_size {
-            parse_size(text).map_err(|m| self.error_at(&at("max_body_size"), m))?;
+        for (key, value) in [
+            ("max_body_size", &serve.max_body_size),
+            ("body_budget", &serve.body_budget),
+        ] {
+            if let Some(text) = value {
+                parse_size(text).map_err(|m| self.error_at(&at(key), m))?;
+            }
         }
         for (key, value) in [
             ("listen", &serve.listen),

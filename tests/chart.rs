@@ -260,6 +260,7 @@ fn value_sets() -> Vec<(&'static str, Value)> {
                 "exemptNamespaces": ["monitoring"],
                 "image": {"digest": format!("sha256:{}", "a".repeat(64))},
                 "priorityClassName": "system-cluster-critical",
+                "mtls": {"enabled": true, "clientCA": {"secretName": "apiserver-client-ca"}},
             }),
         ),
         (
@@ -406,14 +407,23 @@ fn deployment_runs_three_spread_probed_restricted_replicas() {
         assert_eq!(c[probe]["httpGet"]["path"], path, "{probe}");
     }
     assert_eq!(c["args"][0], "serve");
-    // SIGTERM comes after the preStop sleep; draining ends before the kubelet's SIGKILL.
+    // On SIGTERM seaworthy keeps serving for the shutdown delay (readiness failing, clients told
+    // to close), then drains; draining ends before the kubelet's SIGKILL.
     assert_eq!(pod["terminationGracePeriodSeconds"], 30);
-    assert_eq!(c["lifecycle"]["preStop"]["sleep"]["seconds"], 5);
+    assert!(c.get("lifecycle").is_none(), "{c}");
+    assert_eq!(r.arg("--shutdown-delay").as_deref(), Some("5s"));
     assert_eq!(r.arg("--shutdown-timeout").as_deref(), Some("23s"));
-    let message =
-        render_error(json!({"terminationGracePeriodSeconds": 10, "preStopSleepSeconds": 9}));
+    let with_sleep = render(json!({"preStopSleepSeconds": 3}));
+    assert_eq!(
+        with_sleep.container()["lifecycle"]["preStop"]["sleep"]["seconds"],
+        3
+    );
+    assert_eq!(with_sleep.arg("--shutdown-timeout").as_deref(), Some("20s"));
+    let message = render_error(
+        json!({"terminationGracePeriodSeconds": 10, "shutdownDelaySeconds": 4, "preStopSleepSeconds": 5}),
+    );
     assert!(
-        message.contains("must exceed preStopSleepSeconds"),
+        message.contains("must exceed preStopSleepSeconds + shutdownDelaySeconds (9)"),
         "{message}"
     );
     assert!(r.has_flag("--cluster-context"));
@@ -533,6 +543,30 @@ fn pdb_service_and_network_policies_select_the_webhook_pods() {
         json!([{"ipBlock": {"cidr": "10.0.0.0/16"}}])
     );
     assert!(policy["metadata"].get("annotations").is_none(), "{policy}");
+
+    // The API server's addresses as CIDRs: ipBlock sources, before any other peers.
+    let cidrs = render(json!({"networkPolicy": {
+        "apiServerCIDRs": ["10.0.0.0/24", "fd00::/64"],
+        "webhookFrom": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "konnectivity"}}}],
+    }}));
+    let policy = cidrs.one("NetworkPolicy", RELEASE);
+    assert_eq!(
+        policy["spec"]["ingress"][0]["from"],
+        json!([
+            {"ipBlock": {"cidr": "10.0.0.0/24"}},
+            {"ipBlock": {"cidr": "fd00::/64"}},
+            {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "konnectivity"}}},
+        ])
+    );
+    assert!(policy["metadata"].get("annotations").is_none(), "{policy}");
+    assert!(!cidrs.notes.contains("accepts connections from any source"));
+    assert!(
+        r.notes.contains("accepts connections from any source"),
+        "the open default is said at install: {}",
+        r.notes
+    );
+    let message = render_error(json!({"networkPolicy": {"apiServerCIDRs": ["10.0.0.1"]}}));
+    assert!(message.contains("apiServerCIDRs"), "{message}");
 
     let no_policies = render(json!({"networkPolicy": {"enabled": false}}));
     assert!(no_policies.of_kind("NetworkPolicy").is_empty());
@@ -896,6 +930,113 @@ fn service_monitor_is_optional() {
     {
         assert_eq!(&service["metadata"]["labels"][key], value);
     }
+}
+
+/// mTLS: the client CA from a Secret or a ConfigMap, mounted and passed as --client-ca.
+#[test]
+fn mtls_mounts_the_client_ca_and_requires_client_certificates() {
+    let off = render(json!({}));
+    assert_eq!(off.arg("--client-ca"), None);
+    let volumes = |r: &Rendered| r.deployment()["spec"]["template"]["spec"]["volumes"].clone();
+    assert!(!volumes(&off).to_string().contains("client-ca"));
+
+    let secret = render(
+        json!({"mtls": {"enabled": true, "clientCA": {"secretName": "apiserver-client-ca"}}}),
+    );
+    assert_eq!(
+        secret.arg("--client-ca").as_deref(),
+        Some("/etc/seaworthy/client-ca/ca.crt")
+    );
+    let volume = volumes(&secret)
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "client-ca")
+        .cloned()
+        .expect("client-ca volume");
+    assert_eq!(volume["secret"]["secretName"], "apiserver-client-ca");
+    assert_eq!(
+        volume["secret"]["items"],
+        json!([{"key": "ca.crt", "path": "ca.crt"}])
+    );
+    let mount = secret.container()["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "client-ca")
+        .cloned()
+        .expect("client-ca mount");
+    assert_eq!(mount["mountPath"], "/etc/seaworthy/client-ca");
+    assert_eq!(mount["readOnly"], true);
+    assert!(!secret.notes.contains("accepts connections from any source"));
+
+    let config_map = render(
+        json!({"mtls": {"enabled": true, "clientCA": {"configMapName": "front-proxy", "key": "client-ca.pem"}}}),
+    );
+    assert_eq!(
+        config_map.arg("--client-ca").as_deref(),
+        Some("/etc/seaworthy/client-ca/client-ca.pem")
+    );
+    let volume = volumes(&config_map)
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "client-ca")
+        .cloned()
+        .expect("client-ca volume");
+    assert_eq!(volume["configMap"]["name"], "front-proxy");
+    assert_eq!(
+        volume["configMap"]["items"],
+        json!([{"key": "client-ca.pem", "path": "client-ca.pem"}])
+    );
+
+    let message = render_error(json!({"mtls": {"enabled": true}}));
+    assert!(
+        message.contains("mtls.enabled needs the client CA"),
+        "{message}"
+    );
+    let message = render_error(
+        json!({"mtls": {"enabled": true, "clientCA": {"secretName": "a", "configMapName": "b"}}}),
+    );
+    assert!(message.contains("not both"), "{message}");
+}
+
+/// The limits reach the container as flags the real binary accepts and resolves.
+#[test]
+fn limits_are_passed_as_flags_seaworthy_accepts() {
+    use clap::Parser;
+    use seaworthy::webhook::settings::Settings;
+
+    let r = render(
+        json!({"limits": {"maxConnections": 300, "bodyBudget": "16MiB", "idleTimeout": "100s"}}),
+    );
+    let args: Vec<String> = r.container()["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a.as_str().map(String::from))
+        .filter(|a| !a.starts_with("--config="))
+        .collect();
+    let cli =
+        seaworthy::cli::Cli::try_parse_from(std::iter::once("seaworthy".to_string()).chain(args))
+            .unwrap_or_else(|e| panic!("the chart's args do not parse: {e}"));
+    let seaworthy::cli::Command::Serve(serve) = cli.command else {
+        panic!("not serve");
+    };
+    let settings = Settings::resolve(&serve.serve, &seaworthy::config::Config::default())
+        .expect("the chart's settings resolve");
+    let limits = &settings.limits;
+    assert_eq!(limits.max_connections, 300);
+    assert_eq!(limits.body_budget, 16 << 20);
+    assert_eq!(limits.max_containers, 200);
+    assert_eq!(limits.handshake_timeout, std::time::Duration::from_secs(5));
+    assert_eq!(limits.header_timeout, std::time::Duration::from_secs(5));
+    assert_eq!(limits.body_timeout, std::time::Duration::from_secs(5));
+    assert_eq!(limits.idle_timeout, std::time::Duration::from_secs(100));
+    assert_eq!(settings.shutdown_delay, std::time::Duration::from_secs(5));
+
+    let message = render_error(json!({"limits": {"bodyBudget": "lots"}}));
+    assert!(message.contains("/limits/bodyBudget"), "{message}");
 }
 
 /// The chart practises what seaworthy preaches: nothing at any severity. One finding is

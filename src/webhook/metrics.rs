@@ -41,6 +41,11 @@ pub struct ResourceLabels {
     pub resource: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct LimitLabels {
+    pub limit: String,
+}
+
 pub struct Metrics {
     registry: Registry,
     pub requests: Family<RequestLabels, Counter>,
@@ -53,6 +58,15 @@ pub struct Metrics {
     pub cache_synced: Family<ResourceLabels, Gauge>,
     pub cache_objects: Gauge,
     pub in_flight: Gauge,
+    pub open_connections: Gauge,
+    /// Connections refused or closed by a limit (connections, handshake, header, idle).
+    pub connections_closed: Family<ReasonLabels, Counter>,
+    /// Request bytes reserved by requests in flight (see `--body-budget`).
+    pub body_bytes_in_flight: Gauge,
+    /// Objects answered without evaluation because they exceed a per-object budget.
+    pub object_budget_exceeded: Family<LimitLabels, Counter>,
+    /// notAfter of the certificate being served, in seconds since the epoch.
+    pub tls_expiry: Gauge<i64>,
 }
 
 impl Default for Metrics {
@@ -128,8 +142,43 @@ impl Metrics {
             "Reviews being evaluated or waiting for an evaluation slot",
             in_flight.clone(),
         );
+        let open_connections = Gauge::default();
+        registry.register(
+            "open_connections",
+            "HTTPS connections open (handshaking, idle or busy)",
+            open_connections.clone(),
+        );
+        let connections_closed = Family::<ReasonLabels, Counter>::default();
+        registry.register(
+            "connections_closed_by_limit",
+            "HTTPS connections refused or closed by a limit: max_connections, handshake_timeout, header_timeout, idle_timeout",
+            connections_closed.clone(),
+        );
+        let body_bytes_in_flight = Gauge::default();
+        registry.register(
+            "body_bytes_in_flight",
+            "Request body bytes reserved by requests in flight, out of --body-budget",
+            body_bytes_in_flight.clone(),
+        );
+        let object_budget_exceeded = Family::<LimitLabels, Counter>::default();
+        registry.register(
+            "object_budget_exceeded",
+            "Objects answered without evaluation because they exceed a per-object budget, by limit",
+            object_budget_exceeded.clone(),
+        );
+        let tls_expiry = Gauge::<i64>::default();
+        registry.register(
+            "tls_certificate_expiry_timestamp_seconds",
+            "notAfter of the serving certificate, in seconds since the Unix epoch",
+            tls_expiry.clone(),
+        );
         Metrics {
             registry,
+            open_connections,
+            connections_closed,
+            body_bytes_in_flight,
+            object_budget_exceeded,
+            tls_expiry,
             requests,
             latency,
             findings,
@@ -148,6 +197,14 @@ impl Metrics {
         // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
+    }
+
+    pub fn closed_by_limit(&self, reason: &str) {
+        self.connections_closed
+            .get_or_create(&ReasonLabels {
+                reason: reason.to_string(),
+            })
+            .inc();
     }
 
     pub fn reload(&self, family: &Family<ResultLabels, Counter>, ok: bool) {

@@ -5,10 +5,14 @@
 //! - `review`: the decision, a pure function from request (and cluster snapshot) to response;
 //! - `snapshot` / `cluster`: the cluster context, from kube-rs reflectors;
 //! - `tls`: certificates, reloaded when their files change;
-//! - `server`: HTTPS and health endpoints; `metrics`: Prometheus; `settings`: flags and config.
+//! - `server`: HTTPS and health endpoints; `connection`: per-connection timers; `budget`: the
+//!   per-object budget checked before evaluation; `metrics`: Prometheus; `settings`: flags and
+//!   config.
 
 pub mod admission;
+pub mod budget;
 pub mod cluster;
+pub mod connection;
 pub mod metrics;
 pub mod review;
 pub mod server;
@@ -146,6 +150,18 @@ async fn serve(flags: ServeFlags, source: PolicySource) -> Result<(), String> {
         tls::PairBytes::read(&settings.tls_cert, &settings.tls_key).map_err(|e| e.to_string())?;
     let key = tls::certified_key(&pair, &settings.tls_cert, &settings.tls_key, &provider)
         .map_err(|e| e.to_string())?;
+    let metrics = Arc::new(Metrics::new());
+    // An expired certificate still starts the server (refusing would crash-loop every replica,
+    // and /metrics must be up to show why), but loudly: every API server call will fail.
+    match tls::validity(&pair.cert, &settings.tls_cert) {
+        Ok(validity) => {
+            metrics.tls_expiry.set(validity.not_after);
+            if let Err(e) = validity.check_now(&settings.tls_cert) {
+                tracing::error!(error = %e, "THE SERVING CERTIFICATE IS NOT VALID: the API server will refuse every TLS handshake until it is replaced");
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "cannot read the serving certificate's validity"),
+    }
     let store = Arc::new(tls::CertStore::new(key));
     let tls_config = tls::server_config(
         store.clone(),
@@ -163,7 +179,6 @@ async fn serve(flags: ServeFlags, source: PolicySource) -> Result<(), String> {
     let listener = bind(settings.listen).await?;
     let health_listener = bind(settings.health_listen).await?;
 
-    let metrics = Arc::new(Metrics::new());
     let cluster = Arc::new(ClusterCache::new(
         Snapshot::disabled(),
         !settings.cluster_context,
@@ -179,6 +194,9 @@ async fn serve(flags: ServeFlags, source: PolicySource) -> Result<(), String> {
         mtls = settings.client_ca.is_some(),
         eval_timeout_ms = settings.eval_timeout.as_millis() as u64,
         max_concurrency = settings.max_concurrency,
+        max_connections = settings.limits.max_connections,
+        body_budget = settings.limits.body_budget,
+        max_containers = settings.limits.max_containers,
         "seaworthy serve starting"
     );
     log_skipped_rules(&reviewer, settings.cluster_context);
@@ -203,16 +221,18 @@ async fn serve(flags: ServeFlags, source: PolicySource) -> Result<(), String> {
         metrics.clone(),
         settings.max_concurrency,
         settings.eval_timeout,
-        settings.max_body_size,
+        settings.limits.clone(),
         settings.cluster_context,
     ));
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let (health_shutdown_tx, health_shutdown_rx) = watch::channel(false);
 
     tokio::spawn(watch_certificates(
         tls::PairFiles {
             cert: settings.tls_cert.clone(),
             key: settings.tls_key.clone(),
             loaded: pair,
+            refused: None,
         },
         store,
         provider,
@@ -231,20 +251,32 @@ async fn serve(flags: ServeFlags, source: PolicySource) -> Result<(), String> {
         listener,
         acceptor,
         server::webhook_router(state.clone()),
-        shutdown_rx.clone(),
+        state.clone(),
+        shutdown_rx,
         settings.shutdown_timeout,
     ));
     let health = tokio::spawn(server::serve_plain(
         health_listener,
         server::health_router(state.clone()),
-        shutdown_rx,
+        health_shutdown_rx,
     ));
 
     wait_for_termination().await?;
-    tracing::info!("shutting down: no new connections, draining requests in flight");
+    // Zero-downtime order: readiness fails first while everything still serves (clients that
+    // reuse a connection are told `Connection: close` with their answer), then no new
+    // connections, idle ones closed and busy ones drained, and the health port last.
     state.begin_shutdown();
+    if !settings.shutdown_delay.is_zero() {
+        tracing::info!(
+            delay_ms = settings.shutdown_delay.as_millis() as u64,
+            "shutting down: /readyz answers 503, still serving until the delay is over"
+        );
+        tokio::time::sleep(settings.shutdown_delay).await;
+    }
+    tracing::info!("shutting down: no new connections, draining requests in flight");
     let _ = shutdown_tx.send(true);
     let _ = webhook.await;
+    let _ = health_shutdown_tx.send(true);
     let _ = health.await;
     tracing::info!("stopped");
     Ok(())
@@ -292,7 +324,8 @@ async fn watch_certificates(
         ticker.tick().await;
         match files.reload(&store, &provider) {
             tls::Reload::Unchanged => {}
-            tls::Reload::Replaced => {
+            tls::Reload::Replaced(validity) => {
+                metrics.tls_expiry.set(validity.not_after);
                 metrics.reload(&metrics.tls_reloads, true);
                 tracing::info!(cert = %files.cert.display(), "TLS certificate reloaded");
             }

@@ -2,6 +2,7 @@
 //! and metrics. It only moves bytes: parsing, limits and status codes here, the decision in
 //! `review`, run off the async executor with a bounded number of evaluations at once.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -15,28 +16,58 @@ use axum::Router;
 use http_body_util::BodyExt;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::{watch, Semaphore, SemaphorePermit};
 use tokio_rustls::TlsAcceptor;
+use tower::Service;
 
 use super::admission::{AdmissionRequest, AdmissionResponse, AdmissionReview, API_VERSION};
+use super::budget::ObjectBudget;
 use super::cluster::ClusterCache;
-use super::metrics::{FindingLabels, Metrics, ReasonLabels, RequestLabels, StatusLabels};
+use super::connection::{Activity, Judgement, TrackedIo};
+use super::metrics::{
+    FindingLabels, LimitLabels, Metrics, ReasonLabels, RequestLabels, StatusLabels,
+};
 use super::review::{Failure, Reviewer, Verdict};
+use super::settings::Limits;
 
-/// A TLS handshake that takes longer than this is dropped (a stuck client holds no slot for long).
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Kinds always given their own metric label, besides those some rule names: the workloads.
+const CORE_KINDS: &[&str] = &[
+    "Pod",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "ReplicationController",
+    "Job",
+    "CronJob",
+];
+
+/// The `kind` label of every other kind: the caller chooses `request.kind.kind`, and one series
+/// per made-up kind would grow the registry (and every scrape) without bound.
+const OTHER_KIND: &str = "other";
+
+/// The kinds that get their own metric label with this rule set.
+fn known_kinds(reviewer: &Reviewer) -> HashSet<String> {
+    let mut kinds: HashSet<String> = CORE_KINDS.iter().map(|k| k.to_string()).collect();
+    for rule in &reviewer.evaluator.rules {
+        kinds.extend(rule.meta.kinds.iter().flatten().cloned());
+    }
+    kinds
+}
 
 /// What every request handler shares.
 pub struct AppState {
-    reviewer: RwLock<Arc<Reviewer>>,
+    reviewer: RwLock<(Arc<Reviewer>, Arc<HashSet<String>>)>,
     pub cluster: Arc<ClusterCache>,
     pub metrics: Arc<Metrics>,
     slots: Semaphore,
     eval_timeout: Duration,
-    max_body_size: u64,
+    pub limits: Limits,
+    /// Bytes of request bodies in flight, reserved before a body is read (see `read_body`).
+    body_budget: Semaphore,
+    object_budget: ObjectBudget,
     /// Cross-object rules need the cache synced before the webhook says it is ready.
     needs_sync: bool,
     shutting_down: AtomicBool,
@@ -49,22 +80,34 @@ impl AppState {
         metrics: Arc<Metrics>,
         max_concurrency: usize,
         eval_timeout: Duration,
-        max_body_size: u64,
+        limits: Limits,
         needs_sync: bool,
     ) -> AppState {
+        let kinds = Arc::new(known_kinds(&reviewer));
         AppState {
-            reviewer: RwLock::new(Arc::new(reviewer)),
+            reviewer: RwLock::new((Arc::new(reviewer), kinds)),
             cluster,
             metrics,
             slots: Semaphore::new(max_concurrency),
             eval_timeout,
-            max_body_size,
+            // Settings::resolve checked that the budget fits in a usize.
+            body_budget: Semaphore::new(
+                usize::try_from(limits.body_budget).unwrap_or(usize::MAX >> 4),
+            ),
+            object_budget: ObjectBudget {
+                max_containers: limits.max_containers,
+            },
+            limits,
             needs_sync,
             shutting_down: AtomicBool::new(false),
         }
     }
 
     pub fn reviewer(&self) -> Arc<Reviewer> {
+        self.loaded().0
+    }
+
+    fn loaded(&self) -> (Arc<Reviewer>, Arc<HashSet<String>>) {
         match self.reviewer.read() {
             Ok(r) => r.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
@@ -73,10 +116,16 @@ impl AppState {
 
     /// Swaps in a freshly built rule set; reviews in flight finish with the old one.
     pub fn replace_reviewer(&self, reviewer: Reviewer) {
+        let kinds = Arc::new(known_kinds(&reviewer));
+        let loaded = (Arc::new(reviewer), kinds);
         match self.reviewer.write() {
-            Ok(mut r) => *r = Arc::new(reviewer),
-            Err(poisoned) => *poisoned.into_inner() = Arc::new(reviewer),
+            Ok(mut r) => *r = loaded,
+            Err(poisoned) => *poisoned.into_inner() = loaded,
         }
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::Acquire)
     }
 
     pub fn begin_shutdown(&self) {
@@ -154,8 +203,42 @@ fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
 }
 
-async fn read_body(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Bytes, Response> {
-    let limit = state.max_body_size;
+/// Bytes of the body budget held by one request until its answer is sent.
+struct Reservation<'a> {
+    _permit: SemaphorePermit<'a>,
+    bytes: i64,
+    metrics: &'a Metrics,
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        self.metrics.body_bytes_in_flight.dec_by(self.bytes);
+    }
+}
+
+/// Reads and drops what the client is still sending (up to a bound in bytes and time) before a
+/// refusal: closing a connection with unread bytes resets it, and the client would lose the
+/// answer. Nothing is kept, so this costs no memory.
+async fn discard(body: Body, max_bytes: u64, within: Duration) {
+    let bound = usize::try_from(max_bytes).unwrap_or(usize::MAX);
+    let _ = tokio::time::timeout(within, async move {
+        let mut body = http_body_util::Limited::new(body, bound);
+        while let Some(Ok(_)) = body.frame().await {}
+    })
+    .await;
+}
+
+/// Reserves the body's bytes in the budget of bodies in flight, then reads it within the body
+/// timeout. A body is never buffered before its bytes are reserved, so the memory bodies hold is
+/// bounded by the budget whatever clients do; a large body takes a large share, and its bytes stay
+/// reserved through its evaluation (the parsed object is bigger still).
+async fn read_body<'a>(
+    state: &'a AppState,
+    headers: &HeaderMap,
+    body: Body,
+    deadline: Instant,
+) -> Result<(Bytes, Reservation<'a>), Response> {
+    let limit = state.limits.max_body_size;
     let too_large = || {
         reject(
             state,
@@ -168,22 +251,64 @@ async fn read_body(state: &AppState, headers: &HeaderMap, body: Body) -> Result<
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit) {
-        // Read and drop what the client is sending (up to a bound) before answering: closing a
-        // connection with unread bytes resets it, and the client would lose the 413.
-        let drain = usize::try_from(limit.saturating_mul(4)).unwrap_or(usize::MAX);
-        let _ = http_body_util::Limited::new(body, drain).collect().await;
+        discard(body, limit.saturating_mul(4), state.limits.body_timeout).await;
         return Err(too_large());
     }
+    // Without a Content-Length (chunked), the body may be as large as the limit.
+    let reserve = declared.unwrap_or(limit).max(1);
+    let permits = u32::try_from(reserve).unwrap_or(u32::MAX);
+    let permit =
+        match tokio::time::timeout_at(deadline.into(), state.body_budget.acquire_many(permits))
+            .await
+        {
+            Ok(Ok(permit)) => permit,
+            _ => {
+                discard(body, limit, Duration::from_millis(500)).await;
+                return Err(with_close(reject(
+                    state,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!(
+                        "request bodies in flight hold the webhook's body budget of {} bytes \
+                         (--body-budget); this {reserve}-byte body was not read",
+                        state.limits.body_budget
+                    ),
+                )));
+            }
+        };
+    let bytes = i64::from(permits);
+    state.metrics.body_bytes_in_flight.inc_by(bytes);
+    let reservation = Reservation {
+        _permit: permit,
+        bytes,
+        metrics: &state.metrics,
+    };
     let limited = http_body_util::Limited::new(body, usize::try_from(limit).unwrap_or(usize::MAX));
-    match limited.collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
-        Err(e) => Err(reject(
+    match tokio::time::timeout(state.limits.body_timeout, limited.collect()).await {
+        Ok(Ok(collected)) => Ok((collected.to_bytes(), reservation)),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
+        Ok(Err(e)) => Err(reject(
             state,
             StatusCode::BAD_REQUEST,
             format!("cannot read the request body: {e}"),
         )),
+        Err(_) => Err(with_close(reject(
+            state,
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the request body did not arrive within {} (--body-timeout)",
+                humantime::format_duration(state.limits.body_timeout)
+            ),
+        ))),
     }
+}
+
+/// Tells an HTTP/1.1 client not to reuse the connection (hyper then closes it after the answer).
+fn with_close(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::CONNECTION,
+        header::HeaderValue::from_static("close"),
+    );
+    response
 }
 
 async fn validate(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
@@ -195,10 +320,11 @@ async fn validate(State(state): State<Arc<AppState>>, headers: HeaderMap, body: 
             "content type must be application/json".to_string(),
         );
     }
-    let bytes = match read_body(&state, &headers, body).await {
-        Ok(bytes) => bytes,
-        Err(response) => return response,
-    };
+    let (bytes, reservation) =
+        match read_body(&state, &headers, body, started + state.eval_timeout).await {
+            Ok(read) => read,
+            Err(response) => return response,
+        };
     let review: AdmissionReview = match serde_json::from_slice(&bytes) {
         Ok(review) => review,
         Err(e) => {
@@ -209,6 +335,7 @@ async fn validate(State(state): State<Arc<AppState>>, headers: HeaderMap, body: 
             )
         }
     };
+    drop(bytes);
     if review.api_version.as_deref() != Some(API_VERSION) {
         return reject(
             &state,
@@ -236,24 +363,39 @@ async fn validate(State(state): State<Arc<AppState>>, headers: HeaderMap, body: 
             )
         }
     };
+    drop(raw_request);
 
-    let reviewer = state.reviewer();
+    let (reviewer, kinds) = state.loaded();
     let verdict = match reviewer.triage(&request) {
         Err(verdict) => *verdict,
-        Ok(object) => {
-            state.metrics.in_flight.inc();
-            let verdict = evaluate(&state, reviewer, &request, object, started).await;
-            state.metrics.in_flight.dec();
-            verdict
-        }
+        Ok(object) => match state.object_budget.check(&reviewer, &request) {
+            Some((verdict, exceeded)) => {
+                state
+                    .metrics
+                    .object_budget_exceeded
+                    .get_or_create(&LimitLabels {
+                        limit: exceeded.limit_name().to_string(),
+                    })
+                    .inc();
+                verdict
+            }
+            None => {
+                state.metrics.in_flight.inc();
+                let verdict = evaluate(&state, reviewer, &request, object, started).await;
+                state.metrics.in_flight.dec();
+                verdict
+            }
+        },
     };
     let elapsed = started.elapsed();
-    record(&state, &request, &verdict, elapsed);
-    (
+    record(&state, &kinds, &request, &verdict, elapsed);
+    let response = (
         StatusCode::OK,
         axum::Json(AdmissionResponse::into_review(verdict.response)),
     )
-        .into_response()
+        .into_response();
+    drop(reservation);
+    response
 }
 
 /// Waits for an evaluation slot, then evaluates on the blocking pool, all within the time budget.
@@ -286,13 +428,24 @@ async fn evaluate(
     })
 }
 
-fn record(state: &AppState, request: &AdmissionRequest, verdict: &Verdict, elapsed: Duration) {
+fn record(
+    state: &AppState,
+    known_kinds: &HashSet<String>,
+    request: &AdmissionRequest,
+    verdict: &Verdict,
+    elapsed: Duration,
+) {
     let m = &state.metrics;
     m.latency.observe(elapsed.as_secs_f64());
+    let kind = if known_kinds.contains(&request.kind.kind) {
+        request.kind.kind.clone()
+    } else {
+        OTHER_KIND.to_string()
+    };
     m.requests
         .get_or_create(&RequestLabels {
             operation: request.operation.as_str().to_string(),
-            kind: request.kind.kind.clone(),
+            kind,
             decision: verdict.decision.as_str().to_string(),
         })
         .inc();
@@ -346,17 +499,48 @@ fn record(state: &AppState, request: &AdmissionRequest, verdict: &Verdict, elaps
     );
 }
 
-/// Accepts HTTPS connections until `shutdown` flips, then stops accepting and waits (at most
-/// `drain`) for the connections it has to finish their requests.
+/// How often each connection's timers are looked at: often enough that a timeout is kept to
+/// within a quarter of itself, seldom enough that 10,000 idle connections cost nothing.
+fn check_interval(limits: &Limits) -> Duration {
+    (limits.header_timeout.min(limits.idle_timeout) / 4)
+        .clamp(Duration::from_millis(25), Duration::from_secs(1))
+}
+
+/// Accepts HTTPS connections until `shutdown` flips, then stops accepting, closes idle
+/// connections and asks busy ones to close after their answer, and waits (at most `drain`) for
+/// them to finish.
+///
+/// Limits: at most `max_connections` open (one more is closed at once, so the client fails fast
+/// instead of queueing), a handshake within `handshake_timeout`, a request's headers within
+/// `header_timeout` of its first byte (HTTP/1.1), and a connection with no request for
+/// `idle_timeout` is closed gracefully.
 pub async fn serve_tls(
     listener: TcpListener,
     acceptor: TlsAcceptor,
     router: Router,
+    state: Arc<AppState>,
     mut shutdown: watch::Receiver<bool>,
     drain: Duration,
 ) {
-    let graceful = GracefulShutdown::new();
-    let builder = Arc::new(auto::Builder::new(TokioExecutor::new()));
+    let limits = state.limits.clone();
+    let connection_slots = Arc::new(Semaphore::new(limits.max_connections));
+    // HTTP/2 by ALPN only: a connection is one protocol or the other, so the header timer (which
+    // would misread HTTP/2's control frames as a slow request) runs for HTTP/1.1 only.
+    let mut http1 = auto::Builder::new(TokioExecutor::new()).http1_only();
+    // hyper's own header timer also runs while a kept-alive connection waits for its next
+    // request; the connection's timers below tell the two apart.
+    http1.http1().header_read_timeout(None);
+    let http1 = Arc::new(http1);
+    let mut http2 = auto::Builder::new(TokioExecutor::new()).http2_only();
+    http2
+        .http2()
+        .timer(hyper_util::rt::TokioTimer::new())
+        // A peer that vanished without a FIN is found by a PING it does not answer.
+        .keep_alive_interval(Some(Duration::from_secs(30)))
+        .keep_alive_timeout(Duration::from_secs(10))
+        .max_concurrent_streams(Some(64));
+    let http2 = Arc::new(http2);
+    let (stop_tx, stop_rx) = watch::channel(false);
     loop {
         let (tcp, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -370,37 +554,168 @@ pub async fn serve_tls(
             },
             _ = shutdown.changed() => break,
         };
+        let Ok(slot) = connection_slots.clone().try_acquire_owned() else {
+            // Dropping the socket closes it: the client learns at once, and its retry can reach
+            // another replica, rather than waiting in the accept queue.
+            state.metrics.closed_by_limit("max_connections");
+            tracing::debug!(%peer, limit = limits.max_connections, "connection refused: at the connection limit");
+            drop(tcp);
+            continue;
+        };
         let _ = tcp.set_nodelay(true);
         let acceptor = acceptor.clone();
-        let service = TowerToHyperService::new(router.clone());
-        let builder = builder.clone();
-        let watcher = graceful.watcher();
+        let router = router.clone();
+        let (http1, http2) = (http1.clone(), http2.clone());
+        let state = state.clone();
+        let limits = limits.clone();
+        let mut stop = stop_rx.clone();
         tokio::spawn(async move {
-            let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-                Ok(Ok(tls)) => tls,
-                Ok(Err(e)) => {
-                    tracing::debug!(%peer, error = %e, "TLS handshake failed");
-                    return;
-                }
-                Err(_) => {
-                    tracing::debug!(%peer, "TLS handshake timed out");
-                    return;
-                }
+            let _slot = slot;
+            let metrics = state.metrics.clone();
+            metrics.open_connections.inc();
+            let _open = scopeguard(move || {
+                metrics.open_connections.dec();
+            });
+            let tls =
+                match tokio::time::timeout(limits.handshake_timeout, acceptor.accept(tcp)).await {
+                    Ok(Ok(tls)) => tls,
+                    Ok(Err(e)) => {
+                        tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                        return;
+                    }
+                    Err(_) => {
+                        state.metrics.closed_by_limit("handshake_timeout");
+                        tracing::debug!(%peer, "TLS handshake timed out");
+                        return;
+                    }
+                };
+            let is_http2 = tls.get_ref().1.alpn_protocol() == Some(b"h2".as_slice());
+            let activity = Activity::new();
+            let service = ConnectionService {
+                router,
+                state: state.clone(),
+                activity: activity.clone(),
             };
-            let connection = builder.serve_connection(TokioIo::new(tls), service);
-            if let Err(e) = watcher.watch(connection.into_owned()).await {
-                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            let io = TokioIo::new(TrackedIo::new(tls, activity.clone()));
+            let builder = if is_http2 { http2 } else { http1 };
+            let connection = builder.serve_connection(io, TowerToHyperService::new(service));
+            let mut connection = std::pin::pin!(connection);
+            // HTTP/2 has no request head to time: its streams' headers come in frames among
+            // control frames, and an idle HTTP/2 connection is still closed by the idle timer.
+            let header_timeout = if is_http2 {
+                Duration::MAX
+            } else {
+                limits.header_timeout
+            };
+            let mut ticker = tokio::time::interval(check_interval(&limits));
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut closing = *stop.borrow();
+            if closing {
+                connection.as_mut().graceful_shutdown();
+            }
+            loop {
+                tokio::select! {
+                    ended = connection.as_mut() => {
+                        if let Err(e) = ended {
+                            tracing::debug!(%peer, error = %e, "connection ended with an error");
+                        }
+                        return;
+                    }
+                    _ = ticker.tick() => match activity.judge(header_timeout, limits.idle_timeout) {
+                        // Draining: an HTTP/2 client gets a GOAWAY at once and moves its new
+                        // streams to a new connection without losing any (HTTP/1.1 clients are
+                        // told with `Connection: close` on their next answer).
+                        _ if is_http2 && !closing && state.is_shutting_down() => {
+                            connection.as_mut().graceful_shutdown();
+                            closing = true;
+                        }
+                        Judgement::Fine => {}
+                        Judgement::HeaderTimeout => {
+                            state.metrics.closed_by_limit("header_timeout");
+                            tracing::debug!(%peer, "request headers not complete in time: connection closed");
+                            return;
+                        }
+                        Judgement::Idle if !closing => {
+                            state.metrics.closed_by_limit("idle_timeout");
+                            connection.as_mut().graceful_shutdown();
+                            closing = true;
+                        }
+                        Judgement::Idle => {}
+                    },
+                    _ = stop.changed(), if !closing => {
+                        connection.as_mut().graceful_shutdown();
+                        closing = true;
+                    }
+                }
             }
         });
     }
     drop(listener);
+    let _ = stop_tx.send(true);
+    // Every connection task holds a slot until it ends: all slots back means all drained.
+    let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
     tokio::select! {
-        _ = graceful.shutdown() => tracing::info!("all connections drained"),
+        _ = connection_slots.acquire_many(all) => tracing::info!("all connections drained"),
         _ = tokio::time::sleep(drain) => tracing::warn!("shutdown timeout: closing connections still open"),
     }
 }
 
-/// Plain HTTP for probes and scrapes, until `shutdown` flips.
+/// Runs a closure when dropped (the open-connections gauge, whichever way a task ends).
+fn scopeguard<F: FnOnce()>(f: F) -> impl Drop {
+    struct Guard<F: FnOnce()>(Option<F>);
+    impl<F: FnOnce()> Drop for Guard<F> {
+        fn drop(&mut self) {
+            if let Some(f) = self.0.take() {
+                f();
+            }
+        }
+    }
+    Guard(Some(f))
+}
+
+/// The router as one connection sees it: each request is noted for the connection's timers, and
+/// once shutdown has begun an HTTP/1.1 answer says `Connection: close`, so a client stops reusing
+/// the connection after an answer instead of writing into one the server is about to close.
+#[derive(Clone)]
+struct ConnectionService {
+    router: Router,
+    state: Arc<AppState>,
+    activity: Arc<Activity>,
+}
+
+impl Service<axum::http::Request<hyper::body::Incoming>> for ConnectionService {
+    type Response = Response;
+    type Error = std::convert::Infallible;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Response, std::convert::Infallible>> + Send>,
+    >;
+
+    fn poll_ready(
+        &mut self,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: axum::http::Request<hyper::body::Incoming>) -> Self::Future {
+        let guard = self.activity.begin();
+        let http1 = request.version() < axum::http::Version::HTTP_2;
+        let state = self.state.clone();
+        let answered = self.router.call(request.map(Body::new));
+        Box::pin(async move {
+            let response = answered.await?;
+            drop(guard);
+            Ok(if http1 && state.is_shutting_down() {
+                with_close(response)
+            } else {
+                response
+            })
+        })
+    }
+}
+
+/// Plain HTTP for probes and scrapes, until `shutdown` flips. It stops after the HTTPS side has
+/// drained, so during the drain /readyz answers 503 instead of refusing connections.
 pub async fn serve_plain(
     listener: TcpListener,
     router: Router,

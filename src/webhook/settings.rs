@@ -58,9 +58,75 @@ pub struct ServeFlags {
     /// How long SIGTERM waits for requests in flight [default: 20s].
     #[arg(long, env = "SEAWORTHY_SHUTDOWN_TIMEOUT", value_name = "DURATION", value_parser = config::parse_duration)]
     pub shutdown_timeout: Option<Duration>,
+    /// HTTPS connections open at once; one more is closed as soon as it is accepted [default: 1024].
+    #[arg(long, env = "SEAWORTHY_MAX_CONNECTIONS", value_name = "N")]
+    pub max_connections: Option<usize>,
+    /// Time a client has to complete the TLS handshake [default: 5s].
+    #[arg(long, env = "SEAWORTHY_HANDSHAKE_TIMEOUT", value_name = "DURATION", value_parser = config::parse_duration)]
+    pub handshake_timeout: Option<Duration>,
+    /// Time from a request's first byte to its last header byte (HTTP/1.1) [default: 5s].
+    #[arg(long, env = "SEAWORTHY_HEADER_TIMEOUT", value_name = "DURATION", value_parser = config::parse_duration)]
+    pub header_timeout: Option<Duration>,
+    /// Time to receive a request's whole body once its headers are in [default: 5s].
+    #[arg(long, env = "SEAWORTHY_BODY_TIMEOUT", value_name = "DURATION", value_parser = config::parse_duration)]
+    pub body_timeout: Option<Duration>,
+    /// A connection with no request for this long is closed gracefully [default: 120s, longer
+    /// than the API server's 90 s, so the client closes first].
+    #[arg(long, env = "SEAWORTHY_IDLE_TIMEOUT", value_name = "DURATION", value_parser = config::parse_duration)]
+    pub idle_timeout: Option<Duration>,
+    /// Request bytes held by all requests in flight (reserved before a body is read, released
+    /// when its review is answered); at least --max-body-size [default: 64MiB].
+    #[arg(long, env = "SEAWORTHY_BODY_BUDGET", value_name = "SIZE", value_parser = config::parse_size)]
+    pub body_budget: Option<u64>,
+    /// After SIGTERM, /readyz answers 503 and the webhook keeps serving for this long before it
+    /// stops accepting and drains [default: 0s; the chart's preStop sleep plays this part].
+    #[arg(long, env = "SEAWORTHY_SHUTDOWN_DELAY", value_name = "DURATION", value_parser = config::parse_duration)]
+    pub shutdown_delay: Option<Duration>,
+    /// Containers (init and ephemeral included) one object may have; more is answered without
+    /// evaluation, as a denial (a warning in warn mode) [default: 200].
+    #[arg(long, env = "SEAWORTHY_MAX_CONTAINERS", value_name = "N")]
+    pub max_containers: Option<usize>,
     /// How often the certificate, config and policy files are checked for changes.
     #[arg(long, env = "SEAWORTHY_WATCH_INTERVAL", value_name = "DURATION", value_parser = config::parse_duration, default_value = "5s")]
     pub watch_interval: Duration,
+}
+
+impl Limits {
+    /// Zero would switch a limit off or refuse everything; a budget below one body could never
+    /// admit a body of the largest accepted size.
+    fn check(&self) -> Result<(), String> {
+        let max_body_size = self.max_body_size;
+        if self.max_connections == 0 {
+            return Err("--max-connections must be at least 1".into());
+        }
+        if self.max_containers == 0 {
+            return Err("--max-containers must be at least 1".into());
+        }
+        for (flag, value) in [
+            ("--handshake-timeout", self.handshake_timeout),
+            ("--header-timeout", self.header_timeout),
+            ("--body-timeout", self.body_timeout),
+            ("--idle-timeout", self.idle_timeout),
+        ] {
+            if value.is_zero() {
+                return Err(format!("{flag} must be more than 0"));
+            }
+        }
+        if self.body_budget < max_body_size {
+            return Err(format!(
+                "--body-budget ({} bytes) must be at least --max-body-size ({max_body_size} bytes)",
+                self.body_budget
+            ));
+        }
+        // The budget is a semaphore of bytes: its permits are counted in a usize.
+        if usize::try_from(self.body_budget).is_err() || self.body_budget > (1 << 40) {
+            return Err(format!(
+                "--body-budget ({} bytes) is larger than 1TiB",
+                self.body_budget
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Everything the server needs, resolved.
@@ -75,10 +141,24 @@ pub struct Settings {
     pub cluster_context: bool,
     pub namespace: Option<String>,
     pub log_format: LogFormat,
-    pub max_body_size: u64,
     pub max_concurrency: usize,
     pub shutdown_timeout: Duration,
     pub watch_interval: Duration,
+    pub limits: Limits,
+    pub shutdown_delay: Duration,
+}
+
+/// What one client, or all of them together, can hold of the server.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub max_body_size: u64,
+    pub max_connections: usize,
+    pub handshake_timeout: Duration,
+    pub header_timeout: Duration,
+    pub body_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub body_budget: u64,
+    pub max_containers: usize,
 }
 
 const SERVICE_ACCOUNT_NAMESPACE: &str = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
@@ -139,6 +219,51 @@ impl Settings {
         if max_concurrency == 0 {
             return Err("--max-concurrency must be at least 1".into());
         }
+        let max_body_size = flags
+            .max_body_size
+            .or_else(|| {
+                file.max_body_size
+                    .as_deref()
+                    .and_then(|s| config::parse_size(s).ok())
+            })
+            .unwrap_or(3 << 20);
+        let limits = Limits {
+            max_body_size,
+            max_connections: flags
+                .max_connections
+                .or(file.max_connections)
+                .unwrap_or(1024),
+            handshake_timeout: duration(
+                flags.handshake_timeout,
+                &file.handshake_timeout,
+                Duration::from_secs(5),
+            ),
+            header_timeout: duration(
+                flags.header_timeout,
+                &file.header_timeout,
+                Duration::from_secs(5),
+            ),
+            body_timeout: duration(
+                flags.body_timeout,
+                &file.body_timeout,
+                Duration::from_secs(5),
+            ),
+            idle_timeout: duration(
+                flags.idle_timeout,
+                &file.idle_timeout,
+                Duration::from_secs(120),
+            ),
+            body_budget: flags
+                .body_budget
+                .or_else(|| {
+                    file.body_budget
+                        .as_deref()
+                        .and_then(|s| config::parse_size(s).ok())
+                })
+                .unwrap_or(64 << 20),
+            max_containers: flags.max_containers.or(file.max_containers).unwrap_or(200),
+        };
+        limits.check()?;
         Ok(Settings {
             listen: address(flags.listen, &file.listen, "0.0.0.0:8443")?,
             health_listen: address(flags.health_listen, &file.health_listen, "0.0.0.0:8080")?,
@@ -152,14 +277,6 @@ impl Settings {
                 .unwrap_or(false),
             namespace,
             log_format: flags.log_format.or(file.log_format).unwrap_or_default(),
-            max_body_size: flags
-                .max_body_size
-                .or_else(|| {
-                    file.max_body_size
-                        .as_deref()
-                        .and_then(|s| config::parse_size(s).ok())
-                })
-                .unwrap_or(3 << 20),
             max_concurrency,
             shutdown_timeout: duration(
                 flags.shutdown_timeout,
@@ -167,6 +284,8 @@ impl Settings {
                 Duration::from_secs(20),
             ),
             watch_interval: flags.watch_interval.max(Duration::from_millis(50)),
+            limits,
+            shutdown_delay: duration(flags.shutdown_delay, &file.shutdown_delay, Duration::ZERO),
         })
     }
 
@@ -202,5 +321,42 @@ impl Settings {
             exemptions: config.exemptions.clone(),
             cluster_context: self.cluster_context,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve(args: &[&str]) -> Result<Settings, String> {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            flags: ServeFlags,
+        }
+        let mut all = vec!["serve", "--tls-cert", "c.pem", "--tls-key", "k.pem"];
+        all.extend_from_slice(args);
+        let cli = <Cli as clap::Parser>::try_parse_from(all).map_err(|e| e.to_string())?;
+        Settings::resolve(&cli.flags, &Config::default())
+    }
+
+    #[test]
+    fn limits_have_safe_defaults_and_refuse_nonsense() {
+        let settings = resolve(&[]).expect("defaults resolve");
+        let limits = &settings.limits;
+        assert_eq!(limits.max_connections, 1024);
+        assert_eq!(limits.body_budget, 64 << 20);
+        assert_eq!(limits.idle_timeout, Duration::from_secs(120));
+        assert_eq!(settings.shutdown_delay, Duration::ZERO);
+
+        let error = resolve(&["--body-budget", "1MiB"]).expect_err("below one body");
+        assert!(
+            error.contains("--body-budget") && error.contains("--max-body-size"),
+            "{error}"
+        );
+        let error = resolve(&["--max-connections", "0"]).expect_err("zero connections");
+        assert!(error.contains("--max-connections"), "{error}");
+        let error = resolve(&["--header-timeout", "0s"]).expect_err("zero timeout");
+        assert!(error.contains("--header-timeout"), "{error}");
     }
 }

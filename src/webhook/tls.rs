@@ -29,6 +29,67 @@ pub enum TlsError {
     ClientCa { path: String, message: String },
     #[error("TLS setup: {0}")]
     Config(String),
+    #[error("certificate {path}: {message}")]
+    Validity { path: String, message: String },
+}
+
+/// When the serving certificate (the first of the chain) is valid, in seconds since the epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Validity {
+    pub not_before: i64,
+    pub not_after: i64,
+}
+
+/// Reads the validity of the first certificate of a PEM chain. x509-parser reads it; rustls and
+/// webpki check validity only when verifying a peer, never for the certificate a server presents.
+pub fn validity(cert_pem: &[u8], path: &Path) -> Result<Validity, TlsError> {
+    let error = |message: String| TlsError::Validity {
+        path: path.display().to_string(),
+        message,
+    };
+    let first = CertificateDer::pem_slice_iter(cert_pem)
+        .next()
+        .ok_or_else(|| error("no CERTIFICATE block found".into()))?
+        .map_err(|e| error(format!("not a PEM certificate: {e}")))?;
+    let (_, cert) = x509_parser::parse_x509_certificate(first.as_ref())
+        .map_err(|e| error(format!("not an X.509 certificate: {e}")))?;
+    let validity = cert.validity();
+    Ok(Validity {
+        not_before: validity.not_before.timestamp(),
+        not_after: validity.not_after.timestamp(),
+    })
+}
+
+impl Validity {
+    /// Refuses a certificate that is not valid at this moment: the API server would refuse it.
+    pub fn check_now(&self, path: &Path) -> Result<(), TlsError> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+            .unwrap_or(0);
+        let at = |t: i64| {
+            u64::try_from(t)
+                .ok()
+                .map(|secs| {
+                    humantime::format_rfc3339_seconds(
+                        std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs),
+                    )
+                    .to_string()
+                })
+                .unwrap_or_else(|| format!("{t} s since the epoch"))
+        };
+        let message = if now < self.not_before {
+            format!("not valid yet: valid from {}", at(self.not_before))
+        } else if now > self.not_after {
+            format!("expired at {}", at(self.not_after))
+        } else {
+            return Ok(());
+        };
+        Err(TlsError::Validity {
+            path: path.display().to_string(),
+            message,
+        })
+    }
 }
 
 pub fn provider() -> Arc<CryptoProvider> {
@@ -159,39 +220,55 @@ pub struct PairFiles {
     pub cert: PathBuf,
     pub key: PathBuf,
     pub loaded: PairBytes,
+    /// The last pair refused, so a refusal is reported once, not at every look.
+    pub refused: Option<PairBytes>,
 }
 
 /// What a look at the files found.
 #[derive(Debug)]
 pub enum Reload {
     Unchanged,
-    Replaced,
-    /// The files changed but the new pair is unusable; the old one stays in service.
+    /// The new pair is in service; its validity is given for the expiry metric.
+    Replaced(Validity),
+    /// The files changed but the new pair is unusable (broken, mismatched, expired or not yet
+    /// valid); the old one stays in service.
     Refused(TlsError),
 }
 
 impl PairFiles {
     /// Reloads the pair when the files' contents changed. A half-written rotation (new cert, old
-    /// key) is refused now and picked up at the next look, once both files are in place.
+    /// key) is refused now and picked up at the next look, once both files are in place; a pair
+    /// that is not valid yet is checked again at every look and taken once it is.
     pub fn reload(&mut self, store: &CertStore, provider: &CryptoProvider) -> Reload {
         let bytes = match PairBytes::read(&self.cert, &self.key) {
             Ok(bytes) => bytes,
-            Err(e) => return Reload::Refused(e),
+            Err(e) => return self.refuse(None, e),
         };
         if bytes == self.loaded {
+            self.refused = None;
             return Reload::Unchanged;
         }
-        match certified_key(&bytes, &self.cert, &self.key, provider) {
-            Ok(key) => {
+        let checked = certified_key(&bytes, &self.cert, &self.key, provider).and_then(|key| {
+            let validity = validity(&bytes.cert, &self.cert)?;
+            validity.check_now(&self.cert)?;
+            Ok((key, validity))
+        });
+        match checked {
+            Ok((key, validity)) => {
                 store.replace(key);
                 self.loaded = bytes;
-                Reload::Replaced
+                self.refused = None;
+                Reload::Replaced(validity)
             }
-            Err(e) => {
-                // Remember the refused bytes so the error is reported once, not at every look.
-                self.loaded = bytes;
-                Reload::Refused(e)
-            }
+            Err(e) => self.refuse(Some(bytes), e),
         }
+    }
+
+    fn refuse(&mut self, bytes: Option<PairBytes>, error: TlsError) -> Reload {
+        if bytes.is_some() && bytes == self.refused {
+            return Reload::Unchanged;
+        }
+        self.refused = bytes;
+        Reload::Refused(error)
     }
 }

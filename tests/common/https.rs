@@ -55,6 +55,28 @@ impl Ca {
     }
 }
 
+impl Ca {
+    /// A certificate for these names valid only between two dates (year, month, day; midnight
+    /// UTC), to test expired and not-yet-valid certificates.
+    pub fn leaf_valid(
+        &self,
+        names: &[&str],
+        not_before: (i32, u8, u8),
+        not_after: (i32, u8, u8),
+    ) -> Leaf {
+        let key = KeyPair::generate().expect("key");
+        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        let mut params = CertificateParams::new(names).expect("params");
+        params.not_before = rcgen::date_time_ymd(not_before.0, not_before.1, not_before.2);
+        params.not_after = rcgen::date_time_ymd(not_after.0, not_after.1, not_after.2);
+        let cert = params.signed_by(&key, &self.issuer).expect("signed leaf");
+        Leaf {
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+        }
+    }
+}
+
 /// A running `seaworthy serve`; killed when dropped.
 pub struct Server {
     pub child: Child,

@@ -104,11 +104,38 @@ Seconds seaworthy drains requests in flight after SIGTERM: what the grace period
 preStop sleep, less 2 s before the kubelet's SIGKILL.
 */}}
 {{- define "seaworthy.shutdownTimeoutSeconds" -}}
-{{- $drain := sub (int .Values.terminationGracePeriodSeconds) (add (int .Values.preStopSleepSeconds) 2) }}
+{{- $before := add (int .Values.preStopSleepSeconds) (int .Values.shutdownDelaySeconds) }}
+{{- $drain := sub (int .Values.terminationGracePeriodSeconds) (add $before 2) }}
 {{- if lt $drain 1 }}
-{{- fail (printf "terminationGracePeriodSeconds (%d) must exceed preStopSleepSeconds (%d) by more than 2 s, to leave time to drain requests in flight" (int .Values.terminationGracePeriodSeconds) (int .Values.preStopSleepSeconds)) }}
+{{- fail (printf "terminationGracePeriodSeconds (%d) must exceed preStopSleepSeconds + shutdownDelaySeconds (%d) by more than 2 s, to leave time to drain requests in flight" (int .Values.terminationGracePeriodSeconds) $before) }}
 {{- end }}
 {{- $drain }}
+{{- end }}
+
+{{/*
+The volume source of the mTLS client CA: a Secret or a ConfigMap, exactly one.
+*/}}
+{{- define "seaworthy.clientCAVolume" -}}
+{{- $ca := .Values.mtls.clientCA }}
+{{- if and $ca.secretName $ca.configMapName }}
+{{- fail "mtls.clientCA: set secretName or configMapName, not both" }}
+{{- else if $ca.secretName }}
+secret:
+  secretName: {{ $ca.secretName }}
+  defaultMode: 0440
+  items:
+    - key: {{ $ca.key }}
+      path: {{ $ca.key }}
+{{- else if $ca.configMapName }}
+configMap:
+  name: {{ $ca.configMapName }}
+  defaultMode: 0440
+  items:
+    - key: {{ $ca.key }}
+      path: {{ $ca.key }}
+{{- else }}
+{{- fail "mtls.enabled needs the client CA: set mtls.clientCA.secretName or mtls.clientCA.configMapName" }}
+{{- end }}
 {{- end }}
 
 {{/* The .seaworthy.yaml the webhook reads, built from the values. */}}

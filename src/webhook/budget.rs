@@ -1,0 +1,123 @@
+//! A per-object budget checked before evaluation. Evaluation cost grows with the containers of an
+//! object (most rules walk every container, some compare them pairwise), so an object with
+//! thousands of them can hold every evaluation slot past its time budget and make the failure
+//! mode answer for everyone. Such an object is answered at once, explicitly: denied in enforce
+//! mode, a warning in warn mode, and counted. Never silently admitted: size is not a way around
+//! the rules.
+
+use serde_json::Value;
+
+use crate::config::Mode;
+use crate::finding::ObjectRef;
+use crate::manifest::node::PathStep;
+
+use super::admission::{AdmissionRequest, AdmissionResponse};
+use super::review::{Decision, Reviewer, Verdict};
+
+#[derive(Debug, Clone, Copy)]
+pub struct ObjectBudget {
+    pub max_containers: usize,
+}
+
+/// Which limit an object went over, for the answer and the metric's `limit` label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Exceeded {
+    Containers { count: usize, limit: usize },
+}
+
+impl Exceeded {
+    pub fn limit_name(&self) -> &'static str {
+        match self {
+            Exceeded::Containers { .. } => "containers",
+        }
+    }
+}
+
+/// Containers, init containers and ephemeral containers in the object's pod spec (0 when the
+/// kind runs no pods). The pod spec is found where lint and the rules find it.
+pub fn containers(request: &AdmissionRequest) -> usize {
+    let Some(object) = request.object.as_ref() else {
+        return 0;
+    };
+    let Some(paths) = crate::workload::pod_paths(&request.kind.api_version(), &request.kind.kind)
+    else {
+        return 0;
+    };
+    let spec = paths
+        .spec
+        .iter()
+        .try_fold(object, |value, step| match step {
+            PathStep::Key(key) => value.get(key.as_str()),
+            PathStep::Index(i) => value.get(*i),
+        });
+    let Some(spec) = spec else {
+        return 0;
+    };
+    ["containers", "initContainers", "ephemeralContainers"]
+        .iter()
+        .filter_map(|field| spec.get(*field).and_then(Value::as_array))
+        .map(Vec::len)
+        .sum()
+}
+
+impl ObjectBudget {
+    /// What the object goes over, if anything. Only the new object counts: an UPDATE that brings
+    /// an oversized workload back under the limit must not be refused for what it fixes.
+    pub fn exceeded(&self, request: &AdmissionRequest) -> Option<Exceeded> {
+        let count = containers(request);
+        (count > self.max_containers).then_some(Exceeded::Containers {
+            count,
+            limit: self.max_containers,
+        })
+    }
+
+    /// The answer for an object over budget: a denial, or in warn mode an admission with the
+    /// same text as a warning. `None` when the object is within budget.
+    pub fn check(
+        &self,
+        reviewer: &Reviewer,
+        request: &AdmissionRequest,
+    ) -> Option<(Verdict, Exceeded)> {
+        let exceeded = self.exceeded(request)?;
+        let object = ObjectRef {
+            api_version: request.kind.api_version(),
+            kind: request.kind.kind.clone(),
+            namespace: request.namespace.clone(),
+            name: request.name.clone().or_else(|| {
+                request
+                    .object
+                    .as_ref()
+                    .and_then(|o| o.pointer("/metadata/name"))
+                    .and_then(Value::as_str)
+                    .map(String::from)
+            }),
+        };
+        let message = match &exceeded {
+            Exceeded::Containers { count, limit } => format!(
+                "{object} has {count} containers, more than the {limit} seaworthy evaluates \
+                 (--max-containers): it was not checked; split the workload or raise the limit"
+            ),
+        };
+        let (response, decision) = match reviewer.policy.mode {
+            Mode::Enforce => (
+                AdmissionResponse::deny(&request.uid, message),
+                Decision::Denied,
+            ),
+            Mode::Warn => {
+                let mut response = AdmissionResponse::allow(&request.uid);
+                response.warnings.push(message);
+                (response, Decision::Warned)
+            }
+        };
+        Some((
+            Verdict {
+                response,
+                decision,
+                object: Some(object),
+                findings: Vec::new(),
+                failure: None,
+            },
+            exceeded,
+        ))
+    }
+}
