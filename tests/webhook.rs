@@ -531,6 +531,10 @@ async fn sigterm_drains_requests_in_flight_and_exits_zero() {
             "slow".into(),
             "--eval-timeout".into(),
             "20s".into(),
+            // The drain must outlast the slow requests even on a loaded machine (each takes
+            // seconds there); what is tested is that none is cut, not how fast they are.
+            "--shutdown-timeout".into(),
+            "120s".into(),
         ],
         files: vec![("slow/slow.rego", SLOW_POLICY.to_string())],
     });
