@@ -77,6 +77,11 @@ violations contains v if {
 
 const MALFORMED_VIOLATIONS: &str = r#"violations := "not a set""#;
 
+const BAD_PATH: &str = r#"violations contains v if {
+	input.object.kind == "Pod"
+	v := {"msg": "x", "path": [{"not": "a step"}]}
+}"#;
+
 const BUILTIN_ERROR: &str = r#"violations contains v if {
 	n := to_number(input.object.metadata.name)
 	v := {"msg": sprintf("%v", [n]), "path": []}
@@ -376,7 +381,7 @@ fn denial(response: &Value) -> String {
 async fn serve_a_broken_rule_judges_only_itself() {
     for (rule, body) in [
         ("malformed-violations", MALFORMED_VIOLATIONS),
-        ("builtin-error", BUILTIN_ERROR),
+        ("bad-path", BAD_PATH),
         ("self-recursion", SELF_RECURSION),
     ] {
         for mode in ["allow", "deny"] {

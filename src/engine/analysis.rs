@@ -7,6 +7,9 @@
 //!   of rules or functions is found at load and reported as a `policy-error` of that rule alone.
 //! - nesting: source nested deeper than [`MAX_NESTING`] brackets makes the parser, the compiler and
 //!   the evaluator recurse as deep; such a file is refused at load, naming the line.
+//! - allocation by argument: `numbers.range(1, 1e8)` with literal bounds over
+//!   [`MAX_RANGE_ELEMENTS`] is a `policy-error` of the rule, found at load (bounds computed at
+//!   evaluation are bounded by the webhook's deadline only; see README "Writing a policy").
 //! - `print`: the RVM back end has no `print` and fails the whole compilation without naming the
 //!   file; a `print` call is refused at load, naming file, line and column.
 
@@ -97,14 +100,15 @@ struct Node {
 /// What the analysis found.
 #[derive(Default)]
 pub struct Analysis {
-    /// For each path of a rule or function that takes part in recursion: the cycle, readable.
+    /// For each path of a rule or function that cannot run (it takes part in recursion, or it
+    /// calls a builtin beyond its limit): why, readable.
     recursive: BTreeMap<String, String>,
     nodes_refs: HashMap<String, Vec<String>>,
 }
 
 impl Analysis {
     /// Why the rule whose `violations` is at `entry` (`data.pkg.violations`) cannot run, if it
-    /// cannot: it reaches a recursive rule or function.
+    /// cannot: it reaches a rule or function that cannot.
     pub fn broken(&self, entry: &str) -> Option<String> {
         let mut seen = BTreeSet::new();
         let mut stack = vec![entry.to_string()];
@@ -131,12 +135,16 @@ pub fn analyze(
     trusted: impl Fn(&str) -> bool,
 ) -> Result<Analysis, PolicyError> {
     let mut nodes: BTreeMap<String, Node> = BTreeMap::new();
+    // Rules and functions that call a builtin beyond its limit, and why.
+    let mut limited: BTreeMap<String, String> = BTreeMap::new();
     for module in modules {
         let Some(package) = ref_path(&module.package.refr) else {
             continue;
         };
         let package = format!("data.{package}");
         let mut scope = Scope {
+            trusted: trusted(module.package.span.source.file()),
+            problems: Default::default(),
             package: package.clone(),
             imports: HashMap::new(),
             locals: module_rule_names(module),
@@ -154,7 +162,6 @@ pub fn analyze(
             };
             scope.imports.insert(alias, path);
         }
-        let trusted = trusted(module.package.span.source.file());
         for rule in &module.policy {
             let (span, head_ref) = match rule.as_ref() {
                 Rule::Spec { span, head, .. } => (
@@ -173,8 +180,11 @@ pub fn analyze(
             let path = format!("{package}.{name}");
             let mut refs = BTreeSet::new();
             walk_rule(rule, &scope, &mut refs)?;
-            if trusted {
+            if scope.trusted {
                 refs.clear();
+            }
+            for problem in scope.problems.take() {
+                limited.entry(path.clone()).or_insert(problem);
             }
             let node = nodes.entry(path).or_insert_with(|| Node {
                 at: format!(
@@ -208,7 +218,7 @@ pub fn analyze(
         }
         edges.insert(path.clone(), targets.into_iter().collect());
     }
-    let mut recursive = BTreeMap::new();
+    let mut recursive = limited;
     for path in &paths {
         if recursive.contains_key(path) {
             continue;
@@ -272,6 +282,10 @@ fn cycle_through(start: &str, edges: &HashMap<String, Vec<String>>) -> Option<Ve
 }
 
 struct Scope {
+    /// A built-in policy's module (not held to the limits below).
+    trusted: bool,
+    /// What the rule being walked does that it must not (calls over the limits), readable.
+    problems: std::cell::RefCell<Vec<String>>,
     package: String,
     imports: HashMap<String, String>,
     /// Names of the module's own rules and functions (the first part of each head).
@@ -470,6 +484,16 @@ fn walk_expr(expr: &Expr, scope: &Scope, refs: &mut BTreeSet<String>) -> Result<
                         .into(),
                 });
             }
+            if !scope.trusted {
+                if let Some(problem) = over_limit(name.as_deref(), params) {
+                    scope.problems.borrow_mut().push(format!(
+                        "{}:{}:{}: {problem}",
+                        span.source.file(),
+                        span.line,
+                        span.col
+                    ));
+                }
+            }
             if let Some(path) = name.and_then(|p| scope.resolve(&p)) {
                 refs.insert(path);
             }
@@ -499,6 +523,36 @@ fn walk_expr(expr: &Expr, scope: &Scope, refs: &mut BTreeSet<String>) -> Result<
         }
     }
     Ok(())
+}
+
+/// Elements one `numbers.range` / `numbers.range_step` call may make. regorus builds the whole
+/// array in one step that neither its instruction count nor its timer can interrupt (and caps no
+/// memory without its own allocator): `numbers.range(1, 1e8)` takes 16 s and 2.3 GB.
+pub const MAX_RANGE_ELEMENTS: u64 = 1_000_000;
+
+/// Why a builtin call with literal arguments is over the limits, if it is.
+fn over_limit(name: Option<&str>, params: &[Ref<Expr>]) -> Option<String> {
+    let number = |e: &Ref<Expr>| match e.as_ref() {
+        Expr::Number { value, .. } => value.as_f64().ok(),
+        Expr::UnaryExpr { expr, .. } => match expr.as_ref() {
+            Expr::Number { value, .. } => value.as_f64().ok().map(|n| -n),
+            _ => None,
+        },
+        _ => None,
+    };
+    let (from, to, step) = match (name?, params) {
+        ("numbers.range", [a, b]) => (number(a)?, number(b)?, 1.0),
+        ("numbers.range_step", [a, b, s]) => (number(a)?, number(b)?, number(s)?.abs().max(1.0)),
+        _ => return None,
+    };
+    let elements = ((to - from).abs() / step).floor() + 1.0;
+    (elements > MAX_RANGE_ELEMENTS as f64).then(|| {
+        format!(
+            "{} makes {elements} elements, over the limit of {MAX_RANGE_ELEMENTS} (a builtin \
+             allocates its whole result at once and cannot be interrupted)",
+            name.unwrap_or_default()
+        )
+    })
 }
 
 /// The computed keys inside a reference (`a[f(x)].b`): walked for the calls they make.
