@@ -120,7 +120,11 @@ fn write(dir: &Path, name: &str, text: &str) {
 fn lint_with_rule(id: &str, body: &str, engine: &str) -> (Option<i32>, Value, String) {
     let dir = tempfile::tempdir().expect("tempdir");
     write(dir.path(), "pod.yaml", PRIVILEGED_POD);
-    write(dir.path(), &format!("org/{id}.rego"), &custom_rule(id, body));
+    write(
+        dir.path(),
+        &format!("org/{id}.rego"),
+        &custom_rule(id, body),
+    );
     let output = cmd(dir.path())
         .args([
             "lint",
@@ -257,7 +261,33 @@ fn lint_a_builtin_error_is_undefined_on_both_back_ends() {
 
 #[test]
 fn lint_conflicting_values_of_a_complete_rule_are_an_error() {
-    assert_isolated("conflicting-values", CONFLICTING_VALUES, &["conflict"]);
+    assert_isolated(
+        "conflicting-values",
+        CONFLICTING_VALUES,
+        &["conflicts with rule at", "conflicting-values.rego:19:"],
+    );
+}
+
+/// Two definitions of a complete rule that agree are no conflict: the rule runs (on the
+/// interpreter) and reports.
+#[test]
+fn agreeing_definitions_of_a_complete_rule_are_no_conflict() {
+    let agreeing = CONFLICTING_VALUES
+        .replace("owner := \"b\"", "owner := \"a\"")
+        .replace("owner == \"c\"", "owner == \"a\"")
+        .replace("\"never\"", "\"owner a\"");
+    for engine in ["rvm", "interpreter"] {
+        let (code, report, stderr) = lint_with_rule("agreeing-values", &agreeing, engine);
+        let found = findings(&report);
+        assert!(
+            found
+                .iter()
+                .any(|(r, m)| r == "agreeing-values" && m == "owner a"),
+            "{engine}: {found:?} {stderr}"
+        );
+        assert!(!found.iter().any(|(r, _)| r == "policy-error"), "{engine}");
+        assert_eq!(code, Some(1), "{engine}");
+    }
 }
 
 #[test]
@@ -329,7 +359,8 @@ fn print_and_trace_errors_name_the_file() {
         );
         if output.status.code() == Some(2) {
             assert!(
-                stderr.contains(&format!("{name}.rego")) || stdout.contains(&format!("{name}.rego")),
+                stderr.contains(&format!("{name}.rego"))
+                    || stdout.contains(&format!("{name}.rego")),
                 "{name}: the error names the file: {stderr}{stdout}"
             );
         }
@@ -449,7 +480,10 @@ async fn serve_answers_within_the_budget_whatever_the_rule_does() {
         let took = started.elapsed();
         assert_eq!(status, 200, "{review}");
         let r = response(&review);
-        assert!(took < Duration::from_millis(1500), "round {round}: {took:?}");
+        assert!(
+            took < Duration::from_millis(1500),
+            "round {round}: {took:?}"
+        );
         assert_eq!(r["allowed"], false, "{r}");
         assert!(format!("{r}").contains("time budget"), "{r}");
     }

@@ -103,6 +103,8 @@ pub struct Analysis {
     /// For each path of a rule or function that cannot run (it takes part in recursion, or it
     /// calls a builtin beyond its limit): why, readable.
     recursive: BTreeMap<String, String>,
+    /// Complete rules and functions of custom policies with more than one definition.
+    multiple: BTreeSet<String>,
     nodes_refs: HashMap<String, Vec<String>>,
 }
 
@@ -110,14 +112,28 @@ impl Analysis {
     /// Why the rule whose `violations` is at `entry` (`data.pkg.violations`) cannot run, if it
     /// cannot: it reaches a rule or function that cannot.
     pub fn broken(&self, entry: &str) -> Option<String> {
+        self.reached(entry, |path| self.recursive.get(path).cloned())
+    }
+
+    /// True when the rule whose `violations` is at `entry` reaches a complete rule or function
+    /// of a custom policy defined more than once, whose definitions may conflict. The RVM makes
+    /// a conflict silently undefined; the interpreter raises it, as OPA does, so such rules run
+    /// on the interpreter.
+    pub fn may_conflict(&self, entry: &str) -> bool {
+        self.reached(entry, |path| self.multiple.contains(path).then_some(()))
+            .is_some()
+    }
+
+    /// The first `found` of the rules and functions `entry` reaches (itself included).
+    fn reached<T>(&self, entry: &str, found: impl Fn(&str) -> Option<T>) -> Option<T> {
         let mut seen = BTreeSet::new();
         let mut stack = vec![entry.to_string()];
         while let Some(path) = stack.pop() {
             if !seen.insert(path.clone()) {
                 continue;
             }
-            if let Some(cycle) = self.recursive.get(&path) {
-                return Some(cycle.clone());
+            if let Some(hit) = found(&path) {
+                return Some(hit);
             }
             if let Some(refs) = self.nodes_refs.get(&path) {
                 stack.extend(refs.iter().cloned());
@@ -137,6 +153,9 @@ pub fn analyze(
     let mut nodes: BTreeMap<String, Node> = BTreeMap::new();
     // Rules and functions that call a builtin beyond its limit, and why.
     let mut limited: BTreeMap<String, String> = BTreeMap::new();
+    // Definitions with a value (`x := v`, `f(a) := v`) of each complete rule or function of the
+    // custom policies.
+    let mut valued: BTreeMap<String, usize> = BTreeMap::new();
     for module in modules {
         let Some(package) = ref_path(&module.package.refr) else {
             continue;
@@ -183,16 +202,27 @@ pub fn analyze(
             if scope.trusted {
                 refs.clear();
             }
+            let has_value = matches!(
+                rule.as_ref(),
+                Rule::Spec {
+                    head: RuleHead::Compr {
+                        assign: Some(_),
+                        ..
+                    } | RuleHead::Func {
+                        assign: Some(_),
+                        ..
+                    },
+                    ..
+                }
+            );
+            if has_value && !scope.trusted {
+                *valued.entry(path.clone()).or_default() += 1;
+            }
             for problem in scope.problems.take() {
                 limited.entry(path.clone()).or_insert(problem);
             }
             let node = nodes.entry(path).or_insert_with(|| Node {
-                at: format!(
-                    "{}:{}:{}",
-                    span.source.file(),
-                    span.line,
-                    span.col
-                ),
+                at: format!("{}:{}:{}", span.source.file(), span.line, span.col),
                 refs: BTreeSet::new(),
             });
             node.refs.extend(refs);
@@ -235,12 +265,19 @@ pub fn analyze(
                  evaluating one would never end"
             );
             for p in &cycle {
-                recursive.entry(p.clone()).or_insert_with(|| message.clone());
+                recursive
+                    .entry(p.clone())
+                    .or_insert_with(|| message.clone());
             }
         }
     }
     Ok(Analysis {
         recursive,
+        multiple: valued
+            .into_iter()
+            .filter(|(_, n)| *n > 1)
+            .map(|(path, _)| path)
+            .collect(),
         nodes_refs: edges,
     })
 }
@@ -396,7 +433,11 @@ fn walk_rule(rule: &Rule, scope: &Scope, refs: &mut BTreeSet<String>) -> Result<
     Ok(())
 }
 
-fn walk_query(query: &Query, scope: &Scope, refs: &mut BTreeSet<String>) -> Result<(), PolicyError> {
+fn walk_query(
+    query: &Query,
+    scope: &Scope,
+    refs: &mut BTreeSet<String>,
+) -> Result<(), PolicyError> {
     for stmt in &query.stmts {
         match &stmt.literal {
             Literal::SomeVars { .. } => {}
@@ -556,7 +597,11 @@ fn over_limit(name: Option<&str>, params: &[Ref<Expr>]) -> Option<String> {
 }
 
 /// The computed keys inside a reference (`a[f(x)].b`): walked for the calls they make.
-fn walk_ref_keys(expr: &Expr, scope: &Scope, refs: &mut BTreeSet<String>) -> Result<(), PolicyError> {
+fn walk_ref_keys(
+    expr: &Expr,
+    scope: &Scope,
+    refs: &mut BTreeSet<String>,
+) -> Result<(), PolicyError> {
     match expr {
         Expr::RefDot { refr, .. } => walk_ref_keys(refr, scope, refs),
         Expr::RefBrack { refr, index, .. } => {

@@ -57,6 +57,11 @@ pub struct Rule {
     /// is a `policy-error` of this rule on every object it applies to, and nothing runs it.
     #[serde(default)]
     pub broken: Option<String>,
+    /// The rule reaches a complete rule or function of a custom policy defined more than once:
+    /// it runs on the interpreter, which raises conflicting values as OPA does (the RVM makes
+    /// them silently undefined).
+    #[serde(default)]
+    pub may_conflict: bool,
 }
 
 impl Rule {
@@ -192,6 +197,7 @@ impl Catalog {
                 doc: policy::parse_doc(&source.text),
                 file: file.clone(),
                 broken: analysis.broken(&format!("data.{package}.violations")),
+                may_conflict: analysis.may_conflict(&format!("data.{package}.violations")),
                 package,
                 builtin: source.builtin,
             });
@@ -323,6 +329,8 @@ struct Active {
     severity: Severity,
     /// Why the rule cannot run (see [`Rule::broken`]): not compiled, reported as an error.
     broken: Option<String>,
+    /// Runs on the interpreter with either back end (see [`Rule::may_conflict`]).
+    interpreted: bool,
 }
 
 /// What a rule reported for one object.
@@ -377,6 +385,8 @@ pub struct Evaluator {
     batches_by_kind: HashMap<String, Vec<Batch>>,
     any_kind_batches: Vec<Batch>,
     compiled: Compiled,
+    /// With the RVM, the interpreter for the rules that run on it (see [`Rule::may_conflict`]).
+    fallback: Option<Box<regorus::Engine>>,
     data: Value,
     uses_inventory: bool,
 }
@@ -416,6 +426,7 @@ impl Evaluator {
                 params: Value::from(serde_json::Value::Object(params)),
                 severity: setting.map(|s| s.severity).unwrap_or(rule.meta.severity),
                 broken: rule.broken.clone(),
+                interpreted: rule.may_conflict,
             });
         }
         let mut by_kind: HashMap<String, Vec<usize>> = HashMap::new();
@@ -440,12 +451,21 @@ impl Evaluator {
         let plan = plan_batches(&active, &rules, &by_kind, &any_kind);
         let mut entries: Vec<&str> = active
             .iter()
-            .filter(|a| a.broken.is_none())
+            .filter(|a| a.broken.is_none() && !a.interpreted)
             .map(|a| a.entry.as_str())
             .collect();
+        let fallback = match backend {
+            Backend::Rvm if active.iter().any(|a| a.broken.is_none() && a.interpreted) => {
+                let mut engine = parse_policies(&catalog.sources)?;
+                engine.set_strict_builtin_errors(false);
+                Some(Box::new(engine))
+            }
+            _ => None,
+        };
         entries.extend(plan.entries.iter().map(String::as_str));
         let compiled = match backend {
-            _ if entries.is_empty() => Compiled::Nothing,
+            Backend::Rvm if entries.is_empty() => Compiled::Nothing,
+            Backend::Interpreter if active.iter().all(|a| a.broken.is_some()) => Compiled::Nothing,
             Backend::Rvm => Compiled::Vm(compile_program(&mut catalog, &plan.module, &entries)?),
             Backend::Interpreter => {
                 let mut engine = catalog.take_engine()?;
@@ -464,6 +484,7 @@ impl Evaluator {
             batches_by_kind: plan.by_kind,
             any_kind_batches: plan.any_kind,
             compiled,
+            fallback,
             data: Value::new_object(),
             uses_inventory,
         })
@@ -544,6 +565,13 @@ impl Evaluator {
         EvalState {
             machine,
             data: None,
+            fallback: self.fallback.as_ref().map(|engine| {
+                Box::new(EvalState {
+                    machine: Machine::Interpreter(engine.clone()),
+                    data: None,
+                    fallback: None,
+                })
+            }),
         }
     }
 
@@ -622,6 +650,15 @@ impl Evaluator {
                 decode_into(violations, active, &mut out);
             }
         }
+        for &slot in applicable {
+            let active = &self.active[slot];
+            if active.interpreted
+                && active.broken.is_none()
+                && !self.evaluate_rule(state, subject, data, deadline, slot, &mut out)
+            {
+                break;
+            }
+        }
         out
     }
 
@@ -638,6 +675,10 @@ impl Evaluator {
     ) -> bool {
         let active = &self.active[slot];
         let input = input_of(subject, &active.params);
+        let state = match state.fallback.as_deref_mut() {
+            Some(fallback) if active.interpreted => fallback,
+            _ => state,
+        };
         match run_entry(state, &active.entry, input, data, deadline) {
             Ok(result) => {
                 decode_into(&result, active, out);
@@ -821,7 +862,7 @@ fn plan_batches(
     let mut batches_of = |slots: &[usize]| -> Vec<Batch> {
         let mut groups: Vec<(Value, Vec<usize>)> = Vec::new();
         for &slot in slots {
-            if active[slot].broken.is_some() {
+            if active[slot].broken.is_some() || active[slot].interpreted {
                 continue;
             }
             let params = &active[slot].params;
@@ -958,6 +999,8 @@ enum Machine {
 pub struct EvalState {
     machine: Machine,
     data: Option<Value>,
+    /// With the RVM, the interpreter of the rules that run on it.
+    fallback: Option<Box<EvalState>>,
 }
 
 pub struct Runner<'a> {
@@ -1206,7 +1249,11 @@ violations := "not a set"
                 .iter()
                 .map(|v| v.message.as_str())
                 .collect();
-            assert_eq!(found, ["small-a: size over 1"], "the other rule's verdict stands");
+            assert_eq!(
+                found,
+                ["small-a: size over 1"],
+                "the other rule's verdict stands"
+            );
         }
     }
 
