@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use regorus::Value as RegoValue;
 
 use crate::context::{Context, Entry};
-use crate::engine::{EvalError, EvalState, Evaluator, Subject, Violation};
+use crate::engine::{EvalState, Evaluated, Evaluator, Subject};
 use crate::finding::{Finding, Severity};
 use crate::manifest::{Object, SourceFile};
 use crate::suppress::Suppressor;
@@ -144,10 +144,8 @@ impl Checker<'_> {
         let mut failed = false;
         let mut timed_out = false;
         for (result, &index) in results.into_iter().zip(&subject_objects) {
-            if let Err(error) = &result {
-                failed = true;
-                timed_out |= error.timed_out;
-            }
+            failed |= !result.errors.is_empty();
+            timed_out |= result.timed_out();
             findings.extend(self.findings_of(result, &objects[index], index, files));
         }
         self.suppressor.apply(&mut findings, objects);
@@ -162,48 +160,58 @@ impl Checker<'_> {
         }
     }
 
-    /// The findings of one object's evaluation. A failed evaluation becomes a `policy-error`
-    /// finding on the object.
+    /// The findings of one object's evaluation: the violations of the rules that ran, and a
+    /// `policy-error` finding for each rule that failed, naming it and its file.
     fn findings_of(
         &self,
-        result: Result<Vec<Violation>, EvalError>,
+        result: Evaluated,
         object: &Object,
         index: usize,
         files: &[SourceFile],
     ) -> Vec<Finding> {
         let rules = &self.evaluator.rules;
-        match result {
-            Ok(violations) => violations
-                .into_iter()
-                .map(|v| Finding {
-                    rule: rules[v.rule].meta.id.clone(),
-                    severity: v.severity,
-                    message: v.message,
-                    object: Some(object.id.clone()),
-                    location: object.location(files, &v.path),
-                    path: v.path,
-                    subject: Some(index),
-                    suppressed: None,
-                    fingerprint: String::new(),
-                })
-                .collect(),
-            Err(err) => {
-                let rule = &rules[err.rule];
-                vec![Finding {
-                    rule: POLICY_ERROR.to_string(),
-                    severity: Severity::Error,
-                    message: format!(
-                        "rule {} ({}) failed to evaluate: {}",
-                        rule.meta.id, rule.file, err.message
-                    ),
-                    object: Some(object.id.clone()),
-                    location: object.location(files, &[]),
-                    path: Vec::new(),
-                    subject: Some(index),
-                    suppressed: None,
-                    fingerprint: String::new(),
-                }]
+        let violations = result.violations.into_iter().map(|v| Finding {
+            rule: rules[v.rule].meta.id.clone(),
+            severity: v.severity,
+            message: v.message,
+            object: Some(object.id.clone()),
+            location: object.location(files, &v.path),
+            path: v.path,
+            subject: Some(index),
+            suppressed: None,
+            fingerprint: String::new(),
+        });
+        let errors = result.errors.into_iter().map(|err| {
+            let rule = &rules[err.rule];
+            Finding {
+                rule: POLICY_ERROR.to_string(),
+                severity: Severity::Error,
+                message: format!(
+                    "{FAILED_RULE_PREFIX}{} ({}) failed to evaluate: {}",
+                    rule.meta.id, rule.file, err.message
+                ),
+                object: Some(object.id.clone()),
+                location: object.location(files, &[]),
+                path: Vec::new(),
+                subject: Some(index),
+                suppressed: None,
+                fingerprint: String::new(),
             }
-        }
+        });
+        violations.chain(errors).collect()
     }
+}
+
+/// How a `policy-error` finding's message starts: the failing rule's id follows.
+const FAILED_RULE_PREFIX: &str = "rule ";
+
+/// The id of the rule a `policy-error` finding is about (None for any other finding).
+pub fn failed_rule(finding: &Finding) -> Option<&str> {
+    if finding.rule != POLICY_ERROR {
+        return None;
+    }
+    finding
+        .message
+        .strip_prefix(FAILED_RULE_PREFIX)
+        .and_then(|rest| rest.split(' ').next())
 }

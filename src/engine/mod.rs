@@ -3,6 +3,7 @@
 //! parallel. Two regorus back ends are kept: the RVM (compiled bytecode, the default: faster on this
 //! rule set, see README "Performance") and the tree interpreter, selectable for comparison.
 
+mod analysis;
 pub mod cache;
 pub mod policy;
 
@@ -52,6 +53,15 @@ pub struct Rule {
     pub file: String,
     pub package: String,
     pub builtin: bool,
+    /// Why the rule can never run (it reaches a recursive rule or function): found at load, it
+    /// is a `policy-error` of this rule on every object it applies to, and nothing runs it.
+    #[serde(default)]
+    pub broken: Option<String>,
+    /// The rule reaches a complete rule or function of a custom policy defined more than once:
+    /// it runs on the interpreter, which raises conflicting values as OPA does (the RVM makes
+    /// them silently undefined).
+    #[serde(default)]
+    pub may_conflict: bool,
 }
 
 impl Rule {
@@ -140,6 +150,12 @@ impl Catalog {
 
     fn from_policy_sources(sources: Vec<PolicySource>) -> Result<Catalog, PolicyError> {
         let mut engine = parse_policies(&sources)?;
+        let builtin: HashSet<&str> = sources
+            .iter()
+            .filter(|s| s.builtin)
+            .map(|s| s.file.as_str())
+            .collect();
+        let analysis = analysis::analyze(engine.get_modules(), |file| builtin.contains(file))?;
         let mut rules = Vec::new();
         let mut seen: HashMap<String, String> = HashMap::new();
         for source in &sources {
@@ -152,6 +168,9 @@ impl Catalog {
                 file: file.clone(),
                 message,
             };
+            if let Some(why) = analysis.broken(&format!("data.{package}.metadata")) {
+                return Err(invalid(format!("metadata cannot be evaluated: {why}")));
+            }
             let metadata = engine
                 .eval_rule(format!("data.{package}.metadata"))
                 .map_err(|e| invalid(format!("cannot evaluate metadata: {e}")))?;
@@ -177,6 +196,8 @@ impl Catalog {
                 meta,
                 doc: policy::parse_doc(&source.text),
                 file: file.clone(),
+                broken: analysis.broken(&format!("data.{package}.violations")),
+                may_conflict: analysis.may_conflict(&format!("data.{package}.violations")),
                 package,
                 builtin: source.builtin,
             });
@@ -213,6 +234,7 @@ fn parse_policies(sources: &[PolicySource]) -> Result<regorus::Engine, PolicyErr
     let mut engine = regorus::Engine::new();
     engine.set_rego_v0(false);
     for source in sources {
+        analysis::check_nesting(&source.file, &source.text)?;
         engine
             .add_policy(source.file.clone(), source.text.clone())
             .map_err(|e| syntax_error(&e.to_string(), &source.file))?;
@@ -305,6 +327,10 @@ struct Active {
     entry: String,
     params: Value,
     severity: Severity,
+    /// Why the rule cannot run (see [`Rule::broken`]): not compiled, reported as an error.
+    broken: Option<String>,
+    /// Runs on the interpreter with either back end (see [`Rule::may_conflict`]).
+    interpreted: bool,
 }
 
 /// What a rule reported for one object.
@@ -325,7 +351,22 @@ pub struct Subject {
     pub related: Option<Value>,
 }
 
-/// A failed evaluation, reported as a finding of its own.
+/// What the rules found on one subject, and the rules that failed on it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Evaluated {
+    pub violations: Vec<Violation>,
+    /// One per rule that failed; a time-out, if any, is the last one (nothing ran after it).
+    pub errors: Vec<EvalError>,
+}
+
+impl Evaluated {
+    /// The time budget ran out before every rule had run.
+    pub fn timed_out(&self) -> bool {
+        self.errors.iter().any(|e| e.timed_out)
+    }
+}
+
+/// A rule that failed on an object, reported as a finding of its own.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EvalError {
     pub rule: usize,
@@ -344,6 +385,8 @@ pub struct Evaluator {
     batches_by_kind: HashMap<String, Vec<Batch>>,
     any_kind_batches: Vec<Batch>,
     compiled: Compiled,
+    /// With the RVM, the interpreter for the rules that run on it (see [`Rule::may_conflict`]).
+    fallback: Option<Box<regorus::Engine>>,
     data: Value,
     uses_inventory: bool,
 }
@@ -382,6 +425,8 @@ impl Evaluator {
                 entry: rule.entry_point(),
                 params: Value::from(serde_json::Value::Object(params)),
                 severity: setting.map(|s| s.severity).unwrap_or(rule.meta.severity),
+                broken: rule.broken.clone(),
+                interpreted: rule.may_conflict,
             });
         }
         let mut by_kind: HashMap<String, Vec<usize>> = HashMap::new();
@@ -404,12 +449,32 @@ impl Evaluator {
             .iter()
             .any(|s| s.text.contains("data.inventory"));
         let plan = plan_batches(&active, &rules, &by_kind, &any_kind);
-        let mut entries: Vec<&str> = active.iter().map(|a| a.entry.as_str()).collect();
+        let mut entries: Vec<&str> = active
+            .iter()
+            .filter(|a| a.broken.is_none() && !a.interpreted)
+            .map(|a| a.entry.as_str())
+            .collect();
+        let fallback = match backend {
+            Backend::Rvm if active.iter().any(|a| a.broken.is_none() && a.interpreted) => {
+                let mut engine = parse_policies(&catalog.sources)?;
+                engine.set_strict_builtin_errors(false);
+                Some(Box::new(engine))
+            }
+            _ => None,
+        };
         entries.extend(plan.entries.iter().map(String::as_str));
         let compiled = match backend {
-            _ if active.is_empty() => Compiled::Nothing,
+            Backend::Rvm if entries.is_empty() => Compiled::Nothing,
+            Backend::Interpreter if active.iter().all(|a| a.broken.is_some()) => Compiled::Nothing,
             Backend::Rvm => Compiled::Vm(compile_program(&mut catalog, &plan.module, &entries)?),
-            Backend::Interpreter => Compiled::Interpreter(Box::new(catalog.take_engine()?)),
+            Backend::Interpreter => {
+                let mut engine = catalog.take_engine()?;
+                // A builtin that fails makes its expression undefined, as in the RVM (which
+                // cannot do otherwise inside a rule body) and in OPA by default. Some of the
+                // interpreter's builtins ignore this and fail the rule: that rule alone.
+                engine.set_strict_builtin_errors(false);
+                Compiled::Interpreter(Box::new(engine))
+            }
         };
         Ok(Evaluator {
             rules,
@@ -419,6 +484,7 @@ impl Evaluator {
             batches_by_kind: plan.by_kind,
             any_kind_batches: plan.any_kind,
             compiled,
+            fallback,
             data: Value::new_object(),
             uses_inventory,
         })
@@ -451,18 +517,25 @@ impl Evaluator {
     }
 
     /// Evaluates every applicable rule on every subject, subjects in parallel.
-    pub fn evaluate_all(&self, subjects: &[Subject]) -> Vec<Result<Vec<Violation>, EvalError>> {
+    /// Runs on [`eval_pool`]'s threads, whose stacks are sized for deep evaluations.
+    pub fn evaluate_all(&self, subjects: &[Subject]) -> Vec<Evaluated> {
         const BATCH: usize = 32;
-        subjects
-            .par_chunks(BATCH)
-            .flat_map_iter(|batch| {
-                let mut runner = self.runner();
-                batch
-                    .iter()
-                    .map(move |s| runner.evaluate(s))
-                    .collect::<Vec<_>>()
-            })
-            .collect()
+        let run = || {
+            subjects
+                .par_chunks(BATCH)
+                .flat_map_iter(|batch| {
+                    let mut runner = self.runner();
+                    batch
+                        .iter()
+                        .map(move |s| runner.evaluate(s))
+                        .collect::<Vec<_>>()
+                })
+                .collect()
+        };
+        match eval_pool() {
+            Some(pool) => pool.install(run),
+            None => run(),
+        }
     }
 
     /// A single-threaded evaluator state (one VM or interpreter clone), reusable across objects.
@@ -492,25 +565,51 @@ impl Evaluator {
         EvalState {
             machine,
             data: None,
+            fallback: self.fallback.as_ref().map(|engine| {
+                Box::new(EvalState {
+                    machine: Machine::Interpreter(engine.clone()),
+                    data: None,
+                    fallback: None,
+                })
+            }),
         }
     }
 
     /// Evaluates every rule that applies to the subject. `data` is what policies see as `data`
     /// (besides the rules themselves); it is installed only when it differs from the state's.
     /// With a deadline, the evaluation stops inside regorus once it has passed.
+    ///
+    /// A rule that fails costs only itself: the violations of the rules that ran come back with
+    /// one error per failing rule (a batch that fails is run again rule by rule). A time-out
+    /// stops the evaluation; it is the last error.
     pub fn evaluate(
         &self,
         state: &mut EvalState,
         subject: &Subject,
         data: &Value,
         deadline: Option<Instant>,
-    ) -> Result<Vec<Violation>, EvalError> {
-        let mut out = Vec::new();
-        if !matches!(self.compiled, Compiled::Vm(_)) {
-            for &slot in self.applicable(&subject.kind) {
-                self.evaluate_rule(state, subject, data, deadline, slot, &mut out)?;
+    ) -> Evaluated {
+        let mut out = Evaluated::default();
+        let applicable = self.applicable(&subject.kind);
+        for &slot in applicable {
+            let active = &self.active[slot];
+            if let Some(why) = &active.broken {
+                out.errors.push(EvalError {
+                    rule: active.index,
+                    message: why.clone(),
+                    timed_out: false,
+                });
             }
-            return Ok(out);
+        }
+        if !matches!(self.compiled, Compiled::Vm(_)) {
+            for &slot in applicable {
+                if self.active[slot].broken.is_none()
+                    && !self.evaluate_rule(state, subject, data, deadline, slot, &mut out)
+                {
+                    break;
+                }
+            }
+            return out;
         }
         let batches = self
             .batches_by_kind
@@ -518,19 +617,22 @@ impl Evaluator {
             .unwrap_or(&self.any_kind_batches);
         for batch in batches {
             let input = input_of(subject, &batch.params);
-            let first = batch.slots[0];
             let result = match run_entry(state, &batch.entry, input, data, deadline) {
                 Ok(result) => result,
                 Err(failure) if failure.timed_out => {
-                    return Err(failure.of(self.active[first].index))
+                    out.errors
+                        .push(failure.of(self.active[batch.slots[0]].index));
+                    return out;
                 }
-                // Which rule failed: run the batch's rules one by one, which reports the first
-                // failing one as a per-rule evaluation would.
-                Err(failure) => {
+                // Some rule of the batch failed: run them one by one, so that only the failing
+                // ones are lost.
+                Err(_) => {
                     for &slot in &batch.slots {
-                        self.evaluate_rule(state, subject, data, deadline, slot, &mut Vec::new())?;
+                        if !self.evaluate_rule(state, subject, data, deadline, slot, &mut out) {
+                            return out;
+                        }
                     }
-                    return Err(failure.of(self.active[first].index));
+                    continue;
                 }
             };
             let Value::Set(results) = &result else {
@@ -545,18 +647,23 @@ impl Evaluator {
                 else {
                     continue;
                 };
-                decode_violations(violations, active, &mut out).map_err(|message| EvalError {
-                    rule: active.index,
-                    message,
-                    timed_out: false,
-                })?;
+                decode_into(violations, active, &mut out);
             }
         }
-        Ok(out)
+        for &slot in applicable {
+            let active = &self.active[slot];
+            if active.interpreted
+                && active.broken.is_none()
+                && !self.evaluate_rule(state, subject, data, deadline, slot, &mut out)
+            {
+                break;
+            }
+        }
+        out
     }
 
-    /// One rule on its own: the interpreter's way, and how the RVM finds which rule of a failed
-    /// batch failed.
+    /// One rule on its own: the interpreter's way, and how the RVM runs the rules of a failed
+    /// batch. False when the time budget ran out (the caller stops).
     fn evaluate_rule(
         &self,
         state: &mut EvalState,
@@ -564,17 +671,38 @@ impl Evaluator {
         data: &Value,
         deadline: Option<Instant>,
         slot: usize,
-        out: &mut Vec<Violation>,
-    ) -> Result<(), EvalError> {
+        out: &mut Evaluated,
+    ) -> bool {
         let active = &self.active[slot];
         let input = input_of(subject, &active.params);
-        let result = run_entry(state, &active.entry, input, data, deadline)
-            .map_err(|failure| failure.of(active.index))?;
-        decode_violations(&result, active, out).map_err(|message| EvalError {
+        let state = match state.fallback.as_deref_mut() {
+            Some(fallback) if active.interpreted => fallback,
+            _ => state,
+        };
+        match run_entry(state, &active.entry, input, data, deadline) {
+            Ok(result) => {
+                decode_into(&result, active, out);
+                true
+            }
+            Err(failure) => {
+                let timed_out = failure.timed_out;
+                out.errors.push(failure.of(active.index));
+                !timed_out
+            }
+        }
+    }
+}
+
+/// Decodes one rule's `violations` into `out`: all of them, or none and an error naming the rule.
+fn decode_into(result: &Value, active: &Active, out: &mut Evaluated) {
+    let mut found = Vec::new();
+    match decode_violations(result, active, &mut found) {
+        Ok(()) => out.violations.extend(found),
+        Err(message) => out.errors.push(EvalError {
             rule: active.index,
             message,
             timed_out: false,
-        })
+        }),
     }
 }
 
@@ -649,7 +777,7 @@ fn run_entry(
             vm.set_input(input);
             vm.execute_entry_point_by_name(entry).map_err(|e| Failure {
                 timed_out: matches!(e, regorus::rvm::vm::VmError::TimeLimitExceeded { .. }),
-                message: e.to_string(),
+                message: one_line(&e.to_string()),
             })?
         }
         Machine::Interpreter(engine) => {
@@ -667,7 +795,7 @@ fn run_entry(
                 let message = e.to_string();
                 Failure {
                     timed_out: message.contains("time limit"),
-                    message,
+                    message: one_line(&message),
                 }
             })?
         }
@@ -676,6 +804,26 @@ fn run_entry(
         state.data = Some(data.clone());
     }
     Ok(result)
+}
+
+/// regorus's evaluation errors as one line: `file:line:col: message` when they carry a source
+/// excerpt (`--> file:line:col`, the excerpt, `error: message`), else their lines joined.
+fn one_line(message: &str) -> String {
+    let location = message
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("-->").map(str::trim));
+    let error = message
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("error:").map(str::trim));
+    match (location, error) {
+        (Some(location), Some(error)) => format!("{location}: {error}"),
+        _ => message
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
 }
 
 /// Rules that run as one VM execution. The RVM starts each execution afresh (rule cache,
@@ -714,6 +862,9 @@ fn plan_batches(
     let mut batches_of = |slots: &[usize]| -> Vec<Batch> {
         let mut groups: Vec<(Value, Vec<usize>)> = Vec::new();
         for &slot in slots {
+            if active[slot].broken.is_some() || active[slot].interpreted {
+                continue;
+            }
             let params = &active[slot].params;
             match groups.iter_mut().find(|(p, _)| p == params) {
                 Some((_, group)) => group.push(slot),
@@ -807,7 +958,28 @@ fn compile_program(
 }
 
 /// Instructions one rule may run on one object: seconds of work, far beyond any real rule.
-const MAX_INSTRUCTIONS: usize = 200_000_000;
+pub const MAX_INSTRUCTIONS: usize = 200_000_000;
+
+/// The stack of every thread that evaluates rules (lint's pool here, the webhook's blocking pool):
+/// regorus evaluates by native recursion, as deep as a policy nests (at most
+/// [`analysis::MAX_NESTING`] brackets, recursion refused at load) and as its input does. Only
+/// touched pages are committed, so a large reservation costs address space, not memory.
+pub const EVAL_STACK_BYTES: usize = 64 << 20;
+
+/// The threads lint evaluates on: as many as rayon's global pool, with [`EVAL_STACK_BYTES`] of
+/// stack each. None if the pool cannot be built (then the global pool is used).
+fn eval_pool() -> Option<&'static rayon::ThreadPool> {
+    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(rayon::current_num_threads())
+            .stack_size(EVAL_STACK_BYTES)
+            .thread_name(|i| format!("seaworthy-eval-{i}"))
+            .build()
+            .ok()
+    })
+    .as_ref()
+}
 
 /// How many VM instructions run between two reads of the clock: often enough that a 2 s budget is
 /// kept to within a few microseconds, rarely enough that the clock costs nothing measurable.
@@ -827,6 +999,8 @@ enum Machine {
 pub struct EvalState {
     machine: Machine,
     data: Option<Value>,
+    /// With the RVM, the interpreter of the rules that run on it.
+    fallback: Option<Box<EvalState>>,
 }
 
 pub struct Runner<'a> {
@@ -835,7 +1009,7 @@ pub struct Runner<'a> {
 }
 
 impl Runner<'_> {
-    pub fn evaluate(&mut self, subject: &Subject) -> Result<Vec<Violation>, EvalError> {
+    pub fn evaluate(&mut self, subject: &Subject) -> Evaluated {
         let ev = self.evaluator;
         ev.evaluate(&mut self.state, subject, &ev.data, None)
     }
@@ -944,9 +1118,10 @@ violations contains v if {{
             related: None,
         };
         let mut state = evaluator.state();
-        let mut found: Vec<String> = evaluator
-            .evaluate(&mut state, &subject, &Value::new_object(), None)
-            .expect("evaluates")
+        let evaluated = evaluator.evaluate(&mut state, &subject, &Value::new_object(), None);
+        assert_eq!(evaluated.errors, []);
+        let mut found: Vec<String> = evaluated
+            .violations
             .into_iter()
             .map(|v| v.message)
             .collect();
@@ -1045,7 +1220,7 @@ violations := "not a set"
             .into(),
             false,
         ));
-        let catalog = Catalog::from_sources(sources).expect("loads");
+        let catalog = Catalog::from_sources(sources.clone()).expect("loads");
         let evaluator = Evaluator::new(catalog, &HashMap::new(), Backend::Rvm).expect("compiles");
         assert_eq!(
             evaluator.batches_by_kind["Deployment"].len(),
@@ -1058,12 +1233,76 @@ violations := "not a set"
             workload: None,
             related: None,
         };
-        let error = evaluator
-            .evaluate(&mut evaluator.state(), &subject, &Value::new_object(), None)
-            .expect_err("a string is not a set of violations");
-        assert_eq!(evaluator.rules[error.rule].meta.id, "broken");
-        assert!(error.message.contains("must be a set"), "{}", error.message);
-        assert!(!error.timed_out);
+        for backend in [Backend::Rvm, Backend::Interpreter] {
+            let catalog = Catalog::from_sources(sources.clone()).expect("loads");
+            let evaluator = Evaluator::new(catalog, &HashMap::new(), backend).expect("compiles");
+            let evaluated =
+                evaluator.evaluate(&mut evaluator.state(), &subject, &Value::new_object(), None);
+            let [error] = evaluated.errors.as_slice() else {
+                panic!("one error: {:?}", evaluated.errors);
+            };
+            assert_eq!(evaluator.rules[error.rule].meta.id, "broken");
+            assert!(error.message.contains("must be a set"), "{}", error.message);
+            assert!(!error.timed_out);
+            let found: Vec<&str> = evaluated
+                .violations
+                .iter()
+                .map(|v| v.message.as_str())
+                .collect();
+            assert_eq!(
+                found,
+                ["small-a: size over 1"],
+                "the other rule's verdict stands"
+            );
+        }
+    }
+
+    #[test]
+    fn a_rule_that_fails_inside_a_batch_costs_only_itself() {
+        let mut sources = vec![
+            limit_rule("small_a", r#"["Deployment"]"#, 1),
+            limit_rule("small_b", r#"["Deployment"]"#, 1),
+        ];
+        sources.push((
+            "failing.rego".into(),
+            r#"package seaworthy.rules.test.failing
+
+import rego.v1
+
+metadata := {"id": "failing", "area": "test", "severity": "error", "kinds": ["Deployment"], "summary": "Fails", "remediation": "Fix it.", "params": {"limit": 1}}
+
+violations contains v if {
+	input.object.spec.size > 0
+	v := {"msg": "bad path", "path": [{"not": "a step"}]}
+}
+"#
+            .into(),
+            false,
+        ));
+        let subject = Subject {
+            kind: "Deployment".into(),
+            object: Value::from(serde_json::json!({"spec": {"size": 2}})),
+            workload: None,
+            related: None,
+        };
+        for backend in [Backend::Rvm, Backend::Interpreter] {
+            let catalog = Catalog::from_sources(sources.clone()).expect("loads");
+            let evaluator = Evaluator::new(catalog, &HashMap::new(), backend).expect("compiles");
+            let evaluated =
+                evaluator.evaluate(&mut evaluator.state(), &subject, &Value::new_object(), None);
+            let ids: Vec<&str> = evaluated
+                .errors
+                .iter()
+                .map(|e| evaluator.rules[e.rule].meta.id.as_str())
+                .collect();
+            assert_eq!(ids, ["failing"], "{backend:?}: {:?}", evaluated.errors);
+            assert!(
+                evaluated.errors[0].message.contains("path step"),
+                "{backend:?}: {}",
+                evaluated.errors[0].message
+            );
+            assert_eq!(evaluated.violations.len(), 2, "{backend:?}");
+        }
     }
 
     #[test]
@@ -1076,14 +1315,13 @@ violations := "not a set"
             related: None,
         };
         let past = Instant::now() - std::time::Duration::from_millis(1);
-        let error = evaluator
-            .evaluate(
-                &mut evaluator.state(),
-                &subject,
-                &Value::new_object(),
-                Some(past),
-            )
-            .expect_err("no time left");
-        assert!(error.timed_out);
+        let evaluated = evaluator.evaluate(
+            &mut evaluator.state(),
+            &subject,
+            &Value::new_object(),
+            Some(past),
+        );
+        assert!(evaluated.timed_out(), "no time left");
+        assert!(evaluated.violations.is_empty());
     }
 }

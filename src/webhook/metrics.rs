@@ -22,6 +22,11 @@ pub struct FindingLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RuleLabels {
+    pub rule: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ReasonLabels {
     pub reason: String,
 }
@@ -52,6 +57,7 @@ pub struct Metrics {
     pub latency: Histogram,
     pub findings: Family<FindingLabels, Counter>,
     pub eval_failures: Family<ReasonLabels, Counter>,
+    pub rule_errors: Family<RuleLabels, Counter>,
     pub rejected: Family<StatusLabels, Counter>,
     pub tls_reloads: Family<ResultLabels, Counter>,
     pub policy_reloads: Family<ResultLabels, Counter>,
@@ -105,6 +111,13 @@ impl Metrics {
             "evaluation_failures",
             "Evaluations that gave no verdict (timeout, overloaded, error); the failure mode answered",
             eval_failures.clone(),
+        );
+        let rule_errors = Family::<RuleLabels, Counter>::default();
+        registry.register(
+            "rule_errors",
+            "Rules that failed to evaluate on a request (judged by the failure mode alone; the \
+             other rules' verdicts stand), by rule",
+            rule_errors.clone(),
         );
         let rejected = Family::<StatusLabels, Counter>::default();
         registry.register(
@@ -183,6 +196,7 @@ impl Metrics {
             latency,
             findings,
             eval_failures,
+            rule_errors,
             rejected,
             tls_reloads,
             policy_reloads,

@@ -121,6 +121,8 @@ fn init_logging(format: LogFormat) {
 pub fn run(flags: ServeFlags, source: PolicySource) -> i32 {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // Rules are evaluated on the blocking pool: stacks as deep as lint's (see the constant).
+        .thread_stack_size(crate::engine::EVAL_STACK_BYTES)
         .build()
     {
         Ok(runtime) => runtime,

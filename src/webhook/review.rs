@@ -9,7 +9,7 @@ use std::time::Instant;
 use crate::check::{Batch, Checker, Converted, Evaluation, POLICY_ERROR};
 use crate::config::{Action, Config, Exemption, FailureMode, Mode, UpdatePolicy};
 use crate::engine::{Backend, Catalog, EvalState, Evaluator, PolicyError, Scope};
-use crate::finding::{Finding, ObjectRef};
+use crate::finding::{Finding, ObjectRef, Severity};
 use crate::manifest::node::{self, Node, PathStep};
 use crate::manifest::Object;
 use crate::suppress::Suppressor;
@@ -323,7 +323,8 @@ impl Reviewer {
             Some(old) => match self.evaluate(old, cluster, deadline) {
                 Ok(old_findings) => old_findings
                     .into_iter()
-                    .filter(|f| f.suppressed.is_none())
+                    // A rule that failed judged nothing: nothing to grandfather.
+                    .filter(|f| f.suppressed.is_none() && f.rule != POLICY_ERROR)
                     .map(|f| f.fingerprint)
                     .collect(),
                 Err(failure) => return self.failed(uid, object.id, failure),
@@ -456,15 +457,17 @@ impl Reviewer {
         if checked.timed_out {
             return Err(Failure::Timeout);
         }
-        if checked.failed {
-            let errors = checked
-                .findings
-                .into_iter()
-                .filter(|f| f.rule == POLICY_ERROR)
-                .map(|f| f.message);
-            return Err(Failure::Error(errors.collect::<Vec<_>>().join("; ")));
+        // A rule that failed judges only itself, by the failure mode: a warning naming it
+        // (allow) or a denial naming it (deny); the other rules' verdicts stand.
+        let severity = match self.policy.failure_mode {
+            FailureMode::Allow => Severity::Warning,
+            FailureMode::Deny => Severity::Error,
+        };
+        let mut findings = checked.findings;
+        for finding in findings.iter_mut().filter(|f| f.rule == POLICY_ERROR) {
+            finding.severity = severity;
         }
-        Ok(checked.findings)
+        Ok(findings)
     }
 
     fn take_state(&self) -> EvalState {

@@ -27,7 +27,7 @@ use super::budget::ObjectBudget;
 use super::cluster::ClusterCache;
 use super::connection::{Activity, Judgement, TrackedIo};
 use super::metrics::{
-    FindingLabels, LimitLabels, Metrics, ReasonLabels, RequestLabels, StatusLabels,
+    FindingLabels, LimitLabels, Metrics, ReasonLabels, RequestLabels, RuleLabels, StatusLabels,
 };
 use super::review::{Failure, Reviewer, Verdict};
 use super::settings::Limits;
@@ -398,9 +398,10 @@ async fn validate(State(state): State<Arc<AppState>>, headers: HeaderMap, body: 
     response
 }
 
-/// Waits for an evaluation slot, then evaluates on the blocking pool, all within the time budget.
+/// Waits for an evaluation slot, then evaluates on the blocking pool, all within the time budget:
+/// at the deadline the answer is the failure mode's, whatever the evaluation is still doing.
 async fn evaluate(
-    state: &AppState,
+    state: &Arc<AppState>,
     reviewer: Arc<Reviewer>,
     request: &AdmissionRequest,
     object: crate::manifest::Object,
@@ -415,17 +416,44 @@ async fn evaluate(
     let snapshot = state.cluster.snapshot();
     let owned_request = request.clone();
     let owned_reviewer = reviewer.clone();
-    let evaluated = tokio::task::spawn_blocking(move || {
+    let mut evaluation = tokio::task::spawn_blocking(move || {
         owned_reviewer.review_object(&owned_request, object, &snapshot, Some(deadline))
-    })
-    .await;
-    drop(permit);
-    evaluated.unwrap_or_else(|e| {
-        reviewer.failed_request(
-            request,
-            Failure::Error(format!("the evaluation failed: {e}")),
-        )
-    })
+    });
+    let verdict = match tokio::time::timeout_at(deadline.into(), &mut evaluation).await {
+        Ok(evaluated) => {
+            drop(permit);
+            evaluated.unwrap_or_else(|e| {
+                reviewer.failed_request(
+                    request,
+                    Failure::Error(format!("the evaluation failed: {e}")),
+                )
+            })
+        }
+        // Still running past the deadline: inside a builtin regorus cannot interrupt (its timer
+        // is read between instructions). Answer now; the evaluation keeps its slot until it
+        // ends, so runaway evaluations never outnumber the concurrency limit.
+        Err(_) => {
+            permit.forget();
+            let state = state.clone();
+            tokio::spawn(async move {
+                let _ = evaluation.await;
+                state.slots.add_permits(1);
+            });
+            reviewer.failed_request(request, Failure::Timeout)
+        }
+    };
+    for judged in &verdict.findings {
+        if let Some(rule) = crate::check::failed_rule(&judged.finding) {
+            state
+                .metrics
+                .rule_errors
+                .get_or_create(&RuleLabels {
+                    rule: rule.to_string(),
+                })
+                .inc();
+        }
+    }
+    verdict
 }
 
 fn record(

@@ -1,0 +1,494 @@
+//! Custom policies that crash, loop, allocate or fail must cost only their own rule (issue 14):
+//! a `policy-error` finding that names the rule and its file, every other rule's findings kept,
+//! in `lint` (the real binary) and in `serve` (the real server on 127.0.0.1 over HTTPS).
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use common::https::{fixture, Options, Server};
+use serde_json::Value;
+
+/// A privileged Pod: `privileged-container` (an error, a denial in serve) and more built-in findings.
+const PRIVILEGED_POD: &str = r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: api
+  namespace: shop
+  labels: {app: api}
+spec:
+  containers:
+    - name: api
+      image: registry.example.com/api:1.4.2
+      securityContext:
+        privileged: true
+"#;
+
+/// A custom rule for Pods whose `violations` rule (and helpers) is `body`.
+fn custom_rule(id: &str, body: &str) -> String {
+    let package = id.replace('-', "_");
+    format!(
+        r#"# What it does: tests a broken policy.
+# Why: a broken rule must cost only itself.
+# Example:
+#   kind: Pod
+# Fix: nothing.
+package seaworthy.rules.test.{package}
+
+import rego.v1
+
+metadata := {{
+	"id": "{id}",
+	"area": "test",
+	"severity": "error",
+	"kinds": ["Pod"],
+	"summary": "Broken on purpose",
+	"remediation": "Fix the policy.",
+}}
+
+{body}
+"#
+    )
+}
+
+const SELF_RECURSION: &str = r#"f(x) := y if {
+	y := f(x + 1)
+}
+
+violations contains v if {
+	f(1) > 0
+	v := {"msg": "never", "path": []}
+}"#;
+
+const MUTUAL_RECURSION: &str = r#"g(x) := y if {
+	y := h(x + 1)
+}
+
+h(x) := y if {
+	y := g(x + 1)
+}
+
+violations contains v if {
+	g(1) > 0
+	v := {"msg": "never", "path": []}
+}"#;
+
+const MALFORMED_VIOLATIONS: &str = r#"violations := "not a set""#;
+
+const BAD_PATH: &str = r#"violations contains v if {
+	input.object.kind == "Pod"
+	v := {"msg": "x", "path": [{"not": "a step"}]}
+}"#;
+
+const BUILTIN_ERROR: &str = r#"violations contains v if {
+	n := to_number(input.object.metadata.name)
+	v := {"msg": sprintf("%v", [n]), "path": []}
+}"#;
+
+const CONFLICTING_VALUES: &str = r#"owner := "a" if input.object.kind == "Pod"
+
+owner := "b" if input.object.metadata.name == "api"
+
+violations contains v if {
+	owner == "c"
+	v := {"msg": "never", "path": []}
+}"#;
+
+const HUGE_RANGE: &str = r#"violations contains v if {
+	count(numbers.range(1, 100000000)) < 0
+	v := {"msg": "never", "path": []}
+}"#;
+
+fn cmd(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("seaworthy").expect("binary");
+    cmd.current_dir(dir)
+        .env_remove("SEAWORTHY_CONFIG")
+        .env("SEAWORTHY_NO_CACHE", "1");
+    cmd
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::write(path, text).expect("write");
+}
+
+/// `lint pod.yaml --policies org --format json` with the rule `id` defined by `body`, on the given
+/// back end: (exit code, report, stderr).
+fn lint_with_rule(id: &str, body: &str, engine: &str) -> (Option<i32>, Value, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "pod.yaml", PRIVILEGED_POD);
+    write(
+        dir.path(),
+        &format!("org/{id}.rego"),
+        &custom_rule(id, body),
+    );
+    let output = cmd(dir.path())
+        .args([
+            "lint",
+            "pod.yaml",
+            "--no-config",
+            "--policies",
+            "org",
+            "--format",
+            "json",
+            "--engine",
+            engine,
+        ])
+        .timeout(Duration::from_secs(120))
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{id} ({engine}): no JSON report ({e}), exit {:?}, stderr: {stderr}",
+            output.status.code()
+        )
+    });
+    (output.status.code(), report, stderr)
+}
+
+fn findings(report: &Value) -> Vec<(String, String)> {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap_or_default().to_string(),
+                f["message"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The built-in findings of the privileged Pod with no custom rule.
+fn builtin_rules() -> Vec<String> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "pod.yaml", PRIVILEGED_POD);
+    let output = cmd(dir.path())
+        .args(["lint", "pod.yaml", "--no-config", "--format", "json"])
+        .output()
+        .expect("runs");
+    let report: Value = serde_json::from_slice(&output.stdout).expect("json");
+    let mut rules: Vec<String> = findings(&report).into_iter().map(|(r, _)| r).collect();
+    rules.sort();
+    rules
+}
+
+/// The broken rule is one `policy-error` finding naming the rule and its file (and saying why),
+/// every built-in finding is still there, and the exit code is 2 (a policy failed).
+fn assert_isolated(id: &str, body: &str, why: &[&str]) {
+    assert_isolated_on(id, body, why, &["rvm", "interpreter"]);
+}
+
+fn assert_isolated_on(id: &str, body: &str, why: &[&str], engines: &[&str]) {
+    let expected = builtin_rules();
+    assert!(
+        expected.contains(&"privileged-container".to_string()),
+        "{expected:?}"
+    );
+    for &engine in engines {
+        let started = Instant::now();
+        let (code, report, stderr) = lint_with_rule(id, body, engine);
+        let took = started.elapsed();
+        let found = findings(&report);
+        let errors: Vec<&String> = found
+            .iter()
+            .filter(|(r, _)| r == "policy-error")
+            .map(|(_, m)| m)
+            .collect();
+        assert_eq!(errors.len(), 1, "{id} ({engine}): {found:?}\n{stderr}");
+        let message = errors[0];
+        assert!(
+            message.contains(id) && message.contains(&format!("{id}.rego")),
+            "{id} ({engine}): the error names the rule and its file: {message}"
+        );
+        for word in why {
+            assert!(
+                message.to_lowercase().contains(word),
+                "{id} ({engine}): {word:?} in {message}"
+            );
+        }
+        let mut others: Vec<String> = found
+            .iter()
+            .filter(|(r, _)| r != "policy-error")
+            .map(|(r, _)| r.clone())
+            .collect();
+        others.sort();
+        assert_eq!(
+            others, expected,
+            "{id} ({engine}): the other rules' findings stand"
+        );
+        assert_eq!(code, Some(2), "{id} ({engine}): a policy failed");
+        assert!(
+            took < Duration::from_secs(60),
+            "{id} ({engine}): bounded: {took:?}"
+        );
+    }
+}
+
+#[test]
+fn lint_self_recursion_is_a_policy_error_of_that_rule() {
+    assert_isolated("self-recursion", SELF_RECURSION, &["recursi"]);
+}
+
+#[test]
+fn lint_mutual_recursion_is_a_policy_error_of_that_rule() {
+    assert_isolated("mutual-recursion", MUTUAL_RECURSION, &["recursi"]);
+}
+
+#[test]
+fn lint_malformed_violations_cost_only_their_rule() {
+    assert_isolated("malformed-violations", MALFORMED_VIOLATIONS, &["set"]);
+}
+
+/// A builtin that fails makes its expression undefined on both back ends (the RVM cannot do
+/// otherwise inside a rule body in regorus 0.14; OPA does the same by default): the rule finds
+/// nothing, no crash, and the other rules' findings stand.
+#[test]
+fn lint_a_builtin_error_is_undefined_on_both_back_ends() {
+    for engine in ["rvm", "interpreter"] {
+        let (code, report, stderr) = lint_with_rule("builtin-error", BUILTIN_ERROR, engine);
+        let mut rules: Vec<String> = findings(&report).into_iter().map(|(r, _)| r).collect();
+        rules.sort();
+        assert_eq!(rules, builtin_rules(), "{engine}: {stderr}");
+        assert_eq!(code, Some(1), "{engine}");
+    }
+}
+
+#[test]
+fn lint_conflicting_values_of_a_complete_rule_are_an_error() {
+    assert_isolated(
+        "conflicting-values",
+        CONFLICTING_VALUES,
+        &["conflicts with rule at", "conflicting-values.rego:19:"],
+    );
+}
+
+/// Two definitions of a complete rule that agree are no conflict: the rule runs (on the
+/// interpreter) and reports.
+#[test]
+fn agreeing_definitions_of_a_complete_rule_are_no_conflict() {
+    let agreeing = CONFLICTING_VALUES
+        .replace("owner := \"b\"", "owner := \"a\"")
+        .replace("owner == \"c\"", "owner == \"a\"")
+        .replace("\"never\"", "\"owner a\"");
+    for engine in ["rvm", "interpreter"] {
+        let (code, report, stderr) = lint_with_rule("agreeing-values", &agreeing, engine);
+        let found = findings(&report);
+        assert!(
+            found
+                .iter()
+                .any(|(r, m)| r == "agreeing-values" && m == "owner a"),
+            "{engine}: {found:?} {stderr}"
+        );
+        assert!(!found.iter().any(|(r, _)| r == "policy-error"), "{engine}");
+        assert_eq!(code, Some(1), "{engine}");
+    }
+}
+
+#[test]
+fn lint_an_allocation_by_argument_is_capped() {
+    assert_isolated("huge-range", HUGE_RANGE, &["numbers.range"]);
+}
+
+/// Comprehensions nested thousands deep: a policy error naming the file at load (exit 2), not a
+/// stack overflow in the parser.
+#[test]
+fn deeply_nested_policy_source_is_refused_at_load() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "pod.yaml", PRIVILEGED_POD);
+    // One bracket a line: regorus refuses lines over 1,024 columns before nesting matters.
+    let depth = 5_000;
+    let nested = format!("{}1{}", "[x | x :=\n".repeat(depth), "]\n".repeat(depth));
+    let body = format!(
+        "violations contains v if {{\n\tcount({nested}) < 0\n\tv := {{\"msg\": \"never\", \"path\": []}}\n}}"
+    );
+    write(dir.path(), "org/deep.rego", &custom_rule("deep", &body));
+    let output = cmd(dir.path())
+        .args(["lint", "pod.yaml", "--no-config", "--policies", "org"])
+        .timeout(Duration::from_secs(120))
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("deep.rego") && stderr.contains("nest"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn print_and_trace_errors_name_the_file() {
+    for (name, call) in [
+        ("printing", "print(input.object.nope.nope)"),
+        ("tracing", "trace(1)"),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write(dir.path(), "pod.yaml", PRIVILEGED_POD);
+        let body = format!(
+            "violations contains v if {{\n\t{call}\n\tv := {{\"msg\": \"x\", \"path\": []}}\n}}"
+        );
+        write(
+            dir.path(),
+            &format!("org/{name}.rego"),
+            &custom_rule(name, &body),
+        );
+        let output = cmd(dir.path())
+            .args([
+                "lint",
+                "pod.yaml",
+                "--no-config",
+                "--policies",
+                "org",
+                "--format",
+                "json",
+            ])
+            .timeout(Duration::from_secs(120))
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.code() == Some(2) || output.status.code() == Some(1),
+            "{name}: {:?} {stderr}",
+            output.status.code()
+        );
+        if output.status.code() == Some(2) {
+            assert!(
+                stderr.contains(&format!("{name}.rego"))
+                    || stdout.contains(&format!("{name}.rego")),
+                "{name}: the error names the file: {stderr}{stdout}"
+            );
+        }
+    }
+}
+
+// --- serve -------------------------------------------------------------------------------------
+
+fn start(rule: &str, body: &str, extra: &[&str]) -> Server {
+    let mut args: Vec<String> = ["--no-config", "--policies", "org"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    args.extend(extra.iter().map(|s| s.to_string()));
+    Server::start(Options {
+        args,
+        files: vec![(
+            Box::leak(format!("org/{rule}.rego").into_boxed_str()),
+            custom_rule(rule, body),
+        )],
+    })
+}
+
+fn response(review: &Value) -> &Value {
+    &review["response"]
+}
+
+fn warnings(response: &Value) -> Vec<String> {
+    response["warnings"]
+        .as_array()
+        .map(|w| {
+            w.iter()
+                .filter_map(|s| s.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn denial(response: &Value) -> String {
+    response["status"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Failure mode allow: the broken rule warns (named), the built-ins still deny the privileged Pod,
+/// and the error is counted by rule. Failure mode deny: the denial names the broken rule too.
+#[tokio::test]
+async fn serve_a_broken_rule_judges_only_itself() {
+    for (rule, body) in [
+        ("malformed-violations", MALFORMED_VIOLATIONS),
+        ("bad-path", BAD_PATH),
+        ("self-recursion", SELF_RECURSION),
+    ] {
+        for mode in ["allow", "deny"] {
+            let server = start(rule, body, &["--failure-mode", mode]);
+            let mut conn = server.connect().await.expect("connect");
+            let (status, review) = conn.review(fixture("pod-create-denied.json")).await;
+            assert_eq!(status, 200, "{rule} {mode}: {review}");
+            let r = response(&review);
+            assert_eq!(r["allowed"], false, "{rule} {mode}: still denied: {r}");
+            let message = denial(r);
+            assert!(
+                message.contains("[privileged-container]"),
+                "{rule} {mode}: the built-in verdict stands: {message}"
+            );
+            match mode {
+                "allow" => assert!(
+                    warnings(r).iter().any(|w| w.contains(rule)),
+                    "{rule} {mode}: a warning names the broken rule: {r}"
+                ),
+                _ => assert!(
+                    message.contains(rule),
+                    "{rule} {mode}: the denial names the broken rule: {message}"
+                ),
+            }
+            assert_eq!(
+                server.metric(&format!(r#"seaworthy_rule_errors_total{{rule="{rule}"}}"#)),
+                1.0,
+                "{rule} {mode}"
+            );
+            assert_eq!(
+                server.metric(r#"seaworthy_evaluation_failures_total{reason="error"}"#),
+                0.0,
+                "{rule} {mode}: not a whole-review failure"
+            );
+            // The server is alive and judges the next request the same way.
+            let (status, review) = conn.review(fixture("pod-create-pass.json")).await;
+            assert_eq!(status, 200, "{rule} {mode}: {review}");
+            assert_eq!(
+                response(&review)["allowed"],
+                mode == "allow",
+                "{rule} {mode}: {review}"
+            );
+        }
+    }
+}
+
+/// An allocation that takes seconds and gigabytes in regorus: answered within the budget by the
+/// failure mode, counted as a timeout, and the server keeps answering.
+#[tokio::test]
+async fn serve_answers_within_the_budget_whatever_the_rule_does() {
+    let slow = r#"violations contains v if {
+	count(numbers.range(1, input.object.spec.n)) < 0
+	v := {"msg": "never", "path": []}
+}"#;
+    let server = start(
+        "slow-range",
+        // Not a literal bound: the load-time check cannot see it, the deadline must hold.
+        &slow.replace("input.object.spec.n", "to_number(\"1e8\")"),
+        &["--eval-timeout", "300ms", "--failure-mode", "deny"],
+    );
+    let mut conn = server.connect().await.expect("connect");
+    for round in 0..2 {
+        let started = Instant::now();
+        let (status, review) = conn.review(fixture("pod-create-pass.json")).await;
+        let took = started.elapsed();
+        assert_eq!(status, 200, "{review}");
+        let r = response(&review);
+        assert!(
+            took < Duration::from_millis(1500),
+            "round {round}: {took:?}"
+        );
+        assert_eq!(r["allowed"], false, "{r}");
+        assert!(format!("{r}").contains("time budget"), "{r}");
+    }
+    assert_eq!(
+        server.metric(r#"seaworthy_evaluation_failures_total{reason="timeout"}"#),
+        2.0
+    );
+}
