@@ -226,6 +226,10 @@ async fn serve(flags: ServeFlags, source: PolicySource) -> Result<(), String> {
         settings.limits.clone(),
         settings.cluster_context,
     ));
+    // Installed before anything serves: a SIGTERM that arrives once `/readyz` can answer must
+    // start the drain, not kill the process by default action.
+    let term =
+        signal(SignalKind::terminate()).map_err(|e| format!("cannot handle SIGTERM: {e}"))?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let (health_shutdown_tx, health_shutdown_rx) = watch::channel(false);
 
@@ -263,7 +267,7 @@ async fn serve(flags: ServeFlags, source: PolicySource) -> Result<(), String> {
         health_shutdown_rx,
     ));
 
-    wait_for_termination().await?;
+    wait_for_termination(term).await?;
     // Zero-downtime order: readiness fails first while everything still serves (clients that
     // reuse a connection are told `Connection: close` with their answer), then no new
     // connections, idle ones closed and busy ones drained, and the health port last.
@@ -303,9 +307,7 @@ fn log_skipped_rules(reviewer: &Reviewer, cluster_context: bool) {
     }
 }
 
-async fn wait_for_termination() -> Result<(), String> {
-    let mut term =
-        signal(SignalKind::terminate()).map_err(|e| format!("cannot handle SIGTERM: {e}"))?;
+async fn wait_for_termination(mut term: tokio::signal::unix::Signal) -> Result<(), String> {
     tokio::select! {
         _ = term.recv() => tracing::info!("SIGTERM received"),
         _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
