@@ -9,16 +9,21 @@
 //!   pods where no Kubernetes NetworkPolicy does);
 //! - on a PodDisruptionBudget or NetworkPolicy, `input.related.workloads`: the workloads it selects.
 //!
-//! Only objects of the same namespace ever relate. In lint the objects are those of the run; the
-//! webhook builds the same context from its cluster cache plus the object under review.
+//! Only objects of the same namespace ever relate. In lint the objects are those of the run, and
+//! objects without `metadata.namespace` (and cluster-scoped ones) relate only within their unit
+//! (see `unit`); the webhook builds the same context from its cluster cache plus the object under
+//! review, as one unit. The same object (API group, kind, namespace, name) defined several times
+//! counts once: alternative install manifests are one object in a cluster.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use regorus::Value as RegoValue;
 
 use crate::finding::ObjectRef;
 use crate::inventory::{effective_namespace, DEFAULT_NAMESPACE};
 use crate::selector::{labels_from_rego, LabelSelector, Labels};
+use crate::unit::UnitId;
 use crate::workload::object_value;
 
 /// One object as the context sees it: identity, value, and workload view when it runs pods.
@@ -315,11 +320,21 @@ struct Namespace {
     /// `Kind/name` of network policies of other APIs that apply here (see `other_network_policy`).
     other_policies: Vec<String>,
     limits: LimitDefaults,
-    /// Set by `summarize` once every object is in.
+    /// (API group, kind, name) of the objects already counted, so a second definition of the same
+    /// object (another install variant) is not counted again.
+    seen: HashSet<(String, String, String)>,
+    /// Set by `summarize` once every object is in; without cluster-wide policies (they depend on
+    /// the unit looking, see `Context::related`).
     summary: Option<RegoValue>,
 }
 
 impl Namespace {
+    /// True the first time an object of this identity is counted here.
+    fn first_definition(&mut self, group: &str, kind: &str, name: &str) -> bool {
+        self.seen
+            .insert((group.to_string(), kind.to_string(), name.to_string()))
+    }
+
     fn hpa_for(&self, api_version: &str, kind: &str, name: &str) -> Option<&Hpa> {
         self.hpas
             .iter()
@@ -381,12 +396,33 @@ impl Namespace {
     }
 }
 
+/// Where a namespaced object relates.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Scope {
+    /// A namespace named by the objects (or a `Namespace` object): shared across the run.
+    Namespace(String),
+    /// The objects of a unit that name no namespace: they land wherever the unit is applied
+    /// (`default` without `-n`), so they relate only to each other.
+    Implicit(UnitId),
+}
+
 /// The relations between the objects of one run (or of the cluster cache).
 #[derive(Default)]
+struct Relations {
+    namespaces: HashMap<Scope, Namespace>,
+    /// Cluster-wide policies of other network policy APIs, by the unit that holds them (they
+    /// apply to every namespace that unit's objects see).
+    cluster_network_policies: HashMap<UnitId, Vec<String>>,
+    /// Objects without a namespace relate only within their unit (false: they are in `default`).
+    isolated: bool,
+}
+
+/// The relations between the objects of one run (or of the cluster cache), as seen from one unit:
+/// [`Context::for_unit`] gives the view of another unit without rebuilding anything.
+#[derive(Default, Clone)]
 pub struct Context {
-    namespaces: HashMap<String, Namespace>,
-    /// Cluster-wide policies of other network policy APIs (they apply to every namespace).
-    cluster_network_policies: Vec<String>,
+    relations: Arc<Relations>,
+    viewer: UnitId,
 }
 
 enum PolicyScope {
@@ -413,83 +449,121 @@ fn other_network_policy(id: &ObjectRef) -> Option<PolicyScope> {
 }
 
 impl Context {
+    /// The context of objects that all relate as in one cluster (the webhook's cache, a lint run
+    /// with `--relate run`): objects without a namespace are in `default`.
     pub fn build<'a>(entries: impl IntoIterator<Item = Entry<'a>>) -> Context {
-        let mut context = Context::default();
+        Context::build_in_units(entries.into_iter().map(|e| (e, 0)), false)
+    }
+
+    /// The context of objects grouped into units. With `isolated`, objects without a namespace
+    /// and cluster-scoped objects relate only to objects of their own unit; objects with a
+    /// namespace relate across units. The returned context views unit 0 (see `for_unit`).
+    pub fn build_in_units<'a>(
+        entries: impl IntoIterator<Item = (Entry<'a>, UnitId)>,
+        isolated: bool,
+    ) -> Context {
+        let mut relations = Relations {
+            isolated,
+            ..Relations::default()
+        };
         let mut pending_workloads = Vec::new();
-        for entry in entries {
+        for (entry, unit) in entries {
             let id = entry.id;
             if id.kind == "Namespace" && id.api_version == "v1" {
                 if let Some(name) = &id.name {
-                    context.namespace_mut(name).declared = true;
+                    relations
+                        .namespace_mut(Scope::Namespace(name.clone()))
+                        .declared = true;
                 }
                 continue;
             }
             if let Some(scope) = other_network_policy(id) {
                 let label = format!("{}/{}", id.kind, id.name.as_deref().unwrap_or(""));
-                match scope {
-                    PolicyScope::Cluster => context.cluster_network_policies.push(label),
+                let cluster_unit = relations.cluster_unit(unit);
+                let policies = match scope {
+                    PolicyScope::Cluster => relations
+                        .cluster_network_policies
+                        .entry(cluster_unit)
+                        .or_default(),
                     PolicyScope::Namespace => {
-                        let ns = id.namespace.as_deref().unwrap_or(DEFAULT_NAMESPACE);
-                        context.namespace_mut(ns).other_policies.push(label);
+                        let scope = relations
+                            .scope_of(id, unit)
+                            .unwrap_or(Scope::Namespace(DEFAULT_NAMESPACE.to_string()));
+                        &mut relations.namespace_mut(scope).other_policies
                     }
+                };
+                if !policies.contains(&label) {
+                    policies.push(label);
                 }
                 continue;
             }
-            let (Some(ns), Some(name)) = (effective_namespace(id), id.name.as_deref()) else {
+            let (Some(scope), Some(name)) = (relations.scope_of(id, unit), id.name.as_deref())
+            else {
                 continue;
             };
-            // Every namespace an object lives in gets a summary, even one holding nothing else.
-            context.namespace_mut(ns);
             let group = group_of(&id.api_version);
+            // Every namespace an object lives in gets a summary, even one holding nothing else.
+            let namespace = relations.namespace_mut(scope.clone());
+            if !namespace.first_definition(group, &id.kind, name) {
+                continue;
+            }
             match (group, id.kind.as_str()) {
                 ("policy", "PodDisruptionBudget") => {
                     let pdb = Pdb::from_object(name, &id.api_version, entry.object);
-                    context.namespace_mut(ns).pdbs.push(pdb);
+                    namespace.pdbs.push(pdb);
                 }
                 ("networking.k8s.io", "NetworkPolicy") => {
                     let policy = NetworkPolicy::from_object(name, entry.object);
-                    context.namespace_mut(ns).policies.push(policy);
+                    namespace.policies.push(policy);
                 }
                 ("autoscaling", "HorizontalPodAutoscaler") => {
                     if let Some(hpa) = Hpa::from_object(name, entry.object) {
-                        context.namespace_mut(ns).hpas.push(hpa);
+                        namespace.hpas.push(hpa);
                     }
                 }
-                ("", "LimitRange") => context.namespace_mut(ns).limits.add(name, entry.object),
+                ("", "LimitRange") => namespace.limits.add(name, entry.object),
                 _ => {
                     if let Some(view) = entry.view {
-                        pending_workloads.push((ns.to_string(), workload_of(id, name, view)));
+                        pending_workloads.push((scope, workload_of(id, name, view)));
                     }
                 }
             }
         }
-        for (ns, mut workload) in pending_workloads {
-            let namespace = context.namespace_mut(&ns);
+        for (scope, mut workload) in pending_workloads {
+            let namespace = relations.namespace_mut(scope);
             workload.hpa = namespace
                 .hpa_for(&workload.api_version, &workload.kind, &workload.name)
                 .cloned();
             namespace.workloads.push(workload);
         }
-        for (name, namespace) in context.namespaces.iter_mut() {
-            namespace
-                .other_policies
-                .extend(context.cluster_network_policies.iter().cloned());
+        for (scope, namespace) in relations.namespaces.iter_mut() {
+            let name = match scope {
+                Scope::Namespace(name) => name.as_str(),
+                Scope::Implicit(_) => DEFAULT_NAMESPACE,
+            };
             namespace.summarize(name);
         }
-        context
+        Context {
+            relations: Arc::new(relations),
+            viewer: 0,
+        }
     }
 
-    fn namespace_mut(&mut self, name: &str) -> &mut Namespace {
-        self.namespaces.entry(name.to_string()).or_default()
+    /// The same relations as seen by the objects of `unit`.
+    pub fn for_unit(&self, unit: UnitId) -> Context {
+        Context {
+            relations: Arc::clone(&self.relations),
+            viewer: unit,
+        }
     }
 
     fn namespace_of(&self, id: &ObjectRef) -> Option<&Namespace> {
-        let name = if id.kind == "Namespace" && id.api_version == "v1" {
-            id.name.as_deref()?
+        let scope = if id.kind == "Namespace" && id.api_version == "v1" {
+            Scope::Namespace(id.name.clone()?)
         } else {
-            effective_namespace(id)?
+            self.relations.scope_of(id, self.viewer)?
         };
-        self.namespaces.get(name)
+        self.relations.namespaces.get(&scope)
     }
 
     /// Adds `hpa`, `min_replicas`, `pdbs`, `network_policies` and `limit_range` to a workload view.
@@ -552,7 +626,22 @@ impl Context {
             }
             _ => None,
         };
-        let mut fields = vec![("namespace", namespace.summary.clone()?)];
+        let mut summary = namespace.summary.clone()?;
+        let cluster_policies = self
+            .relations
+            .cluster_network_policies
+            .get(&self.relations.cluster_unit(self.viewer))
+            .filter(|p| !p.is_empty());
+        if let (Some(policies), Ok(fields)) = (cluster_policies, summary.as_object_mut()) {
+            let key = RegoValue::from("other_network_policies");
+            let mut all: Vec<RegoValue> = match fields.get(&key) {
+                Some(RegoValue::Array(existing)) => existing.to_vec(),
+                _ => Vec::new(),
+            };
+            all.extend(policies.iter().map(|p| RegoValue::from(p.as_str())));
+            fields.insert(key, RegoValue::from(all));
+        }
+        let mut fields = vec![("namespace", summary)];
         if let Some(isolates) = isolates {
             fields.push(("isolates", isolates));
         }
@@ -565,6 +654,30 @@ impl Context {
                 .map(|(k, v)| (RegoValue::from(k), v))
                 .collect::<BTreeMap<_, _>>(),
         ))
+    }
+}
+
+impl Relations {
+    fn namespace_mut(&mut self, scope: Scope) -> &mut Namespace {
+        self.namespaces.entry(scope).or_default()
+    }
+
+    /// Where a namespaced object of `unit` relates; None for cluster-scoped objects.
+    fn scope_of(&self, id: &ObjectRef, unit: UnitId) -> Option<Scope> {
+        let namespace = effective_namespace(id)?;
+        Some(match &id.namespace {
+            None if self.isolated => Scope::Implicit(unit),
+            _ => Scope::Namespace(namespace.to_string()),
+        })
+    }
+
+    /// The unit whose cluster-scoped objects `unit` sees: its own, or the run's as a whole.
+    fn cluster_unit(&self, unit: UnitId) -> UnitId {
+        if self.isolated {
+            unit
+        } else {
+            0
+        }
     }
 }
 

@@ -20,7 +20,14 @@ fn lint_json(name: &str, args: &[&str]) -> (Value, String) {
     let output = Command::cargo_bin("seaworthy")
         .expect("binary is built")
         .current_dir(case(name))
-        .args(["lint", "--format", "json", "--no-config", "--fail-on", "never"])
+        .args([
+            "lint",
+            "--format",
+            "json",
+            "--no-config",
+            "--fail-on",
+            "never",
+        ])
         .args(args)
         .assert()
         .code(0)
@@ -95,10 +102,7 @@ fn a_cluster_role_binding_in_another_folder_does_not_reach_a_workload_without_na
         "rbac/'s binding (data.inventory.cluster) belongs to another unit: {report:#}"
     );
     // Listed together (one unit), the binding is read as before.
-    let (report, _) = lint_json(
-        "binding-elsewhere",
-        &["--relate", "run", "rbac", "worker"],
-    );
+    let (report, _) = lint_json("binding-elsewhere", &["--relate", "run", "rbac", "worker"]);
     assert!(findings(&report, "automount-service-account-token").is_empty());
 }
 
@@ -127,7 +131,10 @@ fn copies_of_one_budget_in_a_unit_count_once() {
         "the two install variants define one PodDisruptionBudget: {report:#}"
     );
     assert!(findings(&report, "missing-pdb").is_empty());
-    assert_eq!(report["summary"]["objects"], 3, "each copy is still an object");
+    assert_eq!(
+        report["summary"]["objects"], 3,
+        "each copy is still an object"
+    );
 }
 
 #[test]
@@ -144,7 +151,11 @@ fn kustomize_patch_files_are_skipped_counted_and_explained() {
     assert_eq!(report["summary"]["patch_files"], 3);
     assert_eq!(
         report["patch_files"],
-        serde_json::json!(["overlay/env.yaml", "overlay/ops/port.yaml", "overlay/replicas.yaml"])
+        serde_json::json!([
+            "overlay/env.yaml",
+            "overlay/ops/port.yaml",
+            "overlay/replicas.yaml"
+        ])
     );
     assert!(
         stderr.contains("skipped 3 kustomize patch file(s)") && stderr.contains("--kustomize DIR"),
@@ -158,5 +169,8 @@ fn kustomize_patch_files_are_skipped_counted_and_explained() {
 fn a_patch_file_given_alone_is_found_by_its_kustomization() {
     let (report, _) = lint_json("patches", &["overlay/env.yaml", "base"]);
     assert_eq!(report["summary"]["patch_files"], 1);
-    assert_eq!(report["patch_files"], serde_json::json!(["overlay/env.yaml"]));
+    assert_eq!(
+        report["patch_files"],
+        serde_json::json!(["overlay/env.yaml"])
+    );
 }
