@@ -41,7 +41,38 @@ fn int_of(value: &RegoValue) -> Option<i64> {
     value.as_i64().ok()
 }
 
+/// Where one definition of an object comes from. The same object (API group, kind, namespace,
+/// name) may be defined in several files (alternative install manifests); it is one object, and a
+/// viewer relates to the copy in its own file when there is one, else to the first definition.
+#[derive(Clone, Copy, Default)]
+struct Definition {
+    file: usize,
+    /// The first definition of this object in its namespace (or unit).
+    primary: bool,
+}
+
+/// Of each object among `items`, the definition a viewer in `file` relates to: the copy in that
+/// file when there is one, else the first. `all` is every definition of the kind in the namespace.
+fn chosen<'a, T: 'a>(
+    all: &'a [T],
+    items: impl Iterator<Item = &'a T>,
+    definition: impl Fn(&T) -> Definition,
+    identity: impl Fn(&T) -> (&str, &str),
+    file: Option<usize>,
+) -> impl Iterator<Item = &'a T> {
+    let local: HashSet<(&str, &str)> = all
+        .iter()
+        .filter(|t| Some(definition(t).file) == file)
+        .map(&identity)
+        .collect();
+    items.filter(move |t| {
+        let d = definition(t);
+        Some(d.file) == file || (d.primary && !local.contains(&identity(t)))
+    })
+}
+
 struct Workload {
+    definition: Definition,
     api_version: String,
     kind: String,
     name: String,
@@ -78,6 +109,7 @@ impl Workload {
 
 #[derive(Clone)]
 struct Hpa {
+    definition: Definition,
     name: String,
     target_group: String,
     target_kind: String,
@@ -93,6 +125,7 @@ impl Hpa {
         let target_kind = target["kind"].as_string().ok()?.to_string();
         let target_name = target["name"].as_string().ok()?.to_string();
         Some(Hpa {
+            definition: Definition::default(),
             name: name.to_string(),
             // Without apiVersion the HPA controller looks the kind up in the core group, where
             // only a ReplicationController would be found.
@@ -127,6 +160,7 @@ impl Hpa {
 }
 
 struct Pdb {
+    definition: Definition,
     name: String,
     selector: Option<LabelSelector>,
     min_available: RegoValue,
@@ -142,6 +176,7 @@ impl Pdb {
             selector = None;
         }
         Pdb {
+            definition: Definition::default(),
             name: name.to_string(),
             selector,
             min_available: defined_or_null(&spec["minAvailable"]),
@@ -163,6 +198,7 @@ impl Pdb {
 }
 
 struct NetworkPolicy {
+    definition: Definition,
     name: String,
     selector: Option<LabelSelector>,
     ingress: bool,
@@ -191,6 +227,7 @@ impl NetworkPolicy {
             _ => false,
         };
         NetworkPolicy {
+            definition: Definition::default(),
             name: name.to_string(),
             selector,
             ingress,
@@ -335,12 +372,25 @@ impl Namespace {
             .insert((group.to_string(), kind.to_string(), name.to_string()))
     }
 
-    fn hpa_for(&self, api_version: &str, kind: &str, name: &str) -> Option<&Hpa> {
-        self.hpas
-            .iter()
-            .filter(|h| h.targets(api_version, kind, name))
-            // Two HPAs on one target fight; the lower floor is the one that can bite.
-            .min_by_key(|h| h.min_replicas)
+    /// The autoscaler of a workload, as a viewer in `file` sees it (see `chosen`).
+    fn hpa_for(
+        &self,
+        api_version: &str,
+        kind: &str,
+        name: &str,
+        file: Option<usize>,
+    ) -> Option<&Hpa> {
+        chosen(
+            &self.hpas,
+            self.hpas
+                .iter()
+                .filter(|h| h.targets(api_version, kind, name)),
+            |h| h.definition,
+            |h| ("", h.name.as_str()),
+            file,
+        )
+        // Two HPAs on one target fight; the lower floor is the one that can bite.
+        .min_by_key(|h| h.min_replicas)
     }
 
     fn summarize(&mut self, name: &str) {
@@ -356,23 +406,35 @@ impl Namespace {
             names(
                 self.policies
                     .iter()
-                    .filter(|p| p.selects_every_pod() && direction(p))
+                    .filter(|p| p.definition.primary && p.selects_every_pod() && direction(p))
                     .collect(),
             )
         };
-        let first_workload = self.workloads.first().map_or(RegoValue::Null, |w| {
-            object_value([
-                ("api_version", RegoValue::from(w.api_version.as_str())),
-                ("kind", RegoValue::from(w.kind.as_str())),
-                ("name", RegoValue::from(w.name.as_str())),
-            ])
-        });
+        let primary_workloads = self.workloads.iter().filter(|w| w.definition.primary);
+        let first_workload = primary_workloads
+            .clone()
+            .next()
+            .map_or(RegoValue::Null, |w| {
+                object_value([
+                    ("api_version", RegoValue::from(w.api_version.as_str())),
+                    ("kind", RegoValue::from(w.kind.as_str())),
+                    ("name", RegoValue::from(w.name.as_str())),
+                ])
+            });
         self.summary = Some(object_value([
             ("name", RegoValue::from(name)),
             ("declared", RegoValue::from(self.declared)),
-            ("workloads", RegoValue::from(self.workloads.len())),
+            ("workloads", RegoValue::from(primary_workloads.count())),
             ("first_workload", first_workload),
-            ("network_policies", names(self.policies.iter().collect())),
+            (
+                "network_policies",
+                names(
+                    self.policies
+                        .iter()
+                        .filter(|p| p.definition.primary)
+                        .collect(),
+                ),
+            ),
             (
                 "other_network_policies",
                 RegoValue::from(
@@ -418,11 +480,19 @@ struct Relations {
 }
 
 /// The relations between the objects of one run (or of the cluster cache), as seen from one unit:
-/// [`Context::for_unit`] gives the view of another unit without rebuilding anything.
+/// [`Context::for_viewer`] gives the view of another unit without rebuilding anything.
 #[derive(Default, Clone)]
 pub struct Context {
     relations: Arc<Relations>,
     viewer: UnitId,
+    viewer_file: Option<usize>,
+}
+
+/// Where an object of the run comes from: its unit of relation and its file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Origin {
+    pub unit: UnitId,
+    pub file: usize,
 }
 
 enum PolicyScope {
@@ -452,14 +522,19 @@ impl Context {
     /// The context of objects that all relate as in one cluster (the webhook's cache, a lint run
     /// with `--relate run`): objects without a namespace are in `default`.
     pub fn build<'a>(entries: impl IntoIterator<Item = Entry<'a>>) -> Context {
-        Context::build_in_units(entries.into_iter().map(|e| (e, 0)), false)
+        Context::build_in_units(
+            entries
+                .into_iter()
+                .map(|e| (e, Origin { unit: 0, file: 0 })),
+            false,
+        )
     }
 
     /// The context of objects grouped into units. With `isolated`, objects without a namespace
     /// and cluster-scoped objects relate only to objects of their own unit; objects with a
-    /// namespace relate across units. The returned context views unit 0 (see `for_unit`).
+    /// namespace relate across units. The returned context views unit 0 (see `for_viewer`).
     pub fn build_in_units<'a>(
-        entries: impl IntoIterator<Item = (Entry<'a>, UnitId)>,
+        entries: impl IntoIterator<Item = (Entry<'a>, Origin)>,
         isolated: bool,
     ) -> Context {
         let mut relations = Relations {
@@ -467,7 +542,7 @@ impl Context {
             ..Relations::default()
         };
         let mut pending_workloads = Vec::new();
-        for (entry, unit) in entries {
+        for (entry, Origin { unit, file }) in entries {
             let id = entry.id;
             if id.kind == "Namespace" && id.api_version == "v1" {
                 if let Some(name) = &id.name {
@@ -504,27 +579,42 @@ impl Context {
             let group = group_of(&id.api_version);
             // Every namespace an object lives in gets a summary, even one holding nothing else.
             let namespace = relations.namespace_mut(scope.clone());
-            if !namespace.first_definition(group, &id.kind, name) {
-                continue;
-            }
+            let definition = Definition {
+                file,
+                primary: namespace.first_definition(group, &id.kind, name),
+            };
             match (group, id.kind.as_str()) {
                 ("policy", "PodDisruptionBudget") => {
                     let pdb = Pdb::from_object(name, &id.api_version, entry.object);
-                    namespace.pdbs.push(pdb);
+                    namespace.pdbs.push(Pdb { definition, ..pdb });
                 }
                 ("networking.k8s.io", "NetworkPolicy") => {
                     let policy = NetworkPolicy::from_object(name, entry.object);
-                    namespace.policies.push(policy);
+                    namespace.policies.push(NetworkPolicy {
+                        definition,
+                        ..policy
+                    });
                 }
                 ("autoscaling", "HorizontalPodAutoscaler") => {
                     if let Some(hpa) = Hpa::from_object(name, entry.object) {
-                        namespace.hpas.push(hpa);
+                        namespace.hpas.push(Hpa { definition, ..hpa });
                     }
                 }
-                ("", "LimitRange") => namespace.limits.add(name, entry.object),
+                // LimitRange defaults merge, the first definition of each key winning.
+                ("", "LimitRange") if definition.primary => {
+                    namespace.limits.add(name, entry.object)
+                }
+                ("", "LimitRange") => {}
                 _ => {
                     if let Some(view) = entry.view {
-                        pending_workloads.push((scope, workload_of(id, name, view)));
+                        let workload = workload_of(id, name, view);
+                        pending_workloads.push((
+                            scope,
+                            Workload {
+                                definition,
+                                ..workload
+                            },
+                        ));
                     }
                 }
             }
@@ -532,7 +622,12 @@ impl Context {
         for (scope, mut workload) in pending_workloads {
             let namespace = relations.namespace_mut(scope);
             workload.hpa = namespace
-                .hpa_for(&workload.api_version, &workload.kind, &workload.name)
+                .hpa_for(
+                    &workload.api_version,
+                    &workload.kind,
+                    &workload.name,
+                    Some(workload.definition.file),
+                )
                 .cloned();
             namespace.workloads.push(workload);
         }
@@ -546,14 +641,17 @@ impl Context {
         Context {
             relations: Arc::new(relations),
             viewer: 0,
+            viewer_file: None,
         }
     }
 
-    /// The same relations as seen by the objects of `unit`.
-    pub fn for_unit(&self, unit: UnitId) -> Context {
+    /// The same relations as seen by the objects of `unit` from `file` (of several definitions of
+    /// one object they relate to the one in their own file, see `chosen`).
+    pub fn for_viewer(&self, unit: UnitId, file: Option<usize>) -> Context {
         Context {
             relations: Arc::clone(&self.relations),
             viewer: unit,
+            viewer_file: file,
         }
     }
 
@@ -573,21 +671,30 @@ impl Context {
         let namespace = self.namespace_of(id).unwrap_or(&alone);
         let labels = labels_from_rego(&view["pod_labels"]);
         let name = id.name.as_deref().unwrap_or_default();
-        let hpa = namespace.hpa_for(&id.api_version, &id.kind, name).cloned();
+        let file = self.viewer_file;
+        let hpa = namespace
+            .hpa_for(&id.api_version, &id.kind, name, file)
+            .cloned();
         let replicas = int_of(&view["replicas"]);
         let min_replicas = effective_min(replicas, hpa.as_ref());
-        let pdbs: Vec<RegoValue> = namespace
-            .pdbs
-            .iter()
-            .filter(|p| p.selects(&labels))
-            .map(Pdb::summary)
-            .collect();
-        let policies: Vec<RegoValue> = namespace
-            .policies
-            .iter()
-            .filter(|p| p.selects(&labels))
-            .map(NetworkPolicy::summary)
-            .collect();
+        let pdbs: Vec<RegoValue> = chosen(
+            &namespace.pdbs,
+            namespace.pdbs.iter().filter(|p| p.selects(&labels)),
+            |p| p.definition,
+            |p| ("", p.name.as_str()),
+            file,
+        )
+        .map(Pdb::summary)
+        .collect();
+        let policies: Vec<RegoValue> = chosen(
+            &namespace.policies,
+            namespace.policies.iter().filter(|p| p.selects(&labels)),
+            |p| p.definition,
+            |p| ("", p.name.as_str()),
+            file,
+        )
+        .map(NetworkPolicy::summary)
+        .collect();
         let Ok(fields) = view.as_object_mut() else {
             return;
         };
@@ -614,7 +721,9 @@ impl Context {
         let selected: Option<Vec<RegoValue>> = match (group, id.kind.as_str()) {
             ("policy", "PodDisruptionBudget") => {
                 let pdb = Pdb::from_object("", &id.api_version, object);
-                Some(select(namespace, |labels| pdb.selects(labels)))
+                Some(select(namespace, self.viewer_file, |labels| {
+                    pdb.selects(labels)
+                }))
             }
             ("networking.k8s.io", "NetworkPolicy") => {
                 let policy = NetworkPolicy::from_object("", object);
@@ -622,7 +731,9 @@ impl Context {
                     ("ingress", RegoValue::from(policy.ingress)),
                     ("egress", RegoValue::from(policy.egress)),
                 ]));
-                Some(select(namespace, |labels| policy.selects(labels)))
+                Some(select(namespace, self.viewer_file, |labels| {
+                    policy.selects(labels)
+                }))
             }
             _ => None,
         };
@@ -691,17 +802,25 @@ fn effective_min(replicas: Option<i64>, hpa: Option<&Hpa>) -> Option<i64> {
     }
 }
 
-fn select(namespace: &Namespace, selects: impl Fn(&Labels) -> bool) -> Vec<RegoValue> {
-    namespace
-        .workloads
-        .iter()
-        .filter(|w| selects(&w.labels))
-        .map(Workload::summary)
-        .collect()
+fn select(
+    namespace: &Namespace,
+    file: Option<usize>,
+    selects: impl Fn(&Labels) -> bool,
+) -> Vec<RegoValue> {
+    chosen(
+        &namespace.workloads,
+        namespace.workloads.iter().filter(|w| selects(&w.labels)),
+        |w| w.definition,
+        |w| (w.kind.as_str(), w.name.as_str()),
+        file,
+    )
+    .map(Workload::summary)
+    .collect()
 }
 
 fn workload_of(id: &ObjectRef, name: &str, view: &RegoValue) -> Workload {
     Workload {
+        definition: Definition::default(),
         api_version: id.api_version.clone(),
         kind: id.kind.clone(),
         name: name.to_string(),

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use regorus::Value as RegoValue;
 
 use crate::check::{Batch, Checked, Checker, Converted, Evaluation};
-use crate::context::Context;
+use crate::context::{Context, Origin};
 use crate::engine::Evaluator;
 use crate::finding::{Finding, ObjectRef, Severity};
 use crate::inventory::UnitInventory;
@@ -231,13 +231,16 @@ pub fn lint_loaded(
 
     // Every object is converted once; its workload view and the relations between objects
     // (selectors, HPA targets, NetworkPolicy isolation) are worked out once, in Rust, for all
-    // units together (each object sees its unit through `Context::for_unit`).
+    // units together (each object sees them from its unit and file through `Context::for_viewer`).
     let converted = Converted::all(&objects);
     let context = Context::build_in_units(
-        objects
-            .iter()
-            .zip(&converted)
-            .map(|(o, c)| (c.entry(o), unit_of(o))),
+        objects.iter().zip(&converted).map(|(o, c)| {
+            let origin = Origin {
+                unit: unit_of(o),
+                file: o.file,
+            };
+            (c.entry(o), origin)
+        }),
         units.isolated,
     );
     let broken_input = problems.iter().any(|f| f.rule == INVALID_MANIFEST);
@@ -258,6 +261,7 @@ pub fn lint_loaded(
         .map(|o| GroupKey {
             unit: if units.isolated { unit_of(o) } else { 0 },
             implicit: units.isolated && uses_inventory && implicitly_namespaced(&o.id),
+            file: o.file,
         })
         .collect();
     let mut inventory = UnitInventory::new();
@@ -314,11 +318,13 @@ pub fn lint_loaded(
     }
 }
 
-/// Objects that see the same relations (context view and `data.inventory`).
+/// Objects that see the same relations: the same `data.inventory` (unit, and whether they name a
+/// namespace) and the same context view (unit and file, see `Context::for_viewer`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 struct GroupKey {
     unit: UnitId,
     implicit: bool,
+    file: usize,
 }
 
 /// Objects per evaluation task: small enough to spread over threads, large enough that the
@@ -371,10 +377,10 @@ fn check_in_groups(
         }
     }
     let empty = RegoValue::new_object();
-    let mut data: std::collections::HashMap<GroupKey, RegoValue> = Default::default();
+    let mut data: std::collections::HashMap<(UnitId, bool), RegoValue> = Default::default();
     if uses_inventory {
         for (_, _, key) in &groups {
-            data.entry(*key)
+            data.entry((key.unit, key.implicit))
                 .or_insert_with(|| inventory.data_for(key.unit, key.implicit));
         }
     }
@@ -418,8 +424,10 @@ fn check_in_groups(
         .map_init(
             || checker.evaluator.state(),
             |state, (start, end, key, converted, problems)| {
-                let view = context.for_unit(key.map_or(0, |k| k.unit));
-                let data = key.and_then(|k| data.get(&k)).unwrap_or(&empty);
+                let view = context.for_viewer(key.map_or(0, |k| k.unit), key.map(|k| k.file));
+                let data = key
+                    .and_then(|k| data.get(&(k.unit, k.implicit)))
+                    .unwrap_or(&empty);
                 let checked = checker.check(
                     Batch {
                         objects: &sorted[start..end],

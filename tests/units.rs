@@ -174,3 +174,12 @@ fn a_patch_file_given_alone_is_found_by_its_kustomization() {
         serde_json::json!(["overlay/env.yaml"])
     );
 }
+
+#[test]
+fn of_several_definitions_an_object_relates_to_the_one_in_its_own_file() {
+    let (report, _) = lint_json("copies-differ", &["."]);
+    assert!(
+        findings(&report, "pdb-blocks-eviction").is_empty(),
+        "the budget of b-highly-available.yaml covers its own two replicas, not a-single.yaml's one: {report:#}"
+    );
+}
