@@ -327,6 +327,16 @@ struct GroupKey {
     file: usize,
 }
 
+/// One evaluation task: the objects `start..end` of the sorted objects, converted, with their
+/// group's key (None for the task that holds only problems attributed to no object).
+struct Task {
+    start: usize,
+    end: usize,
+    key: Option<GroupKey>,
+    converted: Vec<Converted>,
+    problems: Vec<Finding>,
+}
+
 /// Objects per evaluation task: small enough to spread over threads, large enough that the
 /// engine state is reused.
 const GROUP_SIZE: usize = 32;
@@ -411,19 +421,32 @@ fn check_in_groups(
         converted_groups.push(rest.by_ref().take(end - start).collect());
     }
     converted_groups.push(Vec::new());
-    let mut tasks: Vec<(usize, usize, Option<GroupKey>, Vec<Converted>, Vec<Finding>)> = groups
+    let mut tasks: Vec<Task> = groups
         .iter()
         .map(|&(start, end, key)| (start, end, Some(key)))
         .chain(std::iter::once((0, 0, None)))
         .zip(converted_groups)
         .zip(group_problems)
-        .map(|(((start, end, key), converted), problems)| (start, end, key, converted, problems))
+        .map(|(((start, end, key), converted), problems)| Task {
+            start,
+            end,
+            key,
+            converted,
+            problems,
+        })
         .collect();
     let results: Vec<(usize, Checked)> = tasks
         .par_drain(..)
         .map_init(
             || checker.evaluator.state(),
-            |state, (start, end, key, converted, problems)| {
+            |state,
+             Task {
+                 start,
+                 end,
+                 key,
+                 converted,
+                 problems,
+             }| {
                 let view = context.for_viewer(key.map_or(0, |k| k.unit), key.map(|k| k.file));
                 let data = key
                     .and_then(|k| data.get(&(k.unit, k.implicit)))
