@@ -112,6 +112,23 @@ impl PolicyArgs {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RelateChoice {
+    Directory,
+    File,
+    Run,
+}
+
+impl From<RelateChoice> for crate::unit::Relate {
+    fn from(choice: RelateChoice) -> Self {
+        match choice {
+            RelateChoice::Directory => crate::unit::Relate::Directory,
+            RelateChoice::File => crate::unit::Relate::File,
+            RelateChoice::Run => crate::unit::Relate::Run,
+        }
+    }
+}
+
 #[derive(Debug, clap::Args)]
 pub struct LintArgs {
     /// Files or directories to lint; `-` reads standard input.
@@ -119,6 +136,12 @@ pub struct LintArgs {
     pub paths: Vec<String>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Which objects without metadata.namespace (and cluster-scoped objects) relate to each other:
+    /// those of one directory, one file, or the whole run (then they share `default` with the
+    /// objects that name it). Objects with a namespace relate across the run in every case;
+    /// each --helm render and --kustomize build is a unit of its own.
+    #[arg(long, value_enum, default_value_t = RelateChoice::Directory, value_name = "UNIT")]
+    pub relate: RelateChoice,
     /// Lowest severity that makes the exit code 1 [default: error, or fail_on from the config].
     #[arg(long, value_enum, value_name = "LEVEL")]
     pub fail_on: Option<FailOn>,
@@ -292,8 +315,9 @@ pub fn run_lint(args: LintArgs) -> Result<i32, Fatal> {
     let renders = render_inputs(&args.render)?;
     let mut parts = Vec::new();
     if !inputs.is_empty() {
-        parts.push(lint::lint_inputs(
+        parts.push(lint::lint_inputs_relating(
             &inputs,
+            args.relate.into(),
             &load,
             &mut evaluator,
             &suppressor,
@@ -341,6 +365,14 @@ pub fn run_lint(args: LintArgs) -> Result<i32, Fatal> {
         Format::Github => report::github::render(&outcome, args.show_suppressed),
     };
     write_stdout(&text)?;
+    if !outcome.patch_files.is_empty() {
+        eprintln!(
+            "note: skipped {} kustomize patch file(s), which hold partial objects ({}{}); lint the built result with --kustomize DIR",
+            outcome.patch_files.len(),
+            outcome.patch_files[..outcome.patch_files.len().min(3)].join(", "),
+            if outcome.patch_files.len() > 3 { ", ..." } else { "" },
+        );
+    }
     if outcome.summary.objects == 0 && !outcome.broken {
         eprintln!("error: no Kubernetes objects found in the inputs");
     }

@@ -9,16 +9,21 @@
 //!   pods where no Kubernetes NetworkPolicy does);
 //! - on a PodDisruptionBudget or NetworkPolicy, `input.related.workloads`: the workloads it selects.
 //!
-//! Only objects of the same namespace ever relate. In lint the objects are those of the run; the
-//! webhook builds the same context from its cluster cache plus the object under review.
+//! Only objects of the same namespace ever relate. In lint the objects are those of the run, and
+//! objects without `metadata.namespace` (and cluster-scoped ones) relate only within their unit
+//! (see `unit`); the webhook builds the same context from its cluster cache plus the object under
+//! review, as one unit. The same object (API group, kind, namespace, name) defined several times
+//! counts once: alternative install manifests are one object in a cluster.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use regorus::Value as RegoValue;
 
 use crate::finding::ObjectRef;
 use crate::inventory::{effective_namespace, DEFAULT_NAMESPACE};
 use crate::selector::{labels_from_rego, LabelSelector, Labels};
+use crate::unit::UnitId;
 use crate::workload::object_value;
 
 /// One object as the context sees it: identity, value, and workload view when it runs pods.
@@ -36,7 +41,38 @@ fn int_of(value: &RegoValue) -> Option<i64> {
     value.as_i64().ok()
 }
 
+/// Where one definition of an object comes from. The same object (API group, kind, namespace,
+/// name) may be defined in several files (alternative install manifests); it is one object, and a
+/// viewer relates to the copy in its own file when there is one, else to the first definition.
+#[derive(Clone, Copy, Default)]
+struct Definition {
+    file: usize,
+    /// The first definition of this object in its namespace (or unit).
+    primary: bool,
+}
+
+/// Of each object among `items`, the definition a viewer in `file` relates to: the copy in that
+/// file when there is one, else the first. `all` is every definition of the kind in the namespace.
+fn chosen<'a, T: 'a>(
+    all: &'a [T],
+    items: impl Iterator<Item = &'a T>,
+    definition: impl Fn(&T) -> Definition,
+    identity: impl Fn(&T) -> (&str, &str),
+    file: Option<usize>,
+) -> impl Iterator<Item = &'a T> {
+    let local: HashSet<(&str, &str)> = all
+        .iter()
+        .filter(|t| Some(definition(t).file) == file)
+        .map(&identity)
+        .collect();
+    items.filter(move |t| {
+        let d = definition(t);
+        Some(d.file) == file || (d.primary && !local.contains(&identity(t)))
+    })
+}
+
 struct Workload {
+    definition: Definition,
     api_version: String,
     kind: String,
     name: String,
@@ -73,6 +109,7 @@ impl Workload {
 
 #[derive(Clone)]
 struct Hpa {
+    definition: Definition,
     name: String,
     target_group: String,
     target_kind: String,
@@ -88,6 +125,7 @@ impl Hpa {
         let target_kind = target["kind"].as_string().ok()?.to_string();
         let target_name = target["name"].as_string().ok()?.to_string();
         Some(Hpa {
+            definition: Definition::default(),
             name: name.to_string(),
             // Without apiVersion the HPA controller looks the kind up in the core group, where
             // only a ReplicationController would be found.
@@ -122,6 +160,7 @@ impl Hpa {
 }
 
 struct Pdb {
+    definition: Definition,
     name: String,
     selector: Option<LabelSelector>,
     min_available: RegoValue,
@@ -137,6 +176,7 @@ impl Pdb {
             selector = None;
         }
         Pdb {
+            definition: Definition::default(),
             name: name.to_string(),
             selector,
             min_available: defined_or_null(&spec["minAvailable"]),
@@ -158,6 +198,7 @@ impl Pdb {
 }
 
 struct NetworkPolicy {
+    definition: Definition,
     name: String,
     selector: Option<LabelSelector>,
     ingress: bool,
@@ -186,6 +227,7 @@ impl NetworkPolicy {
             _ => false,
         };
         NetworkPolicy {
+            definition: Definition::default(),
             name: name.to_string(),
             selector,
             ingress,
@@ -315,17 +357,40 @@ struct Namespace {
     /// `Kind/name` of network policies of other APIs that apply here (see `other_network_policy`).
     other_policies: Vec<String>,
     limits: LimitDefaults,
-    /// Set by `summarize` once every object is in.
+    /// (API group, kind, name) of the objects already counted, so a second definition of the same
+    /// object (another install variant) is not counted again.
+    seen: HashSet<(String, String, String)>,
+    /// Set by `summarize` once every object is in; without cluster-wide policies (they depend on
+    /// the unit looking, see `Context::related`).
     summary: Option<RegoValue>,
 }
 
 impl Namespace {
-    fn hpa_for(&self, api_version: &str, kind: &str, name: &str) -> Option<&Hpa> {
-        self.hpas
-            .iter()
-            .filter(|h| h.targets(api_version, kind, name))
-            // Two HPAs on one target fight; the lower floor is the one that can bite.
-            .min_by_key(|h| h.min_replicas)
+    /// True the first time an object of this identity is counted here.
+    fn first_definition(&mut self, group: &str, kind: &str, name: &str) -> bool {
+        self.seen
+            .insert((group.to_string(), kind.to_string(), name.to_string()))
+    }
+
+    /// The autoscaler of a workload, as a viewer in `file` sees it (see `chosen`).
+    fn hpa_for(
+        &self,
+        api_version: &str,
+        kind: &str,
+        name: &str,
+        file: Option<usize>,
+    ) -> Option<&Hpa> {
+        chosen(
+            &self.hpas,
+            self.hpas
+                .iter()
+                .filter(|h| h.targets(api_version, kind, name)),
+            |h| h.definition,
+            |h| ("", h.name.as_str()),
+            file,
+        )
+        // Two HPAs on one target fight; the lower floor is the one that can bite.
+        .min_by_key(|h| h.min_replicas)
     }
 
     fn summarize(&mut self, name: &str) {
@@ -341,23 +406,35 @@ impl Namespace {
             names(
                 self.policies
                     .iter()
-                    .filter(|p| p.selects_every_pod() && direction(p))
+                    .filter(|p| p.definition.primary && p.selects_every_pod() && direction(p))
                     .collect(),
             )
         };
-        let first_workload = self.workloads.first().map_or(RegoValue::Null, |w| {
-            object_value([
-                ("api_version", RegoValue::from(w.api_version.as_str())),
-                ("kind", RegoValue::from(w.kind.as_str())),
-                ("name", RegoValue::from(w.name.as_str())),
-            ])
-        });
+        let primary_workloads = self.workloads.iter().filter(|w| w.definition.primary);
+        let first_workload = primary_workloads
+            .clone()
+            .next()
+            .map_or(RegoValue::Null, |w| {
+                object_value([
+                    ("api_version", RegoValue::from(w.api_version.as_str())),
+                    ("kind", RegoValue::from(w.kind.as_str())),
+                    ("name", RegoValue::from(w.name.as_str())),
+                ])
+            });
         self.summary = Some(object_value([
             ("name", RegoValue::from(name)),
             ("declared", RegoValue::from(self.declared)),
-            ("workloads", RegoValue::from(self.workloads.len())),
+            ("workloads", RegoValue::from(primary_workloads.count())),
             ("first_workload", first_workload),
-            ("network_policies", names(self.policies.iter().collect())),
+            (
+                "network_policies",
+                names(
+                    self.policies
+                        .iter()
+                        .filter(|p| p.definition.primary)
+                        .collect(),
+                ),
+            ),
             (
                 "other_network_policies",
                 RegoValue::from(
@@ -381,12 +458,41 @@ impl Namespace {
     }
 }
 
+/// Where a namespaced object relates.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Scope {
+    /// A namespace named by the objects (or a `Namespace` object): shared across the run.
+    Namespace(String),
+    /// The objects of a unit that name no namespace: they land wherever the unit is applied
+    /// (`default` without `-n`), so they relate only to each other.
+    Implicit(UnitId),
+}
+
 /// The relations between the objects of one run (or of the cluster cache).
 #[derive(Default)]
+struct Relations {
+    namespaces: HashMap<Scope, Namespace>,
+    /// Cluster-wide policies of other network policy APIs, by the unit that holds them (they
+    /// apply to every namespace that unit's objects see).
+    cluster_network_policies: HashMap<UnitId, Vec<String>>,
+    /// Objects without a namespace relate only within their unit (false: they are in `default`).
+    isolated: bool,
+}
+
+/// The relations between the objects of one run (or of the cluster cache), as seen from one unit:
+/// [`Context::for_viewer`] gives the view of another unit without rebuilding anything.
+#[derive(Default, Clone)]
 pub struct Context {
-    namespaces: HashMap<String, Namespace>,
-    /// Cluster-wide policies of other network policy APIs (they apply to every namespace).
-    cluster_network_policies: Vec<String>,
+    relations: Arc<Relations>,
+    viewer: UnitId,
+    viewer_file: Option<usize>,
+}
+
+/// Where an object of the run comes from: its unit of relation and its file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Origin {
+    pub unit: UnitId,
+    pub file: usize,
 }
 
 enum PolicyScope {
@@ -413,83 +519,149 @@ fn other_network_policy(id: &ObjectRef) -> Option<PolicyScope> {
 }
 
 impl Context {
+    /// The context of objects that all relate as in one cluster (the webhook's cache, a lint run
+    /// with `--relate run`): objects without a namespace are in `default`.
     pub fn build<'a>(entries: impl IntoIterator<Item = Entry<'a>>) -> Context {
-        let mut context = Context::default();
+        Context::build_in_units(
+            entries
+                .into_iter()
+                .map(|e| (e, Origin { unit: 0, file: 0 })),
+            false,
+        )
+    }
+
+    /// The context of objects grouped into units. With `isolated`, objects without a namespace
+    /// and cluster-scoped objects relate only to objects of their own unit; objects with a
+    /// namespace relate across units. The returned context views unit 0 (see `for_viewer`).
+    pub fn build_in_units<'a>(
+        entries: impl IntoIterator<Item = (Entry<'a>, Origin)>,
+        isolated: bool,
+    ) -> Context {
+        let mut relations = Relations {
+            isolated,
+            ..Relations::default()
+        };
         let mut pending_workloads = Vec::new();
-        for entry in entries {
+        for (entry, Origin { unit, file }) in entries {
             let id = entry.id;
             if id.kind == "Namespace" && id.api_version == "v1" {
                 if let Some(name) = &id.name {
-                    context.namespace_mut(name).declared = true;
+                    relations
+                        .namespace_mut(Scope::Namespace(name.clone()))
+                        .declared = true;
                 }
                 continue;
             }
             if let Some(scope) = other_network_policy(id) {
                 let label = format!("{}/{}", id.kind, id.name.as_deref().unwrap_or(""));
-                match scope {
-                    PolicyScope::Cluster => context.cluster_network_policies.push(label),
+                let cluster_unit = relations.cluster_unit(unit);
+                let policies = match scope {
+                    PolicyScope::Cluster => relations
+                        .cluster_network_policies
+                        .entry(cluster_unit)
+                        .or_default(),
                     PolicyScope::Namespace => {
-                        let ns = id.namespace.as_deref().unwrap_or(DEFAULT_NAMESPACE);
-                        context.namespace_mut(ns).other_policies.push(label);
+                        let scope = relations
+                            .scope_of(id, unit)
+                            .unwrap_or(Scope::Namespace(DEFAULT_NAMESPACE.to_string()));
+                        &mut relations.namespace_mut(scope).other_policies
                     }
+                };
+                if !policies.contains(&label) {
+                    policies.push(label);
                 }
                 continue;
             }
-            let (Some(ns), Some(name)) = (effective_namespace(id), id.name.as_deref()) else {
+            let (Some(scope), Some(name)) = (relations.scope_of(id, unit), id.name.as_deref())
+            else {
                 continue;
             };
-            // Every namespace an object lives in gets a summary, even one holding nothing else.
-            context.namespace_mut(ns);
             let group = group_of(&id.api_version);
+            // Every namespace an object lives in gets a summary, even one holding nothing else.
+            let namespace = relations.namespace_mut(scope.clone());
+            let definition = Definition {
+                file,
+                primary: namespace.first_definition(group, &id.kind, name),
+            };
             match (group, id.kind.as_str()) {
                 ("policy", "PodDisruptionBudget") => {
                     let pdb = Pdb::from_object(name, &id.api_version, entry.object);
-                    context.namespace_mut(ns).pdbs.push(pdb);
+                    namespace.pdbs.push(Pdb { definition, ..pdb });
                 }
                 ("networking.k8s.io", "NetworkPolicy") => {
                     let policy = NetworkPolicy::from_object(name, entry.object);
-                    context.namespace_mut(ns).policies.push(policy);
+                    namespace.policies.push(NetworkPolicy {
+                        definition,
+                        ..policy
+                    });
                 }
                 ("autoscaling", "HorizontalPodAutoscaler") => {
                     if let Some(hpa) = Hpa::from_object(name, entry.object) {
-                        context.namespace_mut(ns).hpas.push(hpa);
+                        namespace.hpas.push(Hpa { definition, ..hpa });
                     }
                 }
-                ("", "LimitRange") => context.namespace_mut(ns).limits.add(name, entry.object),
+                // LimitRange defaults merge, the first definition of each key winning.
+                ("", "LimitRange") if definition.primary => {
+                    namespace.limits.add(name, entry.object)
+                }
+                ("", "LimitRange") => {}
                 _ => {
                     if let Some(view) = entry.view {
-                        pending_workloads.push((ns.to_string(), workload_of(id, name, view)));
+                        let workload = workload_of(id, name, view);
+                        pending_workloads.push((
+                            scope,
+                            Workload {
+                                definition,
+                                ..workload
+                            },
+                        ));
                     }
                 }
             }
         }
-        for (ns, mut workload) in pending_workloads {
-            let namespace = context.namespace_mut(&ns);
+        for (scope, mut workload) in pending_workloads {
+            let namespace = relations.namespace_mut(scope);
             workload.hpa = namespace
-                .hpa_for(&workload.api_version, &workload.kind, &workload.name)
+                .hpa_for(
+                    &workload.api_version,
+                    &workload.kind,
+                    &workload.name,
+                    Some(workload.definition.file),
+                )
                 .cloned();
             namespace.workloads.push(workload);
         }
-        for (name, namespace) in context.namespaces.iter_mut() {
-            namespace
-                .other_policies
-                .extend(context.cluster_network_policies.iter().cloned());
+        for (scope, namespace) in relations.namespaces.iter_mut() {
+            let name = match scope {
+                Scope::Namespace(name) => name.as_str(),
+                Scope::Implicit(_) => DEFAULT_NAMESPACE,
+            };
             namespace.summarize(name);
         }
-        context
+        Context {
+            relations: Arc::new(relations),
+            viewer: 0,
+            viewer_file: None,
+        }
     }
 
-    fn namespace_mut(&mut self, name: &str) -> &mut Namespace {
-        self.namespaces.entry(name.to_string()).or_default()
+    /// The same relations as seen by the objects of `unit` from `file` (of several definitions of
+    /// one object they relate to the one in their own file, see `chosen`).
+    pub fn for_viewer(&self, unit: UnitId, file: Option<usize>) -> Context {
+        Context {
+            relations: Arc::clone(&self.relations),
+            viewer: unit,
+            viewer_file: file,
+        }
     }
 
     fn namespace_of(&self, id: &ObjectRef) -> Option<&Namespace> {
-        let name = if id.kind == "Namespace" && id.api_version == "v1" {
-            id.name.as_deref()?
+        let scope = if id.kind == "Namespace" && id.api_version == "v1" {
+            Scope::Namespace(id.name.clone()?)
         } else {
-            effective_namespace(id)?
+            self.relations.scope_of(id, self.viewer)?
         };
-        self.namespaces.get(name)
+        self.relations.namespaces.get(&scope)
     }
 
     /// Adds `hpa`, `min_replicas`, `pdbs`, `network_policies` and `limit_range` to a workload view.
@@ -499,21 +671,30 @@ impl Context {
         let namespace = self.namespace_of(id).unwrap_or(&alone);
         let labels = labels_from_rego(&view["pod_labels"]);
         let name = id.name.as_deref().unwrap_or_default();
-        let hpa = namespace.hpa_for(&id.api_version, &id.kind, name).cloned();
+        let file = self.viewer_file;
+        let hpa = namespace
+            .hpa_for(&id.api_version, &id.kind, name, file)
+            .cloned();
         let replicas = int_of(&view["replicas"]);
         let min_replicas = effective_min(replicas, hpa.as_ref());
-        let pdbs: Vec<RegoValue> = namespace
-            .pdbs
-            .iter()
-            .filter(|p| p.selects(&labels))
-            .map(Pdb::summary)
-            .collect();
-        let policies: Vec<RegoValue> = namespace
-            .policies
-            .iter()
-            .filter(|p| p.selects(&labels))
-            .map(NetworkPolicy::summary)
-            .collect();
+        let pdbs: Vec<RegoValue> = chosen(
+            &namespace.pdbs,
+            namespace.pdbs.iter().filter(|p| p.selects(&labels)),
+            |p| p.definition,
+            |p| ("", p.name.as_str()),
+            file,
+        )
+        .map(Pdb::summary)
+        .collect();
+        let policies: Vec<RegoValue> = chosen(
+            &namespace.policies,
+            namespace.policies.iter().filter(|p| p.selects(&labels)),
+            |p| p.definition,
+            |p| ("", p.name.as_str()),
+            file,
+        )
+        .map(NetworkPolicy::summary)
+        .collect();
         let Ok(fields) = view.as_object_mut() else {
             return;
         };
@@ -540,7 +721,9 @@ impl Context {
         let selected: Option<Vec<RegoValue>> = match (group, id.kind.as_str()) {
             ("policy", "PodDisruptionBudget") => {
                 let pdb = Pdb::from_object("", &id.api_version, object);
-                Some(select(namespace, |labels| pdb.selects(labels)))
+                Some(select(namespace, self.viewer_file, |labels| {
+                    pdb.selects(labels)
+                }))
             }
             ("networking.k8s.io", "NetworkPolicy") => {
                 let policy = NetworkPolicy::from_object("", object);
@@ -548,11 +731,28 @@ impl Context {
                     ("ingress", RegoValue::from(policy.ingress)),
                     ("egress", RegoValue::from(policy.egress)),
                 ]));
-                Some(select(namespace, |labels| policy.selects(labels)))
+                Some(select(namespace, self.viewer_file, |labels| {
+                    policy.selects(labels)
+                }))
             }
             _ => None,
         };
-        let mut fields = vec![("namespace", namespace.summary.clone()?)];
+        let mut summary = namespace.summary.clone()?;
+        let cluster_policies = self
+            .relations
+            .cluster_network_policies
+            .get(&self.relations.cluster_unit(self.viewer))
+            .filter(|p| !p.is_empty());
+        if let (Some(policies), Ok(fields)) = (cluster_policies, summary.as_object_mut()) {
+            let key = RegoValue::from("other_network_policies");
+            let mut all: Vec<RegoValue> = match fields.get(&key) {
+                Some(RegoValue::Array(existing)) => existing.to_vec(),
+                _ => Vec::new(),
+            };
+            all.extend(policies.iter().map(|p| RegoValue::from(p.as_str())));
+            fields.insert(key, RegoValue::from(all));
+        }
+        let mut fields = vec![("namespace", summary)];
         if let Some(isolates) = isolates {
             fields.push(("isolates", isolates));
         }
@@ -568,6 +768,30 @@ impl Context {
     }
 }
 
+impl Relations {
+    fn namespace_mut(&mut self, scope: Scope) -> &mut Namespace {
+        self.namespaces.entry(scope).or_default()
+    }
+
+    /// Where a namespaced object of `unit` relates; None for cluster-scoped objects.
+    fn scope_of(&self, id: &ObjectRef, unit: UnitId) -> Option<Scope> {
+        let namespace = effective_namespace(id)?;
+        Some(match &id.namespace {
+            None if self.isolated => Scope::Implicit(unit),
+            _ => Scope::Namespace(namespace.to_string()),
+        })
+    }
+
+    /// The unit whose cluster-scoped objects `unit` sees: its own, or the run's as a whole.
+    fn cluster_unit(&self, unit: UnitId) -> UnitId {
+        if self.isolated {
+            unit
+        } else {
+            0
+        }
+    }
+}
+
 /// The fewest pods a workload runs: the HPA's floor when one targets it, except that a workload
 /// scaled to zero stays at zero (the HPA leaves it alone).
 fn effective_min(replicas: Option<i64>, hpa: Option<&Hpa>) -> Option<i64> {
@@ -578,17 +802,25 @@ fn effective_min(replicas: Option<i64>, hpa: Option<&Hpa>) -> Option<i64> {
     }
 }
 
-fn select(namespace: &Namespace, selects: impl Fn(&Labels) -> bool) -> Vec<RegoValue> {
-    namespace
-        .workloads
-        .iter()
-        .filter(|w| selects(&w.labels))
-        .map(Workload::summary)
-        .collect()
+fn select(
+    namespace: &Namespace,
+    file: Option<usize>,
+    selects: impl Fn(&Labels) -> bool,
+) -> Vec<RegoValue> {
+    chosen(
+        &namespace.workloads,
+        namespace.workloads.iter().filter(|w| selects(&w.labels)),
+        |w| w.definition,
+        |w| (w.kind.as_str(), w.name.as_str()),
+        file,
+    )
+    .map(Workload::summary)
+    .collect()
 }
 
 fn workload_of(id: &ObjectRef, name: &str, view: &RegoValue) -> Workload {
     Workload {
+        definition: Definition::default(),
         api_version: id.api_version.clone(),
         kind: id.kind.clone(),
         name: name.to_string(),

@@ -5,13 +5,17 @@ use serde::Serialize;
 
 use crate::config::FailOn;
 
-use crate::check::{Batch, Checker, Converted, Evaluation};
-use crate::context::Context;
+use rayon::prelude::*;
+use regorus::Value as RegoValue;
+
+use crate::check::{Batch, Checked, Checker, Converted, Evaluation};
+use crate::context::{Context, Origin};
 use crate::engine::Evaluator;
 use crate::finding::{Finding, ObjectRef, Severity};
-use crate::inventory::Inventory;
-use crate::manifest::{self, Input, LoadOptions, Loaded, SourceFile, INVALID_MANIFEST};
+use crate::inventory::UnitInventory;
+use crate::manifest::{self, Input, LoadOptions, Loaded, Object, SourceFile, INVALID_MANIFEST};
 use crate::suppress::Suppressor;
+use crate::unit::{implicitly_namespaced, Grouping, Relate, UnitId, Units};
 
 pub use crate::check::POLICY_ERROR;
 
@@ -23,6 +27,13 @@ pub struct Summary {
     pub warnings: usize,
     pub notices: usize,
     pub suppressed: usize,
+    /// Kustomize patch files (partial objects) that were not linted; see `patch_files`.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub patch_files: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Summary {
@@ -52,6 +63,9 @@ pub struct ListedObject {
     /// The render it comes from (`Location::render`), if any.
     pub render: Option<String>,
     pub id: ObjectRef,
+    /// The unit of relation it belongs to (see `unit`): a directory, a file, `<stdin>`, `run`, or
+    /// a render.
+    pub unit: String,
 }
 
 pub struct Outcome {
@@ -67,6 +81,8 @@ pub struct Outcome {
     /// True when an input could not be read or parsed, a render failed, or a rule failed to
     /// evaluate.
     pub broken: bool,
+    /// The kustomize patch files that were skipped, as named in reports.
+    pub patch_files: Vec<String>,
 }
 
 impl Outcome {
@@ -80,6 +96,7 @@ impl Outcome {
             summary: Summary::default(),
             objects: Vec::new(),
             broken: false,
+            patch_files: Vec::new(),
         };
         for part in parts {
             let offset = merged.objects.len();
@@ -97,8 +114,10 @@ impl Outcome {
             }
             merged.objects.extend(part.objects);
             merged.broken |= part.broken;
+            merged.patch_files.extend(part.patch_files);
         }
         merged.summary = Summary::count(merged.files.len(), merged.objects.len(), &merged.findings);
+        merged.summary.patch_files = merged.patch_files.len();
         merged
     }
 
@@ -118,7 +137,10 @@ impl Outcome {
     /// Suppresses the findings a baseline accepts and recounts; returns how many it matched.
     pub fn apply_baseline(&mut self, baseline: &crate::baseline::Baseline) -> usize {
         let matched = baseline.apply(&mut self.findings);
-        self.summary = Summary::count(self.summary.files, self.summary.objects, &self.findings);
+        self.summary = Summary {
+            patch_files: self.summary.patch_files,
+            ..Summary::count(self.summary.files, self.summary.objects, &self.findings)
+        };
         matched
     }
 
@@ -134,34 +156,93 @@ impl Outcome {
     }
 }
 
+/// Lints files, directories and stdin, relating objects within directories (the default of
+/// `--relate`).
 pub fn lint_inputs(
     inputs: &[Input],
     load: &LoadOptions,
     evaluator: &mut Evaluator,
     suppressor: &Suppressor,
 ) -> Outcome {
-    let loaded = manifest::load_inputs(inputs, load);
-    lint_loaded(loaded, evaluator, suppressor)
+    lint_inputs_relating(inputs, Relate::default(), load, evaluator, suppressor)
 }
 
-pub fn lint_loaded(loaded: Loaded, evaluator: &mut Evaluator, suppressor: &Suppressor) -> Outcome {
+/// Lints files, directories and stdin with units of relation grouped as `relate` says. Kustomize
+/// patch files in the linted tree are skipped (counted in the summary).
+pub fn lint_inputs_relating(
+    inputs: &[Input],
+    relate: Relate,
+    load: &LoadOptions,
+    evaluator: &mut Evaluator,
+    suppressor: &Suppressor,
+) -> Outcome {
+    let mut loaded = manifest::load_inputs(inputs, load);
+    let roots: Vec<std::path::PathBuf> = inputs
+        .iter()
+        .filter_map(|input| match input {
+            Input::Path(path) if path.is_dir() => Some(path.clone()),
+            _ => None,
+        })
+        .collect();
+    let patches = crate::patch_files::find(&loaded.files, &roots);
+    let patch_files = skip_patch_files(&mut loaded, &patches.files);
+    let mut outcome = lint_loaded(loaded, &Grouping::Inputs(relate), evaluator, suppressor);
+    outcome.summary.patch_files = patch_files.len();
+    outcome.patch_files = patch_files;
+    outcome
+}
+
+/// Takes the objects of patch files out of the run, with what loading said about their content
+/// (a JSON 6902 patch is a list, not an object); failures to read or parse them stay. Returns the
+/// files' names.
+fn skip_patch_files(loaded: &mut Loaded, patches: &[usize]) -> Vec<String> {
+    if patches.is_empty() {
+        return Vec::new();
+    }
+    let names: Vec<String> = patches
+        .iter()
+        .filter_map(|&i| loaded.files.get(i).map(|f| f.name.clone()))
+        .collect();
+    loaded
+        .objects
+        .retain(|o| patches.binary_search(&o.file).is_err());
+    loaded.problems.retain(|p| {
+        !names.contains(&p.location.file)
+            || (p.rule == INVALID_MANIFEST && p.message.starts_with("cannot "))
+    });
+    names
+}
+
+/// Lints loaded objects: the objects of each unit of `grouping` relate to each other, and objects
+/// with a namespace relate across units.
+pub fn lint_loaded(
+    loaded: Loaded,
+    grouping: &Grouping,
+    evaluator: &mut Evaluator,
+    suppressor: &Suppressor,
+) -> Outcome {
     let Loaded {
         files,
         objects,
         mut problems,
     } = loaded;
+    let units = Units::assign(&files, grouping);
+    let unit_of = |object: &Object| units.of_file.get(object.file).copied().unwrap_or(0);
 
     // Every object is converted once; its workload view and the relations between objects
-    // (selectors, HPA targets, NetworkPolicy isolation) are worked out once, in Rust.
+    // (selectors, HPA targets, NetworkPolicy isolation) are worked out once, in Rust, for all
+    // units together (each object sees them from its unit and file through `Context::for_viewer`).
     let converted = Converted::all(&objects);
-    let context = Context::build(objects.iter().zip(&converted).map(|(o, c)| c.entry(o)));
-    if evaluator.uses_inventory() {
-        let mut inventory = Inventory::new();
-        for (object, converted) in objects.iter().zip(&converted) {
-            inventory.add(&object.id, converted.value.clone());
-        }
-        evaluator.set_data(inventory.to_data());
-    }
+    let context = Context::build_in_units(
+        objects.iter().zip(&converted).map(|(o, c)| {
+            let origin = Origin {
+                unit: unit_of(o),
+                file: o.file,
+            };
+            (c.entry(o), origin)
+        }),
+        units.isolated,
+    );
     let broken_input = problems.iter().any(|f| f.rule == INVALID_MANIFEST);
     // Duplicate keys are attributed to the object of their document, so they can be suppressed.
     for finding in problems.iter_mut() {
@@ -171,21 +252,49 @@ pub fn lint_loaded(loaded: Loaded, evaluator: &mut Evaluator, suppressor: &Suppr
                 .position(|o| &o.id == id && files[o.file].name == finding.location.file);
         }
     }
-    let checked = Checker {
-        evaluator,
-        suppressor: *suppressor,
+
+    // Objects are checked in groups that see the same relations: same unit, and, where
+    // `data.inventory` differs for them, the same kind of namespace (named or not).
+    let uses_inventory = evaluator.uses_inventory();
+    let keys: Vec<GroupKey> = objects
+        .iter()
+        .map(|o| GroupKey {
+            unit: if units.isolated { unit_of(o) } else { 0 },
+            implicit: units.isolated && uses_inventory && implicitly_namespaced(&o.id),
+            file: o.file,
+        })
+        .collect();
+    let mut inventory = UnitInventory::new();
+    if uses_inventory {
+        for ((object, converted), key) in objects.iter().zip(&converted).zip(&keys) {
+            if units.isolated {
+                inventory.add(key.unit, &object.id, converted.value.clone());
+            } else {
+                // One unit: objects without a namespace are in `default`, as applied without -n.
+                let id = ObjectRef {
+                    namespace: crate::inventory::effective_namespace(&object.id)
+                        .map(str::to_string),
+                    ..object.id.clone()
+                };
+                inventory.add(0, &id, converted.value.clone());
+            }
+        }
     }
-    .check(
-        Batch {
-            objects: &objects,
-            files: &files,
-            converted,
-            context: &context,
-            problems,
+    let checked = check_in_groups(
+        objects,
+        converted,
+        &keys,
+        problems,
+        &context,
+        &mut inventory,
+        uses_inventory,
+        &Checker {
+            evaluator,
+            suppressor: *suppressor,
         },
-        Evaluation::Parallel,
+        &files,
     );
-    let mut findings = checked.findings;
+    let (objects, mut findings, failed) = checked;
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
 
     let summary = Summary::count(files.len(), objects.len(), &findings);
@@ -195,6 +304,7 @@ pub fn lint_loaded(loaded: Loaded, evaluator: &mut Evaluator, suppressor: &Suppr
             file: files[o.file].name.clone(),
             render: None,
             id: o.id.clone(),
+            unit: units.name(unit_of(o)).to_string(),
         })
         .collect();
     Outcome {
@@ -203,8 +313,178 @@ pub fn lint_loaded(loaded: Loaded, evaluator: &mut Evaluator, suppressor: &Suppr
         findings,
         summary,
         objects,
-        broken: broken_input || checked.failed,
+        broken: broken_input || failed,
+        patch_files: Vec::new(),
     }
+}
+
+/// Objects that see the same relations: the same `data.inventory` (unit, and whether they name a
+/// namespace) and the same context view (unit and file, see `Context::for_viewer`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct GroupKey {
+    unit: UnitId,
+    implicit: bool,
+    file: usize,
+}
+
+/// One evaluation task: the objects `start..end` of the sorted objects, converted, with their
+/// group's key (None for the task that holds only problems attributed to no object).
+struct Task {
+    start: usize,
+    end: usize,
+    key: Option<GroupKey>,
+    converted: Vec<Converted>,
+    problems: Vec<Finding>,
+}
+
+/// Objects per evaluation task: small enough to spread over threads, large enough that the
+/// engine state is reused.
+const GROUP_SIZE: usize = 32;
+
+/// Checks the objects group by group (each group with its unit's view of the context and its
+/// `data`), groups in parallel, and returns the objects in their original order with the findings
+/// (subjects indexing that order) and whether a rule failed.
+#[allow(clippy::too_many_arguments)]
+fn check_in_groups(
+    objects: Vec<Object>,
+    converted: Vec<Converted>,
+    keys: &[GroupKey],
+    problems: Vec<Finding>,
+    context: &Context,
+    inventory: &mut UnitInventory,
+    uses_inventory: bool,
+    checker: &Checker<'_>,
+    files: &[SourceFile],
+) -> (Vec<Object>, Vec<Finding>, bool) {
+    // Stable order by key: objects of one group are contiguous, in their original order.
+    let mut items: Vec<(usize, Object, Converted)> = objects
+        .into_iter()
+        .zip(converted)
+        .enumerate()
+        .map(|(i, (o, c))| (i, o, c))
+        .collect();
+    items.sort_by_key(|(i, _, _)| keys[*i]);
+    let mut order = Vec::with_capacity(items.len());
+    let mut sorted = Vec::with_capacity(items.len());
+    let mut converted_sorted = Vec::with_capacity(items.len());
+    for (i, o, c) in items {
+        order.push(i);
+        sorted.push(o);
+        converted_sorted.push(c);
+    }
+    let mut position = vec![0; order.len()];
+    for (at, &original) in order.iter().enumerate() {
+        position[original] = at;
+    }
+
+    // Cut into groups: (start, end, key).
+    let mut groups: Vec<(usize, usize, GroupKey)> = Vec::new();
+    for (at, &original) in order.iter().enumerate() {
+        let key = keys[original];
+        match groups.last_mut() {
+            Some((start, end, k)) if *k == key && *end - *start < GROUP_SIZE => *end = at + 1,
+            _ => groups.push((at, at + 1, key)),
+        }
+    }
+    let empty = RegoValue::new_object();
+    let mut data: std::collections::HashMap<(UnitId, bool), RegoValue> = Default::default();
+    if uses_inventory {
+        for (_, _, key) in &groups {
+            data.entry((key.unit, key.implicit))
+                .or_insert_with(|| inventory.data_for(key.unit, key.implicit));
+        }
+    }
+    // Problems go with the group of their object, in that group's numbering; the others are
+    // checked in a group of their own.
+    let mut group_problems: Vec<Vec<Finding>> = vec![Vec::new(); groups.len() + 1];
+    for mut problem in problems {
+        let at = problem.subject.and_then(|i| position.get(i).copied());
+        let group = at.map(|at| groups.partition_point(|(_, end, _)| *end <= at));
+        match (
+            at,
+            group.and_then(|g| groups.get(g).map(|(start, _, _)| (g, *start))),
+        ) {
+            (Some(at), Some((group, start))) => {
+                problem.subject = Some(at - start);
+                group_problems[group].push(problem);
+            }
+            _ => {
+                problem.subject = None;
+                group_problems[groups.len()].push(problem);
+            }
+        }
+    }
+
+    let mut converted_groups: Vec<Vec<Converted>> = Vec::with_capacity(groups.len() + 1);
+    let mut rest = converted_sorted.into_iter();
+    for (start, end, _) in &groups {
+        converted_groups.push(rest.by_ref().take(end - start).collect());
+    }
+    converted_groups.push(Vec::new());
+    let mut tasks: Vec<Task> = groups
+        .iter()
+        .map(|&(start, end, key)| (start, end, Some(key)))
+        .chain(std::iter::once((0, 0, None)))
+        .zip(converted_groups)
+        .zip(group_problems)
+        .map(|(((start, end, key), converted), problems)| Task {
+            start,
+            end,
+            key,
+            converted,
+            problems,
+        })
+        .collect();
+    let results: Vec<(usize, Checked)> = tasks
+        .par_drain(..)
+        .map_init(
+            || checker.evaluator.state(),
+            |state,
+             Task {
+                 start,
+                 end,
+                 key,
+                 converted,
+                 problems,
+             }| {
+                let view = context.for_viewer(key.map_or(0, |k| k.unit), key.map(|k| k.file));
+                let data = key
+                    .and_then(|k| data.get(&(k.unit, k.implicit)))
+                    .unwrap_or(&empty);
+                let checked = checker.check(
+                    Batch {
+                        objects: &sorted[start..end],
+                        files,
+                        converted,
+                        context: &view,
+                        problems,
+                    },
+                    Evaluation::Budgeted {
+                        state,
+                        data,
+                        deadline: None,
+                    },
+                );
+                (start, checked)
+            },
+        )
+        .collect();
+    let mut findings = Vec::new();
+    let mut failed = false;
+    for (start, checked) in results {
+        failed |= checked.failed;
+        findings.extend(checked.findings.into_iter().map(|mut f| {
+            f.subject = f.subject.map(|local| order[start + local]);
+            f
+        }));
+    }
+    let mut objects: Vec<(usize, Object)> = order.into_iter().zip(sorted).collect();
+    objects.sort_by_key(|(i, _)| *i);
+    (
+        objects.into_iter().map(|(_, o)| o).collect(),
+        findings,
+        failed,
+    )
 }
 
 /// Why a run could not start: a policy or the config is broken.

@@ -271,7 +271,9 @@ pub fn lint_render(
     };
     let mut templates = Templates::new(rendered.chart.as_deref(), load.max_file_size);
     let anchors = anchor_objects(&loaded.objects, &mut templates);
-    let mut outcome = lint::lint_loaded(loaded, evaluator, suppressor);
+    // A render is one unit of relation: everything in it is deployed together.
+    let grouping = crate::unit::Grouping::Stream(rendered.name.clone());
+    let mut outcome = lint::lint_loaded(loaded, &grouping, evaluator, suppressor);
     for finding in &mut outcome.findings {
         let anchor = finding
             .subject
@@ -387,6 +389,7 @@ fn failed(rendered: &Rendered, message: String, max_size: u64) -> Outcome {
         findings,
         objects: Vec::new(),
         broken: true,
+        patch_files: Vec::new(),
     }
 }
 

@@ -1,4 +1,6 @@
-//! The JSON contract of DESIGN.md: `{"findings": [...], "summary": {...}}`.
+//! The JSON contract of DESIGN.md: `{"findings": [...], "summary": {...}}`, plus each finding's
+//! unit of relation (`unit`) and the run's units (`units`), so a user can see why two objects were
+//! related (see `unit`).
 
 use serde::Serialize;
 
@@ -7,18 +9,68 @@ use crate::lint::{Outcome, Summary};
 
 #[derive(Serialize)]
 struct Report<'a> {
-    findings: Vec<&'a Finding>,
+    findings: Vec<Reported<'a>>,
     summary: &'a Summary,
+    units: Vec<Unit<'a>>,
+    /// The kustomize patch files that were skipped (partial objects).
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    patch_files: &'a [String],
+}
+
+#[derive(Serialize)]
+struct Reported<'a> {
+    #[serde(flatten)]
+    finding: &'a Finding,
+    /// The unit of relation of the finding's object.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unit: Option<&'a str>,
+}
+
+/// A unit of relation: objects without a namespace relate only to objects of the same unit.
+#[derive(Serialize)]
+struct Unit<'a> {
+    name: &'a str,
+    /// Objects of the unit (those without a namespace relate only within it).
+    objects: usize,
+    files: Vec<&'a str>,
 }
 
 pub fn render(outcome: &Outcome, show_suppressed: bool) -> String {
+    let mut units: Vec<Unit> = Vec::new();
+    for object in &outcome.objects {
+        let at = match units.iter().position(|u| u.name == object.unit) {
+            Some(at) => at,
+            None => {
+                units.push(Unit {
+                    name: &object.unit,
+                    objects: 0,
+                    files: Vec::new(),
+                });
+                units.len() - 1
+            }
+        };
+        let unit = &mut units[at];
+        unit.objects += 1;
+        if !unit.files.contains(&object.file.as_str()) {
+            unit.files.push(&object.file);
+        }
+    }
     let report = Report {
         findings: outcome
             .findings
             .iter()
             .filter(|f| show_suppressed || f.suppressed.is_none())
+            .map(|finding| Reported {
+                finding,
+                unit: finding
+                    .subject
+                    .and_then(|i| outcome.objects.get(i))
+                    .map(|o| o.unit.as_str()),
+            })
             .collect(),
         summary: &outcome.summary,
+        units,
+        patch_files: &outcome.patch_files,
     };
     let mut text =
         serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
