@@ -8,7 +8,8 @@
 //! Services, ConfigMaps, HPAs, PDBs, NetworkPolicies, and a few large CRDs, which is where most bytes
 //! of a real repository are), writes it to a temporary directory, then measures, each phase in a child
 //! process of its own so its peak RSS is its own:
-//!   - parse-only: seaworthy's loader (yaml-rust2 events) and the same tree builder fed by saphyr-parser;
+//!   - parse-only: seaworthy's loader (libyaml events) and the same tree builder fed by yaml-rust2 and
+//!     by saphyr-parser;
 //!   - full lint: loading, the workload view and every built-in rule, with the RVM and the interpreter;
 //!   - start-up: wall time of the release binary linting one Deployment file, with the policy
 //!     cache warm and without it.
@@ -173,6 +174,77 @@ fn write_corpus(dir: &Path, objects: &[String]) -> u64 {
     bytes
 }
 
+/// yaml-rust2 (the loader's parser before libyaml) feeding the same tree builder.
+pub struct YamlRust2Source<'a> {
+    parser: yaml_rust2::parser::Parser<std::str::Chars<'a>>,
+    line_offset: u32,
+    done: bool,
+}
+
+impl<'a> YamlRust2Source<'a> {
+    pub fn new(text: &'a str, line_offset: u32) -> Self {
+        YamlRust2Source {
+            parser: yaml_rust2::parser::Parser::new(text.chars()),
+            line_offset,
+            done: false,
+        }
+    }
+}
+
+impl<'a> EventSource<'a> for YamlRust2Source<'a> {
+    fn next_event(&mut self) -> Option<Result<(Event<'a>, Span), SyntaxError>> {
+        use yaml_rust2::parser::Event as E;
+        use yaml_rust2::scanner::TScalarStyle;
+        if self.done {
+            return None;
+        }
+        let offset = self.line_offset;
+        // yaml-rust2 lines are 1-based, columns 0-based (in characters).
+        let span = |m: &yaml_rust2::scanner::Marker| {
+            Span::new(m.line() as u32 + offset, m.col() as u32 + 1)
+        };
+        let tag = |t: Option<yaml_rust2::parser::Tag>| {
+            t.map(|t| yaml::classify_tag(&t.handle, &t.suffix))
+        };
+        Some(match self.parser.next_token() {
+            Err(e) => {
+                self.done = true;
+                Err(SyntaxError {
+                    message: e.info().to_string(),
+                    span: span(e.marker()),
+                })
+            }
+            Ok((event, marker)) => {
+                let event = match event {
+                    E::Nothing | E::StreamStart => Event::StreamStart,
+                    E::StreamEnd => {
+                        self.done = true;
+                        Event::StreamEnd
+                    }
+                    E::DocumentStart => Event::DocumentStart,
+                    E::DocumentEnd => Event::DocumentEnd,
+                    E::Alias(id) => Event::Alias(id),
+                    E::Scalar(text, style, anchor, t) => {
+                        let style = match style {
+                            TScalarStyle::Plain => ScalarStyle::Plain,
+                            TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted => {
+                                ScalarStyle::Quoted
+                            }
+                            TScalarStyle::Literal | TScalarStyle::Folded => ScalarStyle::Block,
+                        };
+                        Event::Scalar(Cow::Owned(text), style, anchor, tag(t))
+                    }
+                    E::SequenceStart(anchor, t) => Event::SequenceStart(anchor, tag(t)),
+                    E::SequenceEnd => Event::SequenceEnd,
+                    E::MappingStart(anchor, t) => Event::MappingStart(anchor, tag(t)),
+                    E::MappingEnd => Event::MappingEnd,
+                };
+                Ok((event, span(&marker)))
+            }
+        })
+    }
+}
+
 /// saphyr-parser feeding the same tree builder, to compare the parsers on equal terms.
 pub struct SaphyrSource<'a> {
     parser: saphyr_parser::Parser<'a, saphyr_parser::StrInput<'a>>,
@@ -236,10 +308,16 @@ fn parse_in_memory(texts: &[String], parser: &str) -> usize {
     let mut documents = 0;
     for text in texts {
         for chunk in split::split_documents(text) {
-            let docs = if parser == "yaml-rust2" {
-                yaml::parse_str(chunk.text, chunk.first_line, limits)
-            } else {
-                yaml::build_documents(&mut SaphyrSource::new(chunk.text, chunk.first_line), limits)
+            let docs = match parser {
+                "libyaml" => yaml::parse_str(chunk.text, chunk.first_line, limits),
+                "yaml-rust2" => yaml::build_documents(
+                    &mut YamlRust2Source::new(chunk.text, chunk.first_line),
+                    limits,
+                ),
+                _ => yaml::build_documents(
+                    &mut SaphyrSource::new(chunk.text, chunk.first_line),
+                    limits,
+                ),
             };
             documents += docs
                 .map(|d| d.iter().filter(|d| d.root.is_some()).count())
@@ -282,7 +360,7 @@ fn child(phase: &str, dir: &Path) {
         f
     };
     let (elapsed, objects) = match phase {
-        "parse-saphyr" | "parse-yaml-rust2" => {
+        "parse-saphyr" | "parse-yaml-rust2" | "parse-libyaml" => {
             let texts: Vec<String> = files
                 .iter()
                 .map(|f| std::fs::read_to_string(f).expect("read"))
@@ -409,6 +487,7 @@ fn main() {
     );
     let mut rates = std::collections::HashMap::new();
     for (phase, label) in [
+        ("parse-libyaml", "parse, libyaml (1 thread)"),
         ("parse-saphyr", "parse, saphyr-parser (1 thread)"),
         ("parse-yaml-rust2", "parse, yaml-rust2 (1 thread)"),
         ("load", "parse-only: load (all threads)"),
@@ -433,8 +512,9 @@ fn main() {
         rates["lint-rvm"] / rates["lint-interpreter"]
     );
     println!(
-        "yaml-rust2 / saphyr-parser: {:.2}x",
-        rates["parse-yaml-rust2"] / rates["parse-saphyr"]
+        "libyaml / yaml-rust2: {:.2}x, libyaml / saphyr-parser: {:.2}x",
+        rates["parse-libyaml"] / rates["parse-yaml-rust2"],
+        rates["parse-libyaml"] / rates["parse-saphyr"]
     );
     println!(
         "start-up: `seaworthy lint` of one Deployment file, median of 21 runs: {:.1} ms with the policy cache warm, {:.1} ms with --no-cache",

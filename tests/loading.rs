@@ -824,7 +824,7 @@ fn billion_laughs_is_refused_by_the_alias_limit() {
     let text = billion_laughs(10);
     let err = parse_str(&text, 0, Limits::default()).expect_err("alias expansion must be bounded");
     match err {
-        BuildError::AliasExpansion { limit, span } => {
+        BuildError::AliasExpansion { limit, span, .. } => {
             assert_eq!(limit, Limits::default().max_alias_nodes);
             // 11 + 110 + 1110 + 11110 nodes fit under 100 000; the level after does not.
             assert_eq!(
@@ -942,7 +942,9 @@ fn unreadable_inputs_are_findings() {
         ],
         &LoadOptions::default(),
     );
-    assert_eq!(names(&loaded.objects), ["good"]);
+    // The binary file is read as kubectl reads it (U+FFFD for each invalid byte), and reported.
+    let kinds: Vec<&str> = loaded.objects.iter().map(|o| o.id.kind.as_str()).collect();
+    assert_eq!(kinds, ["\u{fffd}\u{fffd}", "ConfigMap"]);
     let files: Vec<&str> = loaded
         .problems
         .iter()
@@ -952,11 +954,9 @@ fn unreadable_inputs_are_findings() {
     let binary_name = binary.to_string_lossy();
     assert_eq!(files, [missing_name.as_ref(), binary_name.as_ref()]);
     assert!(loaded.problems.iter().all(|p| p.rule == INVALID_MANIFEST));
-    assert!(
-        loaded.problems[1].message.contains("UTF-8"),
-        "{}",
-        loaded.problems[1].message
-    );
+    let invalid = &loaded.problems[1];
+    assert!(invalid.message.contains("UTF-8"), "{}", invalid.message);
+    assert_eq!((invalid.location.line, invalid.location.column), (2, 7));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1386,4 +1386,705 @@ fn display_path_renders_kubectl_style_paths() {
         "metadata.annotations[\"seaworthy.dev/ignore\"]"
     );
     assert_eq!(display_path(&[]), "");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 11. YAML as kubectl reads it: shapes go-yaml v2 accepts, the conformance fixtures, and what it
+//     rejects (every fixture was checked with `kubectl label --local -f FILE k=v -o json`)
+
+fn conformance(kind: &str, name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/yaml-conformance")
+        .join(kind)
+        .join(name)
+}
+
+fn locate(object: &Object, path: &[PathStep]) -> (u32, u32) {
+    let span = object.root.locate(path);
+    (span.line, span.column)
+}
+
+/// Whether every step of `path` exists (`locate` falls back to the nearest parent).
+fn exists(node: &Node, path: &[PathStep]) -> bool {
+    let Some((first, rest)) = path.split_first() else {
+        return true;
+    };
+    let child = match (first, &node.value) {
+        (PathStep::Key(k), Value::Map(_)) => node.get(k),
+        (PathStep::Index(i), Value::Seq(items)) => items.get(*i),
+        _ => None,
+    };
+    child.is_some_and(|c| exists(c, rest))
+}
+
+fn step(s: &str) -> PathStep {
+    match s.parse::<usize>() {
+        Ok(i) => PathStep::Index(i),
+        Err(_) => key(s),
+    }
+}
+
+/// A dotted path whose numeric steps are indices: `spec.containers.0.args`.
+fn dotted(path: &str) -> Vec<PathStep> {
+    path.split('.').map(step).collect()
+}
+
+#[test]
+fn a_flow_sequence_closed_at_its_keys_indentation_is_read() {
+    // Tekton's release manifests close `args: [` at the key's indentation; go-yaml v2 does not
+    // check indentation inside flow collections.
+    let text = "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: sleeper
+spec:
+  containers:
+  - name: sleeper
+    image: busybox
+    args: [
+      \"sleep\", \"3600\"
+    ]
+";
+    let loaded = load(text);
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    let pod = &loaded.objects[0];
+    let args = dotted("spec.containers.0.args");
+    assert_eq!(
+        pod.root
+            .get_path(&["spec"])
+            .and_then(|s| s.get("containers"))
+            .and_then(Node::as_seq)
+            .and_then(|c| c[0].get("args"))
+            .and_then(Node::as_seq)
+            .map(<[Node]>::len),
+        Some(2)
+    );
+    assert_eq!(locate(pod, &args), (9, 5));
+    assert_eq!(
+        locate(pod, &with(args.clone(), &[PathStep::Index(1)])),
+        (10, 16)
+    );
+}
+
+#[test]
+fn a_multi_line_quoted_scalar_closed_left_of_its_key_is_read() {
+    let text = "\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: quoted
+  annotations:
+    example.com/json: '[
+      {\"a\": 1}
+    ]'
+    example.com/double: \"one
+  two
+\"
+    example.com/after: x
+";
+    let loaded = load(text);
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    let object = &loaded.objects[0];
+    let annotations = ["metadata", "annotations"];
+    let annotation = |k: &str| {
+        let mut path = annotations.to_vec();
+        path.push(k);
+        at(object, &path).value.clone()
+    };
+    // Line breaks in a flow scalar fold into spaces, as kubectl stores them.
+    assert_eq!(annotation("example.com/json"), string("[ {\"a\": 1} ]"));
+    assert_eq!(annotation("example.com/double"), string("one two "));
+    assert_eq!(
+        locate(
+            object,
+            &keys(&["metadata", "annotations", "example.com/after"])
+        ),
+        (12, 5)
+    );
+}
+
+/// Every `.yaml` fixture of a conformance folder, sorted.
+fn conformance_files(kind: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(conformance(kind, ""))
+        .expect("conformance fixtures")
+        .map(|e| e.expect("directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_conformance_fixture_reads_as_kubectl_reads_it() {
+    let files = conformance_files("valid");
+    assert!(files.len() >= 8, "fixtures missing: {files:?}");
+    for file in files {
+        let loaded = load_inputs(&[Input::Path(file.clone())], &LoadOptions::default());
+        assert!(
+            loaded.problems.is_empty(),
+            "{}: {:?}",
+            file.display(),
+            loaded.problems
+        );
+        let ours: Vec<serde_json::Value> =
+            loaded.objects.iter().map(|o| o.root.to_json()).collect();
+        let expected_file = file.with_extension("kubectl.json");
+        let expected: Vec<serde_json::Value> = serde_json::from_str(
+            &std::fs::read_to_string(&expected_file).expect("kubectl's reading of the fixture"),
+        )
+        .expect("valid JSON");
+        assert_eq!(
+            serde_json::Value::Array(ours),
+            serde_json::Value::Array(expected),
+            "{} is read differently from kubectl",
+            file.display()
+        );
+    }
+}
+
+/// (fixture, object index, dotted path, line, column) — where a finding at that path points.
+const CONFORMANCE_POSITIONS: &[(&str, usize, &str, u32, u32)] = &[
+    ("flow-across-lines.yaml", 0, "metadata.labels.tier", 8, 5),
+    (
+        "flow-across-lines.yaml",
+        0,
+        "spec.containers.0.args.0",
+        16,
+        9,
+    ),
+    (
+        "flow-across-lines.yaml",
+        0,
+        "spec.containers.0.args.1",
+        16,
+        18,
+    ),
+    (
+        "flow-across-lines.yaml",
+        0,
+        "spec.containers.0.env.1.value",
+        21,
+        10,
+    ),
+    ("flow-across-lines.yaml", 0, "spec.containers.1", 23, 7),
+    (
+        "flow-across-lines.yaml",
+        0,
+        "spec.containers.1.args.2",
+        26,
+        20,
+    ),
+    (
+        "flow-across-lines.yaml",
+        0,
+        "spec.containers.1.ports.0.name",
+        29,
+        3,
+    ),
+    ("flow-across-lines.yaml", 0, "spec.tolerations", 30, 3),
+    (
+        "flow-across-lines.yaml",
+        0,
+        "spec.nodeSelector.disktype",
+        33,
+        3,
+    ),
+    (
+        "quoted-scalars.yaml",
+        0,
+        "metadata.annotations.example.com/left",
+        10,
+        5,
+    ),
+    (
+        "quoted-scalars.yaml",
+        0,
+        "metadata.annotations.example.com/single",
+        15,
+        5,
+    ),
+    ("quoted-scalars.yaml", 0, "data.closing-at-key", 19, 3),
+    ("quoted-scalars.yaml", 0, "data.plain-multi", 22, 3),
+    ("block-scalars.yaml", 0, "data.strip", 21, 3),
+    ("block-scalars.yaml", 0, "data.indicator", 23, 3),
+    ("block-scalars.yaml", 0, "data.after", 28, 3),
+    (
+        "sequence-indentation.yaml",
+        0,
+        "spec.template.spec.containers.0.args.1",
+        18,
+        11,
+    ),
+    (
+        "sequence-indentation.yaml",
+        0,
+        "spec.template.spec.containers.1",
+        22,
+        9,
+    ),
+    (
+        "sequence-indentation.yaml",
+        0,
+        "spec.template.spec.containers.1.env.0.value",
+        26,
+        15,
+    ),
+    (
+        "sequence-indentation.yaml",
+        0,
+        "spec.template.spec.containers.1.env.1.valueFrom",
+        28,
+        13,
+    ),
+    (
+        "sequence-indentation.yaml",
+        0,
+        "spec.template.spec.volumes.1.name",
+        34,
+        11,
+    ),
+    ("tabs.yaml", 0, "data.after-colon", 9, 3),
+    ("tabs.yaml", 0, "data.single", 11, 3),
+    ("anchors-merge.yaml", 0, "spec.selector.matchLabels", 11, 5),
+    (
+        "anchors-merge.yaml",
+        0,
+        "spec.template.spec.containers.1.name",
+        23,
+        11,
+    ),
+    // A merged key points where it is written: in the anchored mapping.
+    (
+        "anchors-merge.yaml",
+        0,
+        "spec.template.spec.containers.1.image",
+        19,
+        11,
+    ),
+    (
+        "anchors-merge.yaml",
+        0,
+        "spec.template.spec.containers.2.resources.requests",
+        28,
+        13,
+    ),
+    ("document-markers.yaml", 0, "kind", 4, 1),
+    ("document-markers.yaml", 1, "metadata.name", 12, 3),
+    ("document-markers.yaml", 2, "data.dashes", 22, 3),
+    ("comments.yaml", 0, "metadata.name", 7, 3),
+    (
+        "comments.yaml",
+        0,
+        "metadata.annotations.example.com/b",
+        11,
+        5,
+    ),
+    ("comments.yaml", 0, "data.list.1", 14, 5),
+    ("comments.yaml", 0, "data.last", 17, 3),
+];
+
+/// Rewrites a fixture's text: its line endings, a byte order mark.
+type Rewrite = fn(&str) -> String;
+
+/// Splits a dotted path, keeping keys that contain dots (`example.com/left`) whole.
+fn conformance_path(path: &str) -> Vec<PathStep> {
+    match path.find("example.com/") {
+        Some(at) => {
+            let mut steps = dotted(path[..at].trim_end_matches('.'));
+            steps.push(key(&path[at..]));
+            steps
+        }
+        None => dotted(path),
+    }
+}
+
+#[test]
+fn conformance_fixtures_keep_their_positions_with_every_line_ending_and_a_bom() {
+    let variants: [(&str, Rewrite); 4] = [
+        ("LF", |t| t.to_string()),
+        ("CRLF", |t| t.replace('\n', "\r\n")),
+        ("lone CR", |t| t.replace('\n', "\r")),
+        ("BOM + CRLF", |t| {
+            format!("\u{feff}{}", t.replace('\n', "\r\n"))
+        }),
+    ];
+    for (variant, transform) in variants {
+        for (file, index, path, line, column) in CONFORMANCE_POSITIONS {
+            let text = std::fs::read_to_string(conformance("valid", file)).expect("fixture");
+            let loaded = load_text(file, &transform(&text), &LoadOptions::default());
+            assert!(
+                loaded.problems.is_empty(),
+                "{file} ({variant}): {:?}",
+                loaded.problems
+            );
+            let object = &loaded.objects[*index];
+            let steps = conformance_path(path);
+            assert!(
+                exists(&object.root, &steps),
+                "{file}: {path} does not exist"
+            );
+            assert_eq!(
+                locate(object, &steps),
+                (*line, *column),
+                "{file} ({variant}): {path}"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_line_ending_reads_to_the_same_values() {
+    for file in conformance_files("valid") {
+        let text = std::fs::read_to_string(&file).expect("fixture");
+        let values = |text: &str| -> Vec<serde_json::Value> {
+            load_text("x.yaml", text, &LoadOptions::default())
+                .objects
+                .iter()
+                .map(|o| o.root.to_json())
+                .collect()
+        };
+        let lf = values(&text);
+        assert_eq!(
+            values(&text.replace('\n', "\r\n")),
+            lf,
+            "{}",
+            file.display()
+        );
+        assert_eq!(values(&text.replace('\n', "\r")), lf, "{}", file.display());
+    }
+}
+
+/// (fixture, line, column or 0 for any, text the message contains, objects still read)
+const REJECTED: &[(&str, u32, u32, &str, &[&str])] = &[
+    ("bad-dedent.yaml", 5, 2, "did not find expected key", &[]),
+    (
+        "content-on-separator.yaml",
+        1,
+        5,
+        "invalid Yaml document separator",
+        &["inline"],
+    ),
+    (
+        "control-character.yaml",
+        6,
+        0,
+        "control characters are not allowed",
+        &[],
+    ),
+    (
+        "mapping-after-scalar.yaml",
+        5,
+        11,
+        "mapping values are not allowed in this context",
+        &[],
+    ),
+    (
+        "tab-indentation.yaml",
+        4,
+        1,
+        "found character that cannot start any token",
+        &[],
+    ),
+    (
+        "unclosed-flow.yaml",
+        6,
+        0,
+        "did not find expected ',' or ']'",
+        &[],
+    ),
+    ("unknown-alias.yaml", 6, 6, "unknown anchor", &[]),
+    (
+        "unterminated-quote.yaml",
+        0,
+        0,
+        "found unexpected end of stream",
+        &[],
+    ),
+    (
+        "yaml-directive.yaml",
+        1,
+        1,
+        "directive `%YAML 1.1`",
+        &["after-directive"],
+    ),
+];
+
+#[test]
+fn what_kubectl_rejects_is_rejected_where_it_is() {
+    let files = conformance_files("invalid");
+    assert_eq!(
+        files.len(),
+        REJECTED.len(),
+        "every rejected fixture has an expectation"
+    );
+    for (file, line, column, message, objects) in REJECTED {
+        let loaded = load_inputs(
+            &[Input::Path(conformance("invalid", file))],
+            &LoadOptions::default(),
+        );
+        assert_eq!(names(&loaded.objects), *objects, "{file}");
+        let found: Vec<&str> = loaded.problems.iter().map(|p| p.rule.as_str()).collect();
+        assert_eq!(found, [INVALID_MANIFEST], "{file}: {:?}", loaded.problems);
+        let finding = &loaded.problems[0];
+        assert!(
+            finding.message.contains(message),
+            "{file}: {}",
+            finding.message
+        );
+        if *line != 0 {
+            assert_eq!(finding.location.line, *line, "{file}: {}", finding.message);
+        }
+        if *column != 0 {
+            assert_eq!(
+                finding.location.column, *column,
+                "{file}: {}",
+                finding.message
+            );
+        }
+    }
+}
+
+#[test]
+fn parse_errors_never_claim_kubectl_rejects_what_it_reads() {
+    // A message may say kubectl rejects a file only for the shapes kubectl was seen to reject.
+    for file in conformance_files("invalid") {
+        let loaded = load_inputs(&[Input::Path(file.clone())], &LoadOptions::default());
+        for problem in &loaded.problems {
+            let name = file.file_name().unwrap_or_default().to_string_lossy();
+            if problem.message.contains("kubectl") {
+                assert!(
+                    name == "content-on-separator.yaml" || name == "yaml-directive.yaml",
+                    "{name}: {}",
+                    problem.message
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn yaml_1_2_directive_is_refused_as_go_yaml_v2_refuses_it() {
+    // libyaml takes `%YAML 1.2`; go-yaml v2 ("found incompatible YAML document") does not.
+    let err =
+        parse_str("%YAML 1.2\n---\na: 1\n", 0, Limits::default()).expect_err("YAML 1.2 is refused");
+    assert!(err.to_string().contains("incompatible"), "{err}");
+    assert_eq!(err.span(), Span::new(1, 1));
+    let docs = parse_str(
+        "%YAML 1.1\n%TAG !e! tag:example.com,2000:\n---\na: !e!x 1\n",
+        0,
+        Limits::default(),
+    )
+    .expect("YAML 1.1 and %TAG are YAML go-yaml v2 reads within one document");
+    let root = docs[0].root.as_ref().expect("a root");
+    assert_eq!(root.get("a").map(|n| n.value.clone()), Some(string("1")));
+}
+
+#[test]
+fn a_document_after_an_end_marker_without_a_separator_is_reported_not_linted() {
+    // kubectl reads "e1" only: its reader splits at `---` lines, go-yaml decodes the first document.
+    let text = format!(
+        "{}...\n{}---\n{}",
+        config_map("e1"),
+        config_map("e2"),
+        config_map("e3")
+    );
+    let loaded = load(&text);
+    assert_eq!(names(&loaded.objects), ["e1", "e3"]);
+    assert_eq!(rules(&loaded), [INVALID_MANIFEST]);
+    let finding = &loaded.problems[0];
+    assert_eq!((finding.location.line, finding.location.column), (6, 1));
+    assert!(
+        finding
+            .message
+            .contains("kubectl ignores everything from here"),
+        "{}",
+        finding.message
+    );
+}
+
+#[test]
+fn lone_carriage_returns_count_as_line_breaks() {
+    let text = config_map("cr").replace('\n', "\r") + "data:\r  a: b\r  a: c\r";
+    let loaded = load(&text);
+    assert_eq!(names(&loaded.objects), ["cr"]);
+    assert_eq!(locate(&loaded.objects[0], &keys(&["data", "a"])), (7, 3));
+    assert_eq!(rules(&loaded), [DUPLICATE_KEY]);
+    assert_eq!(loaded.problems[0].location.line, 7);
+    assert_eq!(loaded.file.line(6), Some("  a: b"));
+
+    let broken = load("apiVersion: v1\rkind: ConfigMap\rmetadata:\r  name: x\r  bad: [\r");
+    assert_eq!(rules(&broken), [INVALID_MANIFEST]);
+    assert_eq!(broken.problems[0].location.line, 5, "{:?}", broken.problems);
+}
+
+#[test]
+fn a_byte_order_mark_at_the_start_of_a_later_document_is_ignored() {
+    let text = format!("{}---\n\u{feff}{}", config_map("one"), config_map("two"));
+    let loaded = load(&text);
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    assert_eq!(names(&loaded.objects), ["one", "two"]);
+    assert_eq!(locate(&loaded.objects[1], &keys(&["kind"])), (7, 1));
+    assert_eq!(locate(&loaded.objects[1], &keys(&["apiVersion"])), (6, 1));
+}
+
+#[test]
+fn invalid_utf8_is_reported_at_its_line_and_column_and_read_as_kubectl_reads_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("latin1.yaml");
+    std::fs::write(
+        &path,
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: latin1\ndata:\n  city: \"Z\xfcrich\"\n  other: \xe9\n",
+    )
+    .unwrap();
+    let loaded = load_inputs(&[Input::Path(path.clone())], &LoadOptions::default());
+    assert_eq!(names(&loaded.objects), ["latin1"]);
+    assert_eq!(
+        at(&loaded.objects[0], &["data", "city"]).value,
+        string("Z\u{fffd}rich")
+    );
+    assert_eq!(loaded.problems.len(), 1, "{:?}", loaded.problems);
+    assert_eq!(loaded.problems[0].rule, INVALID_MANIFEST);
+    let finding = &loaded.problems[0];
+    assert_eq!((finding.location.line, finding.location.column), (6, 11));
+    assert!(finding.message.contains("0xFC"), "{}", finding.message);
+    assert!(finding.message.contains("1 more"), "{}", finding.message);
+    assert!(!finding.message.contains("offset"), "{}", finding.message);
+}
+
+#[test]
+fn utf16_files_with_a_byte_order_mark_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("utf16.yaml");
+    let mut bytes = vec![0xFF, 0xFE];
+    for unit in config_map("wide").encode_utf16() {
+        bytes.extend_from_slice(&unit.to_le_bytes());
+    }
+    std::fs::write(&path, bytes).unwrap();
+    let loaded = load_inputs(&[Input::Path(path)], &LoadOptions::default());
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    assert_eq!(names(&loaded.objects), ["wide"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 12. A linter that cannot be tied up
+
+#[test]
+fn duplicate_keys_in_a_huge_mapping_are_found_in_linear_time() {
+    let keys_count = 200_000;
+    let mut text = config_map("huge");
+    text.push_str("data:\n");
+    for i in 0..keys_count {
+        text.push_str(&format!("  k{i}: v\n"));
+    }
+    text.push_str("  k7: again\n  k199999: again\n");
+    let started = std::time::Instant::now();
+    let loaded = load(&text);
+    let elapsed = started.elapsed();
+    assert_eq!(rules(&loaded), [DUPLICATE_KEY, DUPLICATE_KEY]);
+    let lines: Vec<u32> = loaded.problems.iter().map(|p| p.location.line).collect();
+    assert_eq!(lines, [keys_count + 6, keys_count + 7]);
+    assert!(loaded.problems[0].message.contains("first on line 13"));
+    assert_eq!(
+        at(&loaded.objects[0], &["data", "k7"]).value,
+        string("again")
+    );
+    // Quadratic, this took minutes; linear, it takes well under a second in a release build.
+    assert!(
+        elapsed < std::time::Duration::from_secs(30),
+        "200,000 keys took {elapsed:?}"
+    );
+}
+
+#[test]
+fn duplicate_keys_across_many_list_items_name_their_own_item() {
+    let mut text = String::from("apiVersion: v1\nkind: List\nitems:\n");
+    for i in 0..2_000 {
+        text.push_str(&format!(
+            "- apiVersion: v1\n  kind: ConfigMap\n  metadata: {{name: cm{i}, name: cm{i}}}\n"
+        ));
+    }
+    let loaded = load(&text);
+    assert_eq!(loaded.objects.len(), 2_000);
+    assert_eq!(loaded.problems.len(), 2_000);
+    let last = loaded.problems.last().expect("a finding");
+    assert_eq!(
+        last.object.as_ref().and_then(|o| o.name.as_deref()),
+        Some("cm1999")
+    );
+}
+
+/// A document of `aliases` aliases to a 10-item list: 11 nodes each.
+fn aliasing_document(name: &str, aliases: usize) -> String {
+    let mut text = config_map(name);
+    text.push_str("data:\n  base: &base [a, b, c, d, e, f, g, h, i, j]\n  uses: [");
+    text.push_str(&vec!["*base"; aliases].join(", "));
+    text.push_str("]\n");
+    text
+}
+
+#[test]
+fn alias_expansion_is_capped_per_file_across_its_documents() {
+    let limits = Limits {
+        max_alias_nodes: 1_000,
+        max_alias_nodes_per_file: 5_000,
+        ..Limits::default()
+    };
+    let options = LoadOptions {
+        limits,
+        ..LoadOptions::default()
+    };
+    // Each document adds 990 nodes, under the per-document limit; the sixth crosses 5,000.
+    let text: Vec<String> = (0..8)
+        .map(|i| aliasing_document(&format!("d{i}"), 90))
+        .collect();
+    let loaded = load_text("many.yaml", &text.join("---\n"), &options);
+    assert_eq!(names(&loaded.objects), ["d0", "d1", "d2", "d3", "d4"]);
+    assert_eq!(loaded.problems.len(), 3, "{:?}", loaded.problems);
+    let first = &loaded.problems[0];
+    assert_eq!(first.rule, INVALID_MANIFEST);
+    assert_eq!(first.location.file, "many.yaml");
+    // The sixth document starts on line 5 * 8 + 1; its aliases are on its 7th line.
+    assert_eq!(first.location.line, 5 * 8 + 7, "{}", first.message);
+    assert!(
+        first.message.contains("more than 5000 nodes in this file"),
+        "{}",
+        first.message
+    );
+    // A document without aliases after the cap is still read.
+    let mixed = format!("{}---\n{}", text.join("---\n"), config_map("plain"));
+    assert!(names(&load_text("many.yaml", &mixed, &options).objects).contains(&"plain".to_string()));
+}
+
+#[test]
+fn alias_expansion_is_capped_per_run_across_files() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..4 {
+        std::fs::write(
+            dir.path().join(format!("aliases-{i}.yaml")),
+            aliasing_document(&format!("a{i}"), 90),
+        )
+        .unwrap();
+    }
+    std::fs::write(dir.path().join("plain.yaml"), config_map("plain")).unwrap();
+    let options = LoadOptions {
+        limits: Limits {
+            max_alias_nodes_per_run: 3_000,
+            ..Limits::default()
+        },
+        ..LoadOptions::default()
+    };
+    let loaded = load_inputs(&[Input::Path(dir.path().to_path_buf())], &options);
+    // 990 nodes per file: three files fit in 3,000, the fourth (whichever is read last) does not.
+    assert_eq!(loaded.objects.len(), 4, "{:?}", names(&loaded.objects));
+    assert!(names(&loaded.objects).contains(&"plain".to_string()));
+    assert_eq!(loaded.problems.len(), 1, "{:?}", loaded.problems);
+    let problem = &loaded.problems[0];
+    assert!(problem.location.file.contains("aliases-"), "{problem:?}");
+    assert_eq!(problem.location.line, 7);
+    assert!(
+        problem.message.contains("in this run (all files together)"),
+        "{}",
+        problem.message
+    );
 }

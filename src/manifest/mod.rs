@@ -3,13 +3,16 @@
 //! line, and never stops the other documents from being read.
 
 pub mod identity;
+pub mod lines;
 pub mod node;
 pub mod split;
 pub mod yaml;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
+use std::time::Duration;
 
 use rayon::prelude::*;
 
@@ -60,10 +63,10 @@ pub struct SourceFile {
 }
 
 impl SourceFile {
-    /// The text of a 1-based line, without its line break.
+    /// The text of a 1-based line, without its line break (`\n`, `\r\n` or a lone `\r`).
     pub fn line(&self, line: u32) -> Option<&str> {
         let index = usize::try_from(line).ok()?.checked_sub(1)?;
-        self.text.lines().nth(index)
+        lines::lines(&self.text).nth(index)
     }
 }
 
@@ -142,7 +145,11 @@ pub fn load_inputs(inputs: &[Input], options: &LoadOptions) -> Loaded {
             Input::Path(path) => jobs.push(Job::File(path.clone())),
         }
     }
-    let results: Vec<FileLoad> = jobs.into_par_iter().map(|job| job.run(options)).collect();
+    let run_aliases = AtomicUsize::new(0);
+    let results: Vec<FileLoad> = jobs
+        .into_par_iter()
+        .map(|job| job.run(options, &run_aliases))
+        .collect();
     for result in results {
         loaded.absorb(result);
     }
@@ -155,7 +162,7 @@ enum Job {
 }
 
 impl Job {
-    fn run(self, options: &LoadOptions) -> FileLoad {
+    fn run(self, options: &LoadOptions, run_aliases: &AtomicUsize) -> FileLoad {
         let (name, read) = match self {
             Job::Stdin => (
                 STDIN_NAME.to_string(),
@@ -167,7 +174,14 @@ impl Job {
             }
         };
         match read {
-            Ok(text) => load_text(&name, &text, options),
+            Ok(bytes) => {
+                let decoded = decode(&bytes);
+                let mut load = load_text_within(&name, &decoded.text, options, run_aliases);
+                if let Some(invalid) = decoded.invalid {
+                    load.problems.insert(0, invalid.problem(&name, &load.file));
+                }
+                load
+            }
             Err(message) => FileLoad {
                 file: SourceFile {
                     name: name.clone(),
@@ -239,17 +253,59 @@ fn is_manifest_file(path: &Path) -> bool {
         .unwrap_or(false)
 }
 
-fn read_file(path: &Path, max: u64) -> Result<String, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot read file: {e}"))?;
+/// How long to wait for a writer to open a named pipe given as an input. `seaworthy lint
+/// <(helm template ...)` passes a pipe that already has its writer; a FIFO nobody writes to would
+/// otherwise block the run forever.
+const PIPE_OPEN_TIMEOUT: Duration = Duration::from_secs(5);
+
+fn read_file(path: &Path, max: u64) -> Result<Vec<u8>, String> {
+    let file = if is_fifo(path) {
+        open_pipe(path)?
+    } else {
+        std::fs::File::open(path).map_err(|e| format!("cannot read file: {e}"))?
+    };
     if let Ok(meta) = file.metadata() {
-        if meta.len() > max {
+        if meta.is_file() && meta.len() > max {
             return Err(too_large(meta.len(), max));
         }
     }
     read_limited(file, max)
 }
 
-fn read_limited(reader: impl Read, max: u64) -> Result<String, String> {
+#[cfg(unix)]
+fn is_fifo(path: &Path) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    std::fs::metadata(path).is_ok_and(|m| m.file_type().is_fifo())
+}
+
+#[cfg(not(unix))]
+fn is_fifo(_path: &Path) -> bool {
+    false
+}
+
+/// Opens a named pipe to read it as a stream, as standard input is read, but gives up when no
+/// writer opens it within [`PIPE_OPEN_TIMEOUT`]. The opening thread then stays blocked until a
+/// writer comes or the process exits; nothing waits for it.
+fn open_pipe(path: &Path) -> Result<std::fs::File, String> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let owned = path.to_path_buf();
+    std::thread::Builder::new()
+        .name("open-pipe".to_string())
+        .spawn(move || {
+            // The receiver may have given up already; then the file is dropped unread.
+            let _ = sender.send(std::fs::File::open(owned));
+        })
+        .map_err(|e| format!("cannot read named pipe: {e}"))?;
+    match receiver.recv_timeout(PIPE_OPEN_TIMEOUT) {
+        Ok(opened) => opened.map_err(|e| format!("cannot read named pipe: {e}")),
+        Err(_) => Err(format!(
+            "named pipe (FIFO): no writer opened it within {} s, so there is nothing to read",
+            PIPE_OPEN_TIMEOUT.as_secs()
+        )),
+    }
+}
+
+fn read_limited(reader: impl Read, max: u64) -> Result<Vec<u8>, String> {
     let mut bytes = Vec::new();
     reader
         .take(max.saturating_add(1))
@@ -258,12 +314,89 @@ fn read_limited(reader: impl Read, max: u64) -> Result<String, String> {
     if bytes.len() as u64 > max {
         return Err(too_large(bytes.len() as u64, max));
     }
-    String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "input is not valid UTF-8 (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        )
-    })
+    Ok(bytes)
+}
+
+/// A file's text as kubectl decodes it: UTF-16 when it starts with a UTF-16 byte order mark,
+/// otherwise UTF-8 with each invalid sequence replaced by U+FFFD. The first invalid sequence is
+/// remembered so that it can be reported where it is.
+struct Decoded {
+    text: String,
+    invalid: Option<InvalidUtf8>,
+}
+
+struct InvalidUtf8 {
+    /// Byte offset in the decoded text of the U+FFFD that replaced the first invalid sequence.
+    offset: usize,
+    byte: u8,
+    count: usize,
+}
+
+impl InvalidUtf8 {
+    fn problem(&self, name: &str, file: &SourceFile) -> Finding {
+        let span = lines::Positions::new(&file.text).span(self.offset);
+        let others = match self.count {
+            1 => String::new(),
+            n => format!(" ({} more invalid sequences after it)", n - 1),
+        };
+        Finding {
+            location: Location::at(name, span.line, span.column),
+            ..file_problem(
+                name,
+                format!(
+                    "input is not valid UTF-8: byte 0x{:02X} here{others}; kubectl reads each invalid sequence as U+FFFD (\u{FFFD}), which is what the cluster would store",
+                    self.byte
+                ),
+            )
+        }
+    }
+}
+
+fn decode(bytes: &[u8]) -> Decoded {
+    let utf16 = |units: &[u8], unit: fn([u8; 2]) -> u16| Decoded {
+        text: String::from_utf16_lossy(
+            &units
+                .chunks(2)
+                .map(|pair| unit([pair[0], pair.get(1).copied().unwrap_or(0)]))
+                .collect::<Vec<u16>>(),
+        ),
+        invalid: None,
+    };
+    match bytes {
+        [0xFF, 0xFE, rest @ ..] => return utf16(rest, u16::from_le_bytes),
+        [0xFE, 0xFF, rest @ ..] => return utf16(rest, u16::from_be_bytes),
+        _ => {}
+    }
+    let mut text = String::with_capacity(bytes.len());
+    let mut invalid: Option<InvalidUtf8> = None;
+    let mut rest = bytes;
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(valid) => {
+                text.push_str(valid);
+                break;
+            }
+            Err(err) => {
+                let (valid, after) = rest.split_at(err.valid_up_to());
+                // Everything up to `valid_up_to` is valid UTF-8, so this never falls back.
+                text.push_str(std::str::from_utf8(valid).unwrap_or_default());
+                match &mut invalid {
+                    Some(first) => first.count += 1,
+                    None => {
+                        invalid = Some(InvalidUtf8 {
+                            offset: text.len(),
+                            byte: after.first().copied().unwrap_or(0),
+                            count: 1,
+                        })
+                    }
+                }
+                text.push('\u{FFFD}');
+                let skip = err.error_len().unwrap_or(after.len()).max(1);
+                rest = after.get(skip..).unwrap_or_default();
+            }
+        }
+    }
+    Decoded { text, invalid }
 }
 
 fn too_large(size: u64, max: u64) -> String {
@@ -273,41 +406,80 @@ fn too_large(size: u64, max: u64) -> String {
 /// Parses one file's text. Each document is parsed on its own, so a broken one is reported and
 /// the rest are still read.
 pub fn load_text(name: &str, text: &str, options: &LoadOptions) -> FileLoad {
+    load_text_within(name, text, options, &AtomicUsize::new(0))
+}
+
+/// [`load_text`] as one file of a run: YAML alias expansion counts against `run_aliases` too.
+pub fn load_text_within(
+    name: &str,
+    text: &str,
+    options: &LoadOptions,
+    run_aliases: &AtomicUsize,
+) -> FileLoad {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut objects = Vec::new();
     let mut problems = Vec::new();
+    let mut aliases = yaml::AliasBudget::new(run_aliases);
     for chunk in split::split_documents(text) {
-        match yaml::parse_str(chunk.text, chunk.first_line, options.limits) {
+        if let Some((column, content)) = split::separator_content(&chunk) {
+            problems.push(problem(
+                name,
+                INVALID_MANIFEST,
+                format!(
+                    "content after the `---` separator: kubectl accepts only a comment there and rejects the file (\"invalid Yaml document separator: {content}\"); move {content:?} to the next line"
+                ),
+                Span::new(chunk.first_line + 1, column),
+                None,
+                &chunk,
+            ));
+        }
+        let body = split::body(&chunk);
+        if let Some(line) = body.ignored_from {
+            // go-yaml stops at the end of the first document of a `---` section.
+            problems.push(problem(
+                name,
+                INVALID_MANIFEST,
+                "kubectl ignores everything from here to the next `---` line: it follows a `...` end marker, and kubectl reads only the first document between two `---` lines; put `---` before it".to_string(),
+                Span::new(line + 1, 1),
+                None,
+                &chunk,
+            ));
+        }
+        match yaml::parse_str_within(body.text, body.first_line, options.limits, &mut aliases) {
             Err(err) => {
                 // At the end of a chunk the parser points past its last line; point at that line.
                 let mut span = err.span();
                 let last_line =
-                    chunk.first_line + chunk.text.trim_end().lines().count().max(1) as u32;
+                    body.first_line + lines::lines(body.text.trim_end()).count().max(1) as u32;
                 if span.line > last_line {
                     span = Span::new(last_line, 1);
                 }
-                problems.push(problem(
-                    name,
-                    INVALID_MANIFEST,
-                    format!("cannot parse YAML: {err}"),
-                    span,
-                    None,
-                    &chunk,
-                ));
+                let message = match split::lone_directive(&chunk) {
+                    Some((line, directive)) => {
+                        span = Span::new(chunk.first_line + line + 1, 1);
+                        format!(
+                            "directive `{directive}` is not read: kubectl splits files at `---` lines, so the directive is a document of its own, which it rejects (\"did not find expected <document start>\"); remove it (Kubernetes reads YAML 1.1 without directives)"
+                        )
+                    }
+                    None => format!("cannot parse YAML: {err}"),
+                };
+                problems.push(problem(name, INVALID_MANIFEST, message, span, None, &chunk));
             }
             Ok(docs) => {
                 for doc in docs {
                     let Some(root) = doc.root else { continue };
                     let first = objects.len();
                     expand_object(root, None, name, &chunk, &mut objects, &mut problems, 0);
+                    let in_document: &[Object] = &objects[first..];
                     for dup in doc.duplicates {
                         // The object whose document (or List item) the key is in: the last one
-                        // starting at or before it.
-                        let object = objects[first..]
-                            .iter()
-                            .rev()
-                            .find(|o| o.root.span <= dup.span)
-                            .map(|o: &Object| o.id.clone());
+                        // starting at or before it. Objects come in source order.
+                        let starts_before =
+                            in_document.partition_point(|o| o.root.span <= dup.span);
+                        let object = starts_before
+                            .checked_sub(1)
+                            .and_then(|i| in_document.get(i))
+                            .map(|o| o.id.clone());
                         problems.push(problem(
                             name,
                             DUPLICATE_KEY,

@@ -3,11 +3,18 @@
 //! merge keys, anchors and aliases. Duplicate keys are reported rather than merged, and nesting depth
 //! and alias expansion are bounded so a hostile file cannot exhaust memory.
 //!
-//! The builder is generic over [`EventSource`] so that more than one parser can feed it
-//! (`benches/lint.rs` measures yaml-rust2 against saphyr-parser through the same builder).
+//! The parser is libyaml ([`LibyamlSource`]), the C library go-yaml v2 is a port of. The builder is
+//! generic over [`EventSource`] so that other parsers can feed it (`benches/lint.rs` compares
+//! libyaml with yaml-rust2 and saphyr-parser through the same builder).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::mem::MaybeUninit;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use unsafe_libyaml_norway as unsafe_sys;
+
+use super::lines::Positions;
 
 use super::node::{Entry, Node, Span, Value};
 
@@ -57,6 +64,11 @@ pub struct Limits {
     pub max_depth: usize,
     /// Most nodes that alias expansion may add to one document ("billion laughs" guard).
     pub max_alias_nodes: usize,
+    /// Most nodes alias expansion may add to all documents of one file together: a file of many
+    /// documents, each just under the per-document limit, must not add up to gigabytes.
+    pub max_alias_nodes_per_file: usize,
+    /// Most nodes alias expansion may add to all files of one run together.
+    pub max_alias_nodes_per_run: usize,
 }
 
 impl Default for Limits {
@@ -64,7 +76,59 @@ impl Default for Limits {
         Limits {
             max_depth: 128,
             max_alias_nodes: 100_000,
+            max_alias_nodes_per_file: 1_000_000,
+            max_alias_nodes_per_run: 4_000_000,
         }
+    }
+}
+
+/// Where an alias expansion limit was reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AliasScope {
+    Document,
+    File,
+    Run,
+}
+
+impl std::fmt::Display for AliasScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            AliasScope::Document => "in this document",
+            AliasScope::File => "in this file (all its documents together)",
+            AliasScope::Run => "in this run (all files together)",
+        })
+    }
+}
+
+/// Alias expansion so far in one file, and in the whole run (shared by the files read in parallel).
+#[derive(Debug)]
+pub struct AliasBudget<'run> {
+    file: usize,
+    run: &'run AtomicUsize,
+}
+
+impl<'run> AliasBudget<'run> {
+    pub fn new(run: &'run AtomicUsize) -> Self {
+        AliasBudget { file: 0, run }
+    }
+
+    /// Counts `nodes` more against the file; the limit they exceed, if any.
+    fn spend(&mut self, nodes: usize, limits: &Limits) -> Option<(AliasScope, usize)> {
+        self.file = self.file.saturating_add(nodes);
+        (self.file > limits.max_alias_nodes_per_file)
+            .then_some((AliasScope::File, limits.max_alias_nodes_per_file))
+    }
+
+    /// Counts a finished document's expansion against the run. Settled per document (each bounded
+    /// by the per-document limit), so that of files read in parallel exactly the documents that
+    /// push the total over the limit are refused, whatever the threads' timing.
+    fn settle(&self, nodes: usize, limits: &Limits) -> Option<(AliasScope, usize)> {
+        if nodes == 0 {
+            return None;
+        }
+        let before = self.run.fetch_add(nodes, Ordering::Relaxed);
+        (before.saturating_add(nodes) > limits.max_alias_nodes_per_run)
+            .then_some((AliasScope::Run, limits.max_alias_nodes_per_run))
     }
 }
 
@@ -74,8 +138,14 @@ pub enum BuildError {
     Syntax(SyntaxError),
     #[error("nesting deeper than {limit} levels")]
     TooDeep { span: Span, limit: usize },
-    #[error("YAML aliases expand to more than {limit} nodes (a \"billion laughs\" document?)")]
-    AliasExpansion { span: Span, limit: usize },
+    #[error(
+        "YAML aliases expand to more than {limit} nodes {scope} (a \"billion laughs\" document?)"
+    )]
+    AliasExpansion {
+        span: Span,
+        limit: usize,
+        scope: AliasScope,
+    },
     #[error("alias refers to an unknown anchor")]
     UnknownAnchor { span: Span },
     #[error("mapping key must be a scalar (Kubernetes objects only have string keys)")]
@@ -119,16 +189,32 @@ enum Frame {
         span: Span,
         anchor: usize,
         entries: Vec<Entry>,
+        /// Position of each key in `entries`, built once the mapping outgrows a linear scan, so
+        /// that finding duplicates stays linear in the number of keys.
+        index: Option<HashMap<String, usize>>,
         key: Option<(String, Span, bool)>,
         merges: Vec<Node>,
     },
 }
+
+/// Mappings with more keys than this get a hash index for the duplicate check.
+const LINEAR_SCAN_KEYS: usize = 16;
 
 /// Reads every document of the stream. Stops at the first error: the caller splits streams into
 /// documents beforehand, so one broken document does not hide the others.
 pub fn build_documents<'a>(
     source: &mut dyn EventSource<'a>,
     limits: Limits,
+) -> Result<Vec<Document>, BuildError> {
+    let run = AtomicUsize::new(0);
+    build_documents_within(source, limits, &mut AliasBudget::new(&run))
+}
+
+/// [`build_documents`], counting alias expansion against a file's and a run's budget.
+pub fn build_documents_within<'a>(
+    source: &mut dyn EventSource<'a>,
+    limits: Limits,
+    budget: &mut AliasBudget<'_>,
 ) -> Result<Vec<Document>, BuildError> {
     let mut docs = Vec::new();
     let mut builder = Builder::new(limits);
@@ -139,9 +225,14 @@ pub fn build_documents<'a>(
             Event::DocumentStart => builder = Builder::new(limits),
             Event::DocumentEnd => {
                 let done = std::mem::replace(&mut builder, Builder::new(limits));
+                if let (Some(span), Some((scope, limit))) =
+                    (done.first_alias, budget.settle(done.alias_nodes, &limits))
+                {
+                    return Err(BuildError::AliasExpansion { span, limit, scope });
+                }
                 docs.push(done.finish());
             }
-            other => builder.push(other, span)?,
+            other => builder.push(other, span, budget)?,
         }
     }
     Ok(docs)
@@ -153,6 +244,8 @@ struct Builder {
     root: Option<Node>,
     anchors: HashMap<usize, Node>,
     alias_nodes: usize,
+    /// Where the document's first alias is, to name the document when the run's budget is spent.
+    first_alias: Option<Span>,
     duplicates: Vec<DuplicateKey>,
 }
 
@@ -164,6 +257,7 @@ impl Builder {
             root: None,
             anchors: HashMap::new(),
             alias_nodes: 0,
+            first_alias: None,
             duplicates: Vec::new(),
         }
     }
@@ -176,7 +270,12 @@ impl Builder {
         }
     }
 
-    fn push(&mut self, event: Event<'_>, span: Span) -> Result<(), BuildError> {
+    fn push(
+        &mut self,
+        event: Event<'_>,
+        span: Span,
+        budget: &mut AliasBudget<'_>,
+    ) -> Result<(), BuildError> {
         match event {
             Event::Scalar(text, style, anchor, tag) => {
                 // A scalar in key position stays text: keys are strings in Kubernetes objects.
@@ -201,12 +300,15 @@ impl Builder {
                     .get(&id)
                     .ok_or(BuildError::UnknownAnchor { span })?;
                 let size = target.size();
+                self.first_alias.get_or_insert(span);
                 self.alias_nodes = self.alias_nodes.saturating_add(size);
-                if self.alias_nodes > self.limits.max_alias_nodes {
-                    return Err(BuildError::AliasExpansion {
-                        span,
-                        limit: self.limits.max_alias_nodes,
-                    });
+                let exceeded = if self.alias_nodes > self.limits.max_alias_nodes {
+                    Some((AliasScope::Document, self.limits.max_alias_nodes))
+                } else {
+                    budget.spend(size, &self.limits)
+                };
+                if let Some((scope, limit)) = exceeded {
+                    return Err(BuildError::AliasExpansion { span, limit, scope });
                 }
                 if let Some(Frame::Map { key: None, .. }) = self.stack.last() {
                     let key = match &target.value {
@@ -242,6 +344,7 @@ impl Builder {
                     span,
                     anchor,
                     entries: Vec::new(),
+                    index: None,
                     key: None,
                     merges: Vec::new(),
                 });
@@ -305,6 +408,7 @@ impl Builder {
             Some(Frame::Seq { items, .. }) => items.push(node),
             Some(Frame::Map {
                 entries,
+                index,
                 key,
                 merges,
                 ..
@@ -314,7 +418,16 @@ impl Builder {
                 };
                 if is_merge {
                     merges.push(node);
-                } else if let Some(existing) = entries.iter_mut().find(|e| e.key == key) {
+                    return Ok(());
+                }
+                if index.is_none() && entries.len() >= LINEAR_SCAN_KEYS {
+                    *index = Some(key_positions(entries));
+                }
+                let existing = match index {
+                    Some(index) => index.get(&key).copied(),
+                    None => entries.iter().position(|e| e.key == key),
+                };
+                if let Some(existing) = existing.and_then(|i| entries.get_mut(i)) {
                     // Later wins, as the API server does for JSON bodies; the duplicate is reported.
                     self.duplicates.push(DuplicateKey {
                         key,
@@ -324,6 +437,9 @@ impl Builder {
                     existing.key_span = key_span;
                     existing.value = node;
                 } else {
+                    if let Some(index) = index {
+                        index.insert(key.clone(), entries.len());
+                    }
                     entries.push(Entry {
                         key,
                         key_span,
@@ -336,9 +452,22 @@ impl Builder {
     }
 }
 
+fn key_positions(entries: &[Entry]) -> HashMap<String, usize> {
+    entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.key.clone(), i))
+        .collect()
+}
+
 /// `<<: *base` and `<<: [*a, *b]`: keys of the merged mappings that the mapping does not set itself;
 /// with several, the earlier one wins (go-yaml's semantics).
 fn apply_merges(entries: &mut Vec<Entry>, merges: Vec<Node>) {
+    if merges.is_empty() {
+        return;
+    }
+    let mut present: std::collections::HashSet<String> =
+        entries.iter().map(|e| e.key.clone()).collect();
     for merge in merges {
         let sources: Vec<Node> = match merge.value {
             Value::Map(_) => vec![merge],
@@ -348,7 +477,7 @@ fn apply_merges(entries: &mut Vec<Entry>, merges: Vec<Node>) {
         for source in sources {
             if let Value::Map(merged) = source.value {
                 for entry in merged {
-                    if !entries.iter().any(|e| e.key == entry.key) {
+                    if present.insert(entry.key.clone()) {
                         entries.push(entry);
                     }
                 }
@@ -547,73 +676,231 @@ pub fn classify_tag(handle: &str, suffix: &str) -> Tag {
     }
 }
 
-/// yaml-rust2 as an [`EventSource`]: positions shifted by the line the chunk starts on.
-/// (It measured a few percent faster than saphyr-parser through this builder: README "Performance".)
-pub struct YamlRust2Source<'a> {
-    parser: yaml_rust2::parser::Parser<std::str::Chars<'a>>,
+/// libyaml as an [`EventSource`]. go-yaml v2, which kubectl reads manifests with, is a line-by-line
+/// port of libyaml, so the two accept and reject the same documents (a flow sequence closed at its
+/// key's indentation, a quoted scalar continued left of its key, tabs inside scalars, ...).
+/// libyaml reports byte offsets; [`Positions`] turns them into lines and columns as editors count
+/// them, so a lone `\r` or a NEL inside a scalar does not shift the lines after it.
+pub struct LibyamlSource<'a> {
+    parser: Box<MaybeUninit<unsafe_sys::yaml_parser_t>>,
+    positions: Positions<'a>,
+    /// Bytes of `text` that precede what the parser reads (a byte order mark it is not given).
+    skipped: usize,
     line_offset: u32,
+    /// Anchor names of the current document, each definition under a new number: an alias refers
+    /// to the latest definition of its name.
+    anchors: HashMap<Vec<u8>, usize>,
+    next_anchor: usize,
+    initialised: bool,
     done: bool,
 }
 
-impl<'a> YamlRust2Source<'a> {
+/// Anchor number of an alias whose name was never defined; the builder reports it.
+const UNDEFINED_ANCHOR: usize = usize::MAX;
+
+impl<'a> LibyamlSource<'a> {
     pub fn new(text: &'a str, line_offset: u32) -> Self {
-        YamlRust2Source {
-            parser: yaml_rust2::parser::Parser::new(text.chars()),
+        // libyaml drops a leading byte order mark without counting it in its offsets.
+        let skipped = if text.starts_with('\u{feff}') { 3 } else { 0 };
+        let input = &text.as_bytes()[skipped..];
+        let mut parser = Box::new(MaybeUninit::<unsafe_sys::yaml_parser_t>::uninit());
+        // SAFETY: the parser lives in a box that is never moved out of (libyaml keeps a pointer
+        // to it as its read handler's data) and is deleted in `Drop`; the input it points at is
+        // `text`, which outlives `self` ('a).
+        let initialised = unsafe {
+            let raw = parser.as_mut_ptr();
+            if unsafe_sys::yaml_parser_initialize(raw).fail {
+                false
+            } else {
+                unsafe_sys::yaml_parser_set_encoding(raw, unsafe_sys::YAML_UTF8_ENCODING);
+                unsafe_sys::yaml_parser_set_input_string(raw, input.as_ptr(), input.len() as u64);
+                true
+            }
+        };
+        LibyamlSource {
+            parser,
+            positions: Positions::new(text),
+            skipped,
             line_offset,
-            done: false,
+            anchors: HashMap::new(),
+            next_anchor: 1,
+            initialised,
+            done: !initialised,
+        }
+    }
+
+    fn span(&mut self, mark: unsafe_sys::yaml_mark_t) -> Span {
+        let offset = usize::try_from(mark.index)
+            .unwrap_or(usize::MAX)
+            .saturating_add(self.skipped);
+        let span = self.positions.span(offset);
+        Span::new(span.line + self.line_offset, span.column)
+    }
+
+    fn define_anchor(&mut self, name: *const u8) -> usize {
+        let Some(name) = c_bytes(name) else { return 0 };
+        let id = self.next_anchor;
+        self.next_anchor += 1;
+        self.anchors.insert(name.to_vec(), id);
+        id
+    }
+
+    fn error(&mut self) -> SyntaxError {
+        // SAFETY: only called after `yaml_parser_parse` failed, so the parser is initialised.
+        let (problem, mut problem_mark, context, context_mark, reader_offset) = unsafe {
+            let parser = &*self.parser.as_ptr();
+            let reader_offset =
+                (parser.error == unsafe_sys::YAML_READER_ERROR).then_some(parser.problem_offset);
+            (
+                c_bytes(parser.problem.cast()),
+                parser.problem_mark,
+                c_bytes(parser.context.cast()),
+                parser.context_mark,
+                reader_offset,
+            )
+        };
+        let problem = problem.map_or_else(
+            || "the YAML parser failed".to_string(),
+            |p| String::from_utf8_lossy(p).into_owned(),
+        );
+        // The reader (control characters, ...) reports a byte offset of the whole input instead
+        // of a mark; that offset already counts a leading byte order mark.
+        if let Some(offset) = reader_offset {
+            problem_mark.index = offset.saturating_sub(self.skipped as u64);
+        }
+        let span = self.span(problem_mark);
+        let message = match context {
+            Some(context) => {
+                let at = self.span(context_mark);
+                format!(
+                    "{problem} ({} that starts on line {})",
+                    String::from_utf8_lossy(context),
+                    at.line
+                )
+            }
+            None => problem,
+        };
+        SyntaxError { message, span }
+    }
+}
+
+impl Drop for LibyamlSource<'_> {
+    fn drop(&mut self) {
+        // SAFETY: deleting an initialised parser once; a failed initialisation left nothing to free
+        // (libyaml frees its buffers itself when `yaml_parser_initialize` fails).
+        if self.initialised {
+            unsafe { unsafe_sys::yaml_parser_delete(self.parser.as_mut_ptr()) }
         }
     }
 }
 
-impl<'a> EventSource<'a> for YamlRust2Source<'a> {
+/// The bytes of a NUL-terminated string libyaml owns, `None` for a null pointer.
+fn c_bytes<'p>(ptr: *const u8) -> Option<&'p [u8]> {
+    if ptr.is_null() {
+        return None;
+    }
+    // SAFETY: libyaml's strings (anchors, tags, messages) are NUL-terminated and live as long as
+    // the event or parser they belong to; callers copy them before either is released.
+    Some(unsafe { std::ffi::CStr::from_ptr(ptr.cast()) }.to_bytes())
+}
+
+fn c_tag(ptr: *const u8) -> Option<Tag> {
+    c_bytes(ptr).map(|tag| classify_tag("", &String::from_utf8_lossy(tag)))
+}
+
+impl<'a> EventSource<'a> for LibyamlSource<'a> {
     fn next_event(&mut self) -> Option<Result<(Event<'a>, Span), SyntaxError>> {
-        use yaml_rust2::parser::Event as E;
-        use yaml_rust2::scanner::TScalarStyle;
         if self.done {
             return None;
         }
-        let offset = self.line_offset;
-        // yaml-rust2 lines are 1-based, columns 0-based (in characters).
-        let span = |m: &yaml_rust2::scanner::Marker| {
-            Span::new(m.line() as u32 + offset, m.col() as u32 + 1)
-        };
-        let tag =
-            |t: Option<yaml_rust2::parser::Tag>| t.map(|t| classify_tag(&t.handle, &t.suffix));
-        Some(match self.parser.next_token() {
-            Err(e) => {
+        let mut raw = MaybeUninit::<unsafe_sys::yaml_event_t>::uninit();
+        // SAFETY: the parser is initialised; a parsed event is read here, its strings copied, and
+        // deleted before returning.
+        unsafe {
+            if unsafe_sys::yaml_parser_parse(self.parser.as_mut_ptr(), raw.as_mut_ptr()).fail {
                 self.done = true;
-                Err(SyntaxError {
-                    message: e.info().to_string(),
-                    span: span(e.marker()),
-                })
+                return Some(Err(self.error()));
             }
-            Ok((event, marker)) => {
-                let event = match event {
-                    E::Nothing | E::StreamStart => Event::StreamStart,
-                    E::StreamEnd => {
-                        self.done = true;
-                        Event::StreamEnd
-                    }
-                    E::DocumentStart => Event::DocumentStart,
-                    E::DocumentEnd => Event::DocumentEnd,
-                    E::Alias(id) => Event::Alias(id),
-                    E::Scalar(text, style, anchor, t) => {
-                        let style = match style {
-                            TScalarStyle::Plain => ScalarStyle::Plain,
-                            TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted => {
-                                ScalarStyle::Quoted
-                            }
-                            TScalarStyle::Literal | TScalarStyle::Folded => ScalarStyle::Block,
-                        };
-                        Event::Scalar(Cow::Owned(text), style, anchor, tag(t))
-                    }
-                    E::SequenceStart(anchor, t) => Event::SequenceStart(anchor, tag(t)),
-                    E::SequenceEnd => Event::SequenceEnd,
-                    E::MappingStart(anchor, t) => Event::MappingStart(anchor, tag(t)),
-                    E::MappingEnd => Event::MappingEnd,
+            let event = &*raw.as_ptr();
+            let converted = self.convert(event);
+            let span = self.span(event.start_mark);
+            unsafe_sys::yaml_event_delete(raw.as_mut_ptr());
+            Some(converted.map(|event| (event, span)))
+        }
+    }
+}
+
+impl LibyamlSource<'_> {
+    /// # Safety
+    /// `event` must be an event the parser just produced, not yet deleted.
+    unsafe fn convert<'e>(
+        &mut self,
+        event: &unsafe_sys::yaml_event_t,
+    ) -> Result<Event<'e>, SyntaxError> {
+        Ok(match event.type_ {
+            // YAML_NO_EVENT, and any event type a later libyaml adds, carries nothing to build.
+            unsafe_sys::YAML_STREAM_START_EVENT => Event::StreamStart,
+            unsafe_sys::YAML_STREAM_END_EVENT => {
+                self.done = true;
+                Event::StreamEnd
+            }
+            unsafe_sys::YAML_DOCUMENT_START_EVENT => {
+                let version = event.data.document_start.version_directive;
+                // go-yaml v2 reads YAML 1.1 only; libyaml also takes `%YAML 1.2`.
+                if !version.is_null() && ((*version).major != 1 || (*version).minor != 1) {
+                    let span = self.span(event.start_mark);
+                    self.done = true;
+                    return Err(SyntaxError {
+                        message: format!(
+                            "found incompatible YAML document (%YAML {}.{}; kubectl reads YAML 1.1 only)",
+                            (*version).major,
+                            (*version).minor
+                        ),
+                        span,
+                    });
+                }
+                self.anchors.clear();
+                Event::DocumentStart
+            }
+            unsafe_sys::YAML_DOCUMENT_END_EVENT => Event::DocumentEnd,
+            unsafe_sys::YAML_ALIAS_EVENT => {
+                let name = c_bytes(event.data.alias.anchor).unwrap_or_default();
+                Event::Alias(self.anchors.get(name).copied().unwrap_or(UNDEFINED_ANCHOR))
+            }
+            unsafe_sys::YAML_SCALAR_EVENT => {
+                let scalar = event.data.scalar;
+                let bytes = if scalar.value.is_null() {
+                    &[][..]
+                } else {
+                    std::slice::from_raw_parts(
+                        scalar.value,
+                        usize::try_from(scalar.length).unwrap_or(0),
+                    )
                 };
-                Ok((event, span(&marker)))
+                let text = String::from_utf8_lossy(bytes).into_owned();
+                let style = match scalar.style {
+                    unsafe_sys::YAML_SINGLE_QUOTED_SCALAR_STYLE
+                    | unsafe_sys::YAML_DOUBLE_QUOTED_SCALAR_STYLE => ScalarStyle::Quoted,
+                    unsafe_sys::YAML_LITERAL_SCALAR_STYLE
+                    | unsafe_sys::YAML_FOLDED_SCALAR_STYLE => ScalarStyle::Block,
+                    _ => ScalarStyle::Plain,
+                };
+                let anchor = self.define_anchor(scalar.anchor);
+                Event::Scalar(Cow::Owned(text), style, anchor, c_tag(scalar.tag))
             }
+            unsafe_sys::YAML_SEQUENCE_START_EVENT => {
+                let start = event.data.sequence_start;
+                let anchor = self.define_anchor(start.anchor);
+                Event::SequenceStart(anchor, c_tag(start.tag))
+            }
+            unsafe_sys::YAML_SEQUENCE_END_EVENT => Event::SequenceEnd,
+            unsafe_sys::YAML_MAPPING_START_EVENT => {
+                let start = event.data.mapping_start;
+                let anchor = self.define_anchor(start.anchor);
+                Event::MappingStart(anchor, c_tag(start.tag))
+            }
+            unsafe_sys::YAML_MAPPING_END_EVENT => Event::MappingEnd,
+            _ => Event::StreamStart,
         })
     }
 }
@@ -624,5 +911,15 @@ pub fn parse_str(
     line_offset: u32,
     limits: Limits,
 ) -> Result<Vec<Document>, BuildError> {
-    build_documents(&mut YamlRust2Source::new(text, line_offset), limits)
+    build_documents(&mut LibyamlSource::new(text, line_offset), limits)
+}
+
+/// [`parse_str`] for one document of a file: alias expansion counts against the file and the run.
+pub fn parse_str_within(
+    text: &str,
+    line_offset: u32,
+    limits: Limits,
+    budget: &mut AliasBudget<'_>,
+) -> Result<Vec<Document>, BuildError> {
+    build_documents_within(&mut LibyamlSource::new(text, line_offset), limits, budget)
 }

@@ -21,11 +21,11 @@ pub fn remediations(rules: &[Rule]) -> HashMap<String, String> {
         .collect();
     map.insert(
         INVALID_MANIFEST.into(),
-        "Fix the document so kubectl can read it; every other document was still checked.".into(),
+        "Fix the document as the message says; every other document was still checked.".into(),
     );
     map.insert(
         DUPLICATE_KEY.into(),
-        "Remove one of the two keys; kubectl rejects a mapping that repeats a key.".into(),
+        "Remove one of the two keys; kubectl keeps only the later value, so the earlier one is silently lost.".into(),
     );
     map.insert(
         crate::render::RENDER_ERROR.into(),

@@ -1,0 +1,116 @@
+//! Lines and columns as editors count them: a line ends at `\n`, `\r\n` or a lone `\r`; columns
+//! count characters. The YAML parser reports byte offsets; [`Positions`] turns them into spans, so
+//! every stage (document splitting, spans, quoting a source line) agrees on what a line is.
+
+use super::node::Span;
+
+/// The lines of `text` with their line breaks removed. A lone `\r` ends a line, as `\n` and
+/// `\r\n` do (`str::lines` only knows the last two).
+pub fn lines(text: &str) -> impl Iterator<Item = &str> {
+    lines_with_breaks(text).map(|line| line.trim_end_matches(['\r', '\n']))
+}
+
+/// The lines of `text`, each with its line break.
+pub fn lines_with_breaks(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let bytes = rest.as_bytes();
+        let end = match bytes.iter().position(|&b| b == b'\n' || b == b'\r') {
+            None => rest.len(),
+            Some(i) if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') => i + 2,
+            Some(i) => i + 1,
+        };
+        let (line, tail) = rest.split_at(end);
+        rest = tail;
+        Some(line)
+    })
+}
+
+/// Byte offsets in one text to 1-based line and column.
+pub struct Positions<'a> {
+    text: &'a str,
+    /// Byte offset where each line starts; the first is 0.
+    line_starts: Vec<usize>,
+    /// The last offset located, its line and column: events arrive in source order, so counting
+    /// on from there keeps a long line from being counted again for every node on it.
+    cursor: (usize, usize, u32),
+}
+
+impl<'a> Positions<'a> {
+    pub fn new(text: &'a str) -> Self {
+        let mut line_starts = vec![0];
+        let mut offset = 0;
+        for line in lines_with_breaks(text) {
+            offset += line.len();
+            if offset < text.len() || line.ends_with(['\r', '\n']) {
+                line_starts.push(offset);
+            }
+        }
+        Positions {
+            text,
+            line_starts,
+            cursor: (0, 0, 0),
+        }
+    }
+
+    /// The 1-based line and column of a byte offset (an offset past the end is the end). A byte
+    /// order mark inside the text takes no column, as editors show it.
+    pub fn span(&mut self, offset: usize) -> Span {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.line_starts.partition_point(|&start| start <= offset) - 1;
+        let (cursor_offset, cursor_line, cursor_column) = self.cursor;
+        let (from, base) = if cursor_line == line && cursor_offset <= offset {
+            (cursor_offset, cursor_column)
+        } else {
+            (self.line_starts[line], 0)
+        };
+        let counted = self.text[from..offset]
+            .chars()
+            .filter(|&c| c != '\u{feff}')
+            .count() as u32;
+        let column = base + counted;
+        self.cursor = (offset, line, column);
+        Span::new(line as u32 + 1, column + 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_line_break_style_ends_a_line() {
+        let text = "a\nb\r\nc\rd";
+        assert_eq!(lines(text).collect::<Vec<_>>(), ["a", "b", "c", "d"]);
+        assert_eq!(lines("a\n").collect::<Vec<_>>(), ["a"]);
+        assert_eq!(lines("\r\r").collect::<Vec<_>>(), ["", ""]);
+    }
+
+    #[test]
+    fn offsets_become_lines_and_character_columns() {
+        let text = "ab\r\ncé d\re\n\nf";
+        let mut positions = Positions::new(text);
+        assert_eq!(positions.span(0), Span::new(1, 1));
+        assert_eq!(positions.span(4), Span::new(2, 1));
+        // `é` is two bytes but one column.
+        assert_eq!(positions.span(8), Span::new(2, 4));
+        assert_eq!(positions.span(10), Span::new(3, 1));
+        assert_eq!(positions.span(13), Span::new(5, 1));
+        // Backwards after forwards, and past the end.
+        assert_eq!(positions.span(5), Span::new(2, 2));
+        assert_eq!(positions.span(99), Span::new(5, 2));
+    }
+
+    #[test]
+    fn a_byte_order_mark_takes_no_column() {
+        let mut positions = Positions::new("a\n\u{feff}key: v");
+        assert_eq!(positions.span(5), Span::new(2, 1));
+        assert_eq!(positions.span(10), Span::new(2, 6));
+    }
+}
