@@ -53,6 +53,8 @@ metadata := {
 	"summary": "Replicas are not spread across nodes or zones",
 	"remediation": "Add a topologySpreadConstraint or a pod anti-affinity term on kubernetes.io/hostname or topology.kubernetes.io/zone that selects the pod's own labels.",
 	"params": {"topology_keys": ["kubernetes.io/hostname", "topology.kubernetes.io/zone"]},
+	# related: an autoscaler can make a one-replica workload run several pods, so without the
+	# cluster cache the webhook cannot tell whether spreading matters; it warns at most.
 	"scope": "related",
 	"reads": ["autoscaling/v2/HorizontalPodAutoscaler"],
 }

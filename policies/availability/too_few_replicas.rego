@@ -35,6 +35,9 @@ metadata := {
 	"summary": "Workload runs fewer replicas than the high-availability minimum",
 	"remediation": "Run at least the minimum number of replicas, in spec.replicas or in the HorizontalPodAutoscaler's minReplicas.",
 	"params": {"min_replicas": 3},
+	# related: the floor that counts is a HorizontalPodAutoscaler's minReplicas when one targets the
+	# workload, and it can pass a workload whose spec.replicas is low or fail one whose spec.replicas
+	# is high, so the webhook judges it only with its cluster cache (a warning either way).
 	"scope": "related",
 	"reads": ["autoscaling/v2/HorizontalPodAutoscaler"],
 }

@@ -48,6 +48,8 @@ metadata := {
 	"kinds": ["Deployment", "Rollout"],
 	"summary": "Rollout strategy can take every pod down at once",
 	"remediation": "Use a RollingUpdate strategy whose maxUnavailable leaves at least one pod running, for example maxUnavailable: 0 with maxSurge: 1.",
+	# related: whether every pod goes down at once depends on the autoscaler's floor as well as
+	# spec.replicas, so the webhook judges it only with its cluster cache; it warns at most.
 	"scope": "related",
 	"reads": ["autoscaling/v2/HorizontalPodAutoscaler"],
 }

@@ -1,0 +1,264 @@
+//! Loading: policy sources (built-in and `--policies DIR`), their doc comments and metadata checked,
+//! parsed once (or taken from the cache), into a [`Catalog`].
+
+use super::*;
+
+/// One rule: its metadata and doc, where it came from.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Rule {
+    pub meta: RuleMeta,
+    pub doc: RuleDoc,
+    pub file: String,
+    pub package: String,
+    pub builtin: bool,
+    /// Why the rule can never run (it reaches a recursive rule or function): found at load, it
+    /// is a `policy-error` of this rule on every object it applies to, and nothing runs it.
+    #[serde(default)]
+    pub broken: Option<String>,
+    /// The rule reaches a complete rule or function of a custom policy defined more than once:
+    /// it runs on the interpreter, which raises conflicting values as OPA does (the RVM makes
+    /// them silently undefined).
+    #[serde(default)]
+    pub may_conflict: bool,
+}
+
+impl Rule {
+    pub(super) fn entry_point(&self) -> String {
+        format!("data.{}.violations", self.package)
+    }
+}
+
+/// One policy file: its name, its Rego source, and whether it is built in.
+#[derive(Debug, Clone)]
+pub struct PolicySource {
+    pub file: String,
+    pub text: String,
+    pub builtin: bool,
+}
+
+/// Every policy of the run, parsed and checked, not yet compiled for evaluation.
+pub struct Catalog {
+    pub rules: Vec<Rule>,
+    pub(super) sources: Vec<PolicySource>,
+    /// The parsed policies, when this run had to parse them; parsed on demand otherwise (a cache
+    /// hit needs no parsing at all with the RVM back end).
+    pub(super) engine: Option<regorus::Engine>,
+    pub(super) cache: Cache,
+}
+
+impl Catalog {
+    /// The built-in policies plus every `.rego` file under each extra directory.
+    pub fn load(extra_dirs: &[PathBuf]) -> Result<Catalog, PolicyError> {
+        Catalog::load_with_cache(extra_dirs, &Cache::disabled())
+    }
+
+    /// As [`Catalog::load`], taking the rules' metadata from `cache` when it holds an entry for
+    /// exactly these policy sources (and filling it when not).
+    pub fn load_with_cache(extra_dirs: &[PathBuf], cache: &Cache) -> Result<Catalog, PolicyError> {
+        let mut sources: Vec<PolicySource> = builtin::BUILTIN_POLICIES
+            .iter()
+            .map(|(name, text)| PolicySource {
+                file: name.to_string(),
+                text: text.to_string(),
+                builtin: true,
+            })
+            .collect();
+        for dir in extra_dirs {
+            for (file, text) in read_policy_dir(dir)? {
+                sources.push(PolicySource {
+                    file,
+                    text,
+                    builtin: false,
+                });
+            }
+        }
+        let key = sources_key("catalog", &sources);
+        let cached = cache
+            .load(&key)
+            .and_then(|payload| serde_json::from_slice::<Vec<Rule>>(&payload).ok());
+        if let Some(rules) = cached {
+            return Ok(Catalog {
+                rules,
+                sources,
+                engine: None,
+                cache: cache.clone(),
+            });
+        }
+        let mut catalog = Catalog::from_policy_sources(sources)?;
+        if let Ok(payload) = serde_json::to_vec(&catalog.rules) {
+            cache.store(&key, &payload);
+        }
+        catalog.cache = cache.clone();
+        Ok(catalog)
+    }
+
+    /// Builds a catalog from `(file name, Rego source, is built-in)` triples.
+    pub fn from_sources(sources: Vec<(String, String, bool)>) -> Result<Catalog, PolicyError> {
+        Catalog::from_policy_sources(
+            sources
+                .into_iter()
+                .map(|(file, text, builtin)| PolicySource {
+                    file,
+                    text,
+                    builtin,
+                })
+                .collect(),
+        )
+    }
+
+    fn from_policy_sources(sources: Vec<PolicySource>) -> Result<Catalog, PolicyError> {
+        let mut engine = parse_policies(&sources)?;
+        let builtin: HashSet<&str> = sources
+            .iter()
+            .filter(|s| s.builtin)
+            .map(|s| s.file.as_str())
+            .collect();
+        let analysis = analysis::analyze(engine.get_modules(), |file| builtin.contains(file))?;
+        let mut rules = Vec::new();
+        let mut seen: HashMap<String, String> = HashMap::new();
+        for source in &sources {
+            let package = policy::package_of(&source.text).unwrap_or_default();
+            if !package.starts_with(policy::RULES_PACKAGE_PREFIX) {
+                continue;
+            }
+            let file = &source.file;
+            let invalid = |message: String| PolicyError::Invalid {
+                file: file.clone(),
+                message,
+            };
+            if let Some(why) = analysis.broken(&format!("data.{package}.metadata")) {
+                return Err(invalid(format!("metadata cannot be evaluated: {why}")));
+            }
+            let metadata = engine
+                .eval_rule(format!("data.{package}.metadata"))
+                .map_err(|e| invalid(format!("cannot evaluate metadata: {e}")))?;
+            if metadata == Value::Undefined {
+                return Err(invalid(format!("package {package} has no `metadata` rule")));
+            }
+            let json = serde_json::to_value(&metadata)
+                .map_err(|e| invalid(format!("metadata is not plain data: {e}")))?;
+            let meta = policy::parse_meta(&json).map_err(invalid)?;
+            if !source.text.contains("violations") {
+                return Err(invalid(
+                    "no `violations` rule: a rule reports through `violations contains v if {...}`"
+                        .into(),
+                ));
+            }
+            if let Some(other) = seen.insert(meta.id.clone(), file.clone()) {
+                return Err(invalid(format!(
+                    "rule id {:?} is already defined in {other}",
+                    meta.id
+                )));
+            }
+            rules.push(Rule {
+                meta,
+                doc: policy::parse_doc(&source.text),
+                file: file.clone(),
+                broken: analysis.broken(&format!("data.{package}.violations")),
+                may_conflict: analysis.may_conflict(&format!("data.{package}.violations")),
+                package,
+                builtin: source.builtin,
+            });
+        }
+        rules.sort_by(|a, b| a.meta.id.cmp(&b.meta.id));
+        Ok(Catalog {
+            rules,
+            sources,
+            engine: Some(engine),
+            cache: Cache::disabled(),
+        })
+    }
+
+    /// Every policy source of the catalog (rules and libraries).
+    pub fn sources(&self) -> &[PolicySource] {
+        &self.sources
+    }
+
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.meta.id == id)
+    }
+
+    /// The parsed policies: the ones parsed while loading, or parsed now.
+    pub(super) fn take_engine(&mut self) -> Result<regorus::Engine, PolicyError> {
+        match self.engine.take() {
+            Some(engine) => Ok(engine),
+            None => parse_policies(&self.sources),
+        }
+    }
+}
+
+/// Parses every policy into one engine (Rego v1).
+pub(super) fn parse_policies(sources: &[PolicySource]) -> Result<regorus::Engine, PolicyError> {
+    let mut engine = regorus::Engine::new();
+    engine.set_rego_v0(false);
+    for source in sources {
+        analysis::check_nesting(&source.file, &source.text)?;
+        engine
+            .add_policy(source.file.clone(), source.text.clone())
+            .map_err(|e| syntax_error(&e.to_string(), &source.file))?;
+    }
+    Ok(engine)
+}
+
+/// A cache key over every policy's name and full text.
+pub(super) fn sources_key(kind: &'static str, sources: &[PolicySource]) -> Key {
+    let mut key = Key::new(kind);
+    for source in sources {
+        key.add(source.file.as_bytes());
+        key.add(source.text.as_bytes());
+        key.add(&[u8::from(source.builtin)]);
+    }
+    key
+}
+
+/// regorus reports `--> file:line:col`, a source excerpt and `error: message` on separate lines;
+/// this makes it the one-line `file:line:col: message` that editors and CI logs link to.
+pub(super) fn syntax_error(message: &str, file: &str) -> PolicyError {
+    let location = message.lines().find_map(|l| {
+        l.trim()
+            .strip_prefix("-->")
+            .map(|rest| rest.trim().to_string())
+    });
+    let error = message.lines().find_map(|l| {
+        l.trim()
+            .strip_prefix("error:")
+            .map(|rest| rest.trim().to_string())
+    });
+    match (location, error) {
+        (Some(location), Some(error)) => {
+            let position = location
+                .strip_prefix(file)
+                .map(|p| p.trim_start_matches(':'))
+                .unwrap_or(&location);
+            PolicyError::Syntax {
+                file: file.to_string(),
+                position: position.to_string(),
+                message: error,
+            }
+        }
+        _ => PolicyError::Invalid {
+            file: file.to_string(),
+            message: message.trim().to_string(),
+        },
+    }
+}
+
+pub(super) fn read_policy_dir(dir: &Path) -> Result<Vec<(String, String)>, PolicyError> {
+    let read_err = |message: String| PolicyError::Read {
+        path: dir.display().to_string(),
+        message,
+    };
+    if !dir.is_dir() {
+        return Err(read_err("not a directory".into()));
+    }
+    let mut out = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.map_err(|e| read_err(e.to_string()))?;
+        if entry.file_type().is_file() && entry.path().extension().is_some_and(|e| e == "rego") {
+            let text = std::fs::read_to_string(entry.path())
+                .map_err(|e| read_err(format!("{}: {e}", entry.path().display())))?;
+            out.push((entry.path().display().to_string(), text));
+        }
+    }
+    Ok(out)
+}
