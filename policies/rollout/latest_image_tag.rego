@@ -1,7 +1,9 @@
 # What it does: flags containers (regular, init and native sidecar) whose image has the tag latest
 #   or no tag at all (which means latest). An image pinned by digest (`@sha256:...`) passes, with or
 #   without a tag. A registry port is not a tag: `registry:5000/app` has none,
-#   `registry:5000/app:1.2` has one. Ephemeral (kubectl debug) containers are not checked.
+#   `registry:5000/app:1.2` has one. Ephemeral (kubectl debug) containers are not checked, nor is
+#   Istio's placeholder, a container named istio-proxy with `image: auto`, which Istio's mutating
+#   webhook replaces with its proxy image before any validating webhook sees the pod.
 # Why: latest is whatever was pushed last. Two nodes can run different code under the same spec, a
 #   rollback redeploys the same moving tag instead of the old version, and the default
 #   imagePullPolicy becomes Always, so every pod start depends on the registry.
@@ -37,11 +39,17 @@ violations contains v if {
 	is_string(image)
 	image != ""
 	not contains(image, "@")
+	not istio_placeholder(ref.container)
 	problem := tag_problem(image)
 	v := {
 		"msg": sprintf("container %q uses image %q %s", [names.container(ref), image, problem]),
 		"path": array.concat(ref.path, ["image"]),
 	}
+}
+
+istio_placeholder(container) if {
+	container.name == "istio-proxy"
+	container.image == "auto"
 }
 
 # The tag follows the last ':' of the last path segment; a ':' before a '/' belongs to the
