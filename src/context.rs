@@ -572,13 +572,31 @@ impl Context {
                 }
                 continue;
             }
-            let (Some(scope), Some(name)) = (relations.scope_of(id, unit), id.name.as_deref())
-            else {
+            let Some(scope) = relations.scope_of(id, unit) else {
+                continue;
+            };
+            // Every namespace an object lives in gets a summary, even one holding nothing else,
+            // and even when the object has no name (nothing can refer to it, but it is there).
+            let namespace = relations.namespace_mut(scope.clone());
+            let Some(name) = id.name.as_deref() else {
+                if let Some(view) = entry.view {
+                    // A nameless workload still runs pods in its namespace.
+                    let workload = workload_of(id, "", view);
+                    let definition = Definition {
+                        file,
+                        primary: true,
+                    };
+                    pending_workloads.push((
+                        scope,
+                        Workload {
+                            definition,
+                            ..workload
+                        },
+                    ));
+                }
                 continue;
             };
             let group = group_of(&id.api_version);
-            // Every namespace an object lives in gets a summary, even one holding nothing else.
-            let namespace = relations.namespace_mut(scope.clone());
             let definition = Definition {
                 file,
                 primary: namespace.first_definition(group, &id.kind, name),

@@ -213,9 +213,6 @@ fn targeted_by_name(doc: &Value, docs: &[Value]) -> bool {
 const CONTEXT_GAPS: &[(&str, Naming)] = &[
     ("missing-default-deny", Naming::Generated),
     ("missing-default-deny", Naming::Absent),
-    ("network-policy-allows-all", Naming::Absent),
-    ("network-policy-allows-all-egress", Naming::Absent),
-    ("network-policy-port-open-to-all", Naming::Absent),
 ];
 
 #[test]
