@@ -76,6 +76,9 @@ struct Workload {
     api_version: String,
     kind: String,
     name: String,
+    /// The name its own workload view carries (`metadata.name`, null without one), so a rule can
+    /// recognise the workload a namespace summary names even when it is generated or nameless.
+    view_name: RegoValue,
     labels: Labels,
     replicas: Option<i64>,
     hpa: Option<Hpa>,
@@ -418,7 +421,7 @@ impl Namespace {
                 object_value([
                     ("api_version", RegoValue::from(w.api_version.as_str())),
                     ("kind", RegoValue::from(w.kind.as_str())),
-                    ("name", RegoValue::from(w.name.as_str())),
+                    ("name", w.view_name.clone()),
                 ])
             });
         self.summary = Some(object_value([
@@ -842,6 +845,7 @@ fn workload_of(id: &ObjectRef, name: &str, view: &RegoValue) -> Workload {
         api_version: id.api_version.clone(),
         kind: id.kind.clone(),
         name: name.to_string(),
+        view_name: defined_or_null(&view["name"]),
         labels: labels_from_rego(&view["pod_labels"]),
         replicas: int_of(&view["replicas"]),
         hpa: None,

@@ -203,24 +203,11 @@ fn targeted_by_name(doc: &Value, docs: &[Value]) -> bool {
     })
 }
 
-/// Findings lost without a name for a reason outside the rules: src/context.rs leaves an object
-/// without `metadata.name` (generateName included) out of the relations it works out. Its
-/// namespace does not count it as a workload (missing-default-deny, which reports on a
-/// namespace's first workload, then sees none), and an object with neither name nor generateName
-/// in a namespace that holds nothing else gets no `input.related` (the NetworkPolicy rules read
-/// their isolation from it). Each entry is checked to still fail, so the list shrinks when
-/// context.rs counts such objects.
-const CONTEXT_GAPS: &[(&str, Naming)] = &[
-    ("missing-default-deny", Naming::Generated),
-    ("missing-default-deny", Naming::Absent),
-];
-
 #[test]
 fn every_rule_reports_objects_and_containers_without_names() {
     let catalog = Catalog::load(&[]).expect("built-in policies load");
     let mut harness = Harness::new();
     let mut failures = Vec::new();
-    let mut gaps_seen = Vec::new();
     let mut checked = 0;
     for rule in &catalog.rules {
         let id = &rule.meta.id;
@@ -253,10 +240,6 @@ fn every_rule_reports_objects_and_containers_without_names() {
                 let found = count(&outcome, id);
                 let errors = count(&outcome, "policy-error");
                 let lost = found < expected || errors > 0;
-                if CONTEXT_GAPS.contains(&(id.as_str(), naming)) {
-                    gaps_seen.push((id.clone(), naming, lost));
-                    continue;
-                }
                 if lost {
                     failures.push(format!(
                         "{id}: {} with names {naming:?}: {found} finding(s) instead of {expected}:\n{}",
@@ -269,14 +252,6 @@ fn every_rule_reports_objects_and_containers_without_names() {
     }
     assert!(checked > 80, "only {checked} variants checked");
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
-    for (id, naming) in CONTEXT_GAPS {
-        assert!(
-            gaps_seen
-                .iter()
-                .any(|(seen, n, lost)| seen == id && n == naming && *lost),
-            "{id} with names {naming:?} no longer loses findings: remove it from CONTEXT_GAPS"
-        );
-    }
 }
 
 /// A field set to a value of a type the API rejects there.
