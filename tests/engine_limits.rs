@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
-use common::https::{fixture, Options, Server};
+use common::https::{denial, fixture, response, warnings, Options, Server};
 use serde_json::Value;
 
 /// A privileged Pod: `privileged-container` (an error, a denial in serve) and more built-in findings.
@@ -382,28 +382,6 @@ fn start(rule: &str, body: &str, extra: &[&str]) -> Server {
             custom_rule(rule, body),
         )],
     })
-}
-
-fn response(review: &Value) -> &Value {
-    &review["response"]
-}
-
-fn warnings(response: &Value) -> Vec<String> {
-    response["warnings"]
-        .as_array()
-        .map(|w| {
-            w.iter()
-                .filter_map(|s| s.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn denial(response: &Value) -> String {
-    response["status"]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
 }
 
 /// Failure mode allow: the broken rule warns (named), the built-ins still deny the privileged Pod,

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::https::{connect, fixture, Options, Server};
+use common::https::{connect, denial, fixture, response, warnings, Options, Server};
 use serde_json::Value;
 
 fn start(args: &[&str]) -> Server {
@@ -13,30 +13,6 @@ fn start(args: &[&str]) -> Server {
         args: args.iter().map(|a| a.to_string()).collect(),
         files: Vec::new(),
     })
-}
-
-fn response(review: &Value) -> &Value {
-    assert_eq!(review["apiVersion"], "admission.k8s.io/v1", "{review}");
-    assert_eq!(review["kind"], "AdmissionReview", "{review}");
-    &review["response"]
-}
-
-fn warnings(response: &Value) -> Vec<String> {
-    response["warnings"]
-        .as_array()
-        .map(|w| {
-            w.iter()
-                .filter_map(|s| s.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn denial(response: &Value) -> String {
-    response["status"]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
 }
 
 /// A rule that loops for a while: `params.n`² iterations, each a VM instruction or more.

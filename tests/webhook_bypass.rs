@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::https::{fixture, Options, Server};
+use common::https::{denial, fixture, response, warnings, Options, Server};
 use serde_json::{json, Value};
 
 fn start(args: &[&str]) -> Server {
@@ -21,29 +21,6 @@ fn body(name: &str) -> Value {
 
 fn bytes(review: &Value) -> Vec<u8> {
     serde_json::to_vec(review).expect("JSON")
-}
-
-fn response(review: &Value) -> &Value {
-    assert_eq!(review["kind"], "AdmissionReview", "{review}");
-    &review["response"]
-}
-
-fn warnings(response: &Value) -> Vec<String> {
-    response["warnings"]
-        .as_array()
-        .map(|w| {
-            w.iter()
-                .filter_map(|s| s.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn denial(response: &Value) -> String {
-    response["status"]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
 }
 
 const REPLICASET_CONTROLLER: &str = "system:serviceaccount:kube-system:replicaset-controller";

@@ -363,3 +363,30 @@ pub fn fixture(name: &str) -> Vec<u8> {
         .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
+
+/// The `response` of an AdmissionReview answer (checked to be one).
+pub fn response(review: &serde_json::Value) -> &serde_json::Value {
+    assert_eq!(review["apiVersion"], "admission.k8s.io/v1", "{review}");
+    assert_eq!(review["kind"], "AdmissionReview", "{review}");
+    &review["response"]
+}
+
+/// The warnings of an AdmissionResponse, in order.
+pub fn warnings(response: &serde_json::Value) -> Vec<String> {
+    response["warnings"]
+        .as_array()
+        .map(|w| {
+            w.iter()
+                .filter_map(|s| s.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The message of a denial ("" when allowed).
+pub fn denial(response: &serde_json::Value) -> String {
+    response["status"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
