@@ -1,4 +1,4 @@
-//! The command line: `seaworthy lint`, `seaworthy rules` and `seaworthy serve`. Parses flags, merges them over the
+//! The command line: `seaworthy lint`, `seaworthy rules`, `seaworthy serve` and `seaworthy test`. Parses flags, merges them over the
 //! config file, runs the library and prints. Exit codes: 0 clean, 1 findings at or above
 //! `--fail-on`, 2 usage error, unreadable or malformed input, broken policy, or no objects.
 
@@ -36,6 +36,8 @@ pub enum Command {
     Rules(RulesArgs),
     /// Run the validating admission webhook (HTTPS, AdmissionReview v1).
     Serve(ServeArgs),
+    /// Test rules against their fixtures: `<rule-id>/pass/*.yaml` and `<rule-id>/fail/*.yaml`.
+    Test(TestArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -219,6 +221,25 @@ pub struct RulesArgs {
     pub policy: PolicyArgs,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TestFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TestArgs {
+    /// Directories holding `<rule-id>/pass` and `<rule-id>/fail` fixture directories, anywhere
+    /// below them. `.rego` files found in them are loaded as policies (fixtures may sit next to
+    /// their rule).
+    #[arg(value_name = "DIR", default_value = ".")]
+    pub dirs: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = TestFormat::Text)]
+    pub format: TestFormat,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+}
+
 use crate::config::parse_size;
 
 /// An error that ends the run before any output: printed to stderr, exit code 2.
@@ -259,6 +280,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Lint(args) => run_lint(args),
         Command::Rules(args) => run_rules(args),
         Command::Serve(args) => run_serve(args),
+        Command::Test(args) => run_test(args),
     };
     match result {
         Ok(code) => code,
@@ -444,6 +466,82 @@ pub fn run_rules(args: RulesArgs) -> Result<i32, Fatal> {
     };
     write_stdout(&text)?;
     Ok(0)
+}
+
+/// `seaworthy test`: exit 0 when every case passed, 1 when one failed, 2 when nothing could run
+/// (a broken policy or config, no fixtures found, an unreadable expected-findings file).
+pub fn run_test(args: TestArgs) -> Result<i32, Fatal> {
+    use crate::policy_test;
+    let suite = policy_test::discover(&args.dirs);
+    if let Some(problem) = suite.problems.first() {
+        return Err(Fatal(problem.clone()));
+    }
+    if suite.cases.is_empty() {
+        return Err(Fatal(format!(
+            "no fixtures found in {}: expected <rule-id>/pass/*.yaml and <rule-id>/fail/*.yaml",
+            args.dirs
+                .iter()
+                .map(|d| d.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let config = load_config(&args.policy)?;
+    let mut dirs = config.policy_dirs();
+    dirs.extend(args.policy.policies.iter().cloned());
+    let listed: Vec<PathBuf> = dirs.iter().filter_map(|d| d.canonicalize().ok()).collect();
+    let found_here: Vec<PathBuf> = suite
+        .policy_dirs
+        .iter()
+        .filter(|d| d.canonicalize().is_ok_and(|c| !listed.contains(&c)))
+        .cloned()
+        .collect();
+    dirs.extend(found_here.iter().cloned());
+    let catalog = Catalog::load_with_cache(&dirs, &args.policy.cache())?;
+    let mut settings = config.rule_settings(&catalog)?;
+    policy_test::enable_for(&suite.cases, &mut settings);
+    let loaded_ids: Vec<String> = catalog.rules.iter().map(|r| r.meta.id.clone()).collect();
+    // Custom rules of the tested directories that no fixture exercises are named in the summary.
+    let tested_dirs: Vec<PathBuf> = found_here
+        .iter()
+        .chain(&args.policy.policies)
+        .filter_map(|d| d.canonicalize().ok())
+        .collect();
+    let mut untested: Vec<String> = catalog
+        .rules
+        .iter()
+        .filter(|r| !r.builtin)
+        .filter(|r| {
+            std::path::Path::new(&r.file)
+                .canonicalize()
+                .is_ok_and(|f| tested_dirs.iter().any(|d| f.starts_with(d)))
+        })
+        .filter(|r| !suite.cases.iter().any(|c| c.rule == r.meta.id))
+        .map(|r| r.meta.id.clone())
+        .collect();
+    untested.sort();
+    let backend = match args.policy.engine {
+        EngineChoice::Rvm => Backend::Rvm,
+        EngineChoice::Interpreter => Backend::Interpreter,
+    };
+    let mut evaluator = crate::engine::Evaluator::new(catalog, &settings, backend)?;
+    let results = policy_test::run_cases(
+        &suite.cases,
+        &mut evaluator,
+        &LoadOptions::default(),
+        &loaded_ids,
+    );
+    let report = policy_test::Report::new(results, untested);
+    let text = match args.format {
+        TestFormat::Text => report.render_text(),
+        TestFormat::Json => {
+            let mut json = serde_json::to_string_pretty(&report)?;
+            json.push('\n');
+            json
+        }
+    };
+    write_stdout(&text)?;
+    Ok(if report.succeeded() { 0 } else { 1 })
 }
 
 /// Writes to stdout; a closed pipe (`seaworthy lint . | head`) is not an error.

@@ -14,6 +14,7 @@ pub mod manifest;
 pub mod namespaces;
 pub mod patch_files;
 pub mod path;
+pub mod policy_test;
 pub mod quantity;
 pub mod render;
 pub mod report;
