@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, Config, FailOn};
+use crate::discover;
 use crate::engine::{Backend, Cache, Catalog};
 use crate::lint;
 use crate::manifest::{yaml, Input, LoadOptions};
@@ -164,6 +165,21 @@ pub struct LintArgs {
     /// Deepest YAML nesting accepted.
     #[arg(long, value_name = "N", default_value_t = yaml::Limits::default().max_depth)]
     pub max_depth: usize,
+    /// Lint files as they are: no chart or kustomization detection and rendering, and YAML that
+    /// is no Kubernetes object is an error.
+    #[arg(long)]
+    pub no_render: bool,
+    /// Run this rule even if the config or the Pod Security level turns it off (repeatable).
+    #[arg(long = "enable", value_name = "RULE")]
+    pub enable: Vec<String>,
+    /// Do not run this rule (repeatable); wins over --enable and the config.
+    #[arg(long = "disable", value_name = "RULE")]
+    pub disable: Vec<String>,
+    /// Leave out files and directories matching this glob (repeatable; also `exclude:` in the
+    /// config). A glob with a `/` matches the path as shown, one without matches any file or
+    /// directory name: `--exclude vendor --exclude 'docs/**'`.
+    #[arg(long = "exclude", value_name = "GLOB")]
+    pub exclude: Vec<String>,
     #[command(flatten)]
     pub policy: PolicyArgs,
     // Last: its help heading applies to every flag after it. Boxed: it would make `lint` the
@@ -177,9 +193,9 @@ pub struct LintArgs {
 #[command(next_help_heading = "Rendered inputs")]
 pub struct RenderArgs {
     /// Render this Helm chart with `helm template` and lint the output; findings point at the
-    /// templates.
+    /// templates (repeatable; charts found under the PATHs are rendered too).
     #[arg(long, value_name = "CHART_DIR")]
-    pub helm: Option<PathBuf>,
+    pub helm: Vec<PathBuf>,
     /// Values file for the chart (repeatable; merged in order, as helm does).
     #[arg(long = "values", short = 'f', value_name = "FILE", requires = "helm")]
     pub values: Vec<PathBuf>,
@@ -201,13 +217,15 @@ pub struct RenderArgs {
     #[arg(long, value_name = "NS", requires = "helm")]
     pub namespace: Option<String>,
     /// The helm program [default: helm on PATH].
-    #[arg(long, value_name = "PATH", requires = "helm")]
+    #[arg(long, value_name = "PATH")]
     pub helm_bin: Option<PathBuf>,
-    /// Build this kustomization with `kubectl kustomize` (or `kustomize build`) and lint the output.
+    /// Build this kustomization with `kubectl kustomize` (or `kustomize build`) and lint the
+    /// output; findings point at the resource or patch files (repeatable; kustomizations found
+    /// under the PATHs are built too).
     #[arg(long, value_name = "DIR")]
-    pub kustomize: Option<PathBuf>,
+    pub kustomize: Vec<PathBuf>,
     /// The kubectl or kustomize program [default: kubectl on PATH, else kustomize].
-    #[arg(long, value_name = "PATH", requires = "kustomize")]
+    #[arg(long, value_name = "PATH")]
     pub kustomize_bin: Option<PathBuf>,
 }
 
@@ -309,11 +327,15 @@ pub fn run_lint(args: LintArgs) -> Result<i32, Fatal> {
         EngineChoice::Rvm => Backend::Rvm,
         EngineChoice::Interpreter => Backend::Interpreter,
     };
-    let mut evaluator = lint::evaluator_with_cache(
+    let mut evaluator = lint::evaluator_with_switches(
         &config,
         &args.policy.policies,
         backend,
         &args.policy.cache(),
+        &lint::RuleSwitches {
+            enable: args.enable.clone(),
+            disable: args.disable.clone(),
+        },
     )?;
     let load = LoadOptions {
         max_file_size: args.max_file_size,
@@ -333,17 +355,76 @@ pub fn run_lint(args: LintArgs) -> Result<i32, Fatal> {
         .as_deref()
         .map(crate::baseline::Baseline::load)
         .transpose()?;
-    // Renders first: a missing helm or kubectl ends the run before anything is linted.
-    let renders = render_inputs(&args.render)?;
+    let exclude = discover::Exclude::new(
+        config
+            .exclude
+            .iter()
+            .chain(&args.exclude)
+            .map(String::as_str),
+    )
+    .map_err(Fatal)?;
+    // Renders the user asked for first: a missing helm or kubectl ends the run before anything
+    // is linted.
+    let mut renders = render_inputs(&args.render)?;
     let mut parts = Vec::new();
-    if !inputs.is_empty() {
-        parts.push(lint::lint_inputs_relating(
-            &inputs,
-            args.relate.into(),
+    if args.no_render && exclude.is_empty() {
+        if !inputs.is_empty() {
+            parts.push(lint::lint_inputs_relating(
+                &inputs,
+                args.relate.into(),
+                &load,
+                &mut evaluator,
+                &suppressor,
+            ));
+        }
+    } else {
+        let paths: Vec<PathBuf> = inputs
+            .iter()
+            .filter_map(|input| match input {
+                Input::Path(path) => Some(path.clone()),
+                Input::Stdin => None,
+            })
+            .collect();
+        let tree = discover::discover(&paths, &exclude, !args.no_render);
+        let (found, not_rendered) = render_found(&tree, &args.render, &config);
+        renders.extend(found);
+        let mut files: Vec<Input> = Vec::new();
+        if matches!(inputs.first(), Some(Input::Stdin)) {
+            files.push(Input::Stdin);
+        }
+        files.extend(tree.files.iter().cloned().map(Input::Path));
+        if inputs.len() > 1 && matches!(inputs.last(), Some(Input::Stdin)) {
+            files.push(Input::Stdin);
+        }
+        let mut outcome = lint::lint_files(
+            &files,
+            &lint::FilesPass {
+                relate: args.relate.into(),
+                roots: &paths.iter().filter(|p| p.is_dir()).cloned().collect::<Vec<_>>(),
+                skip_non_manifests: !args.no_render,
+            },
             &load,
             &mut evaluator,
             &suppressor,
-        ));
+        );
+        outcome.findings.extend(tree.problems.iter().map(|(file, message)| {
+            crate::finding::Finding {
+                rule: crate::manifest::INVALID_MANIFEST.to_string(),
+                severity: crate::finding::Severity::Error,
+                message: message.clone(),
+                object: None,
+                location: crate::finding::Location::at(file, 1, 1),
+                path: Vec::new(),
+                subject: None,
+                suppressed: None,
+                fingerprint: String::new(),
+            }
+        }));
+        outcome.broken |= !tree.problems.is_empty();
+        if !inputs.is_empty() {
+            parts.push(outcome);
+        }
+        parts.extend(not_rendered);
     }
     for rendered in &renders {
         parts.push(render::lint_render(
@@ -395,6 +476,14 @@ pub fn run_lint(args: LintArgs) -> Result<i32, Fatal> {
             if outcome.patch_files.len() > 3 { ", ..." } else { "" },
         );
     }
+    if !outcome.skipped_files.is_empty() {
+        eprintln!(
+            "note: skipped {} file(s) that hold no Kubernetes object ({}{}); use --no-render to lint every file as a manifest",
+            outcome.skipped_files.len(),
+            outcome.skipped_files[..outcome.skipped_files.len().min(3)].join(", "),
+            if outcome.skipped_files.len() > 3 { ", ..." } else { "" },
+        );
+    }
     if outcome.summary.objects == 0 && !outcome.broken {
         eprintln!("error: no Kubernetes objects found in the inputs");
     }
@@ -425,7 +514,7 @@ pub fn run_serve(args: ServeArgs) -> Result<i32, Fatal> {
 /// Runs `helm template` and `kubectl kustomize` as asked.
 fn render_inputs(args: &RenderArgs) -> Result<Vec<render::Rendered>, Fatal> {
     let mut renders = Vec::new();
-    if let Some(chart) = &args.helm {
+    for chart in &args.helm {
         renders.extend(render::helm(&render::HelmRequest {
             bin: args.helm_bin.clone(),
             chart: chart.clone(),
@@ -436,10 +525,94 @@ fn render_inputs(args: &RenderArgs) -> Result<Vec<render::Rendered>, Fatal> {
             matrix: args.render_matrix,
         })?);
     }
-    if let Some(dir) = &args.kustomize {
+    for dir in &args.kustomize {
         renders.push(render::kustomize(dir, args.kustomize_bin.as_deref())?);
     }
     Ok(renders)
+}
+
+/// Renders the charts and builds the kustomizations found in the tree (those not also given
+/// with --helm or --kustomize), in parallel. One that cannot be rendered (no helm or kubectl) is
+/// a `not-rendered` notice on its Chart.yaml or kustomization file.
+fn render_found(
+    tree: &discover::Tree,
+    args: &RenderArgs,
+    config: &Config,
+) -> (Vec<render::Rendered>, Vec<lint::Outcome>) {
+    use rayon::prelude::*;
+    let given = |list: &[PathBuf], dir: &PathBuf| {
+        list.iter()
+            .any(|g| discover::normalize(g) == discover::normalize(dir))
+    };
+    let charts = tree.charts.iter().filter(|c| !given(&args.helm, c));
+    let kustomizations = tree
+        .kustomizations
+        .iter()
+        .filter(|k| !given(&args.kustomize, k));
+    let jobs: Vec<(bool, &PathBuf)> = charts
+        .map(|c| (true, c))
+        .chain(kustomizations.map(|k| (false, k)))
+        .collect();
+    let results: Vec<Result<Vec<render::Rendered>, lint::Outcome>> = jobs
+        .par_iter()
+        .map(|(chart, dir)| {
+            if *chart {
+                render::helm(&render::HelmRequest {
+                    bin: args.helm_bin.clone(),
+                    chart: (*dir).clone(),
+                    release: args.release_name.clone(),
+                    namespace: args.namespace.clone(),
+                    values: chart_values(dir, config),
+                    sets: Vec::new(),
+                    matrix: true,
+                })
+                .map_err(|e| {
+                    let origin = discover::display_path(&dir.join(discover::CHART_FILE));
+                    render::not_rendered(&origin, &e.to_string())
+                })
+            } else {
+                render::kustomize(dir, args.kustomize_bin.as_deref())
+                    .map(|r| vec![r])
+                    .map_err(|e| {
+                        let origin = discover::kustomization_file(dir)
+                            .map(|f| discover::display_path(&f))
+                            .unwrap_or_else(|| discover::display_path(dir));
+                        render::not_rendered(&origin, &e.to_string())
+                    })
+            }
+        })
+        .collect();
+    let mut renders = Vec::new();
+    let mut notices = Vec::new();
+    for result in results {
+        match result {
+            Ok(found) => renders.extend(found),
+            Err(notice) => notices.push(notice),
+        }
+    }
+    (renders, notices)
+}
+
+/// The values files a found chart is rendered with, one render each: the config's `charts.values`
+/// globs, else `ci/*-values.yaml` (chart-testing's convention); none means the chart's own
+/// values.yaml alone.
+fn chart_values(chart: &std::path::Path, config: &Config) -> Vec<PathBuf> {
+    let patterns: Vec<String> = if config.charts.values.is_empty() {
+        vec!["ci/*-values.yaml".to_string()]
+    } else {
+        config.charts.values.clone()
+    };
+    let mut files = Vec::new();
+    for pattern in patterns {
+        let full = chart.join(&pattern);
+        let Ok(found) = glob::glob(&full.to_string_lossy()) else {
+            continue;
+        };
+        files.extend(found.flatten().filter(|p| p.is_file()));
+    }
+    files.sort();
+    files.dedup();
+    files
 }
 
 pub fn run_rules(args: RulesArgs) -> Result<i32, Fatal> {

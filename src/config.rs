@@ -299,9 +299,25 @@ pub struct Config {
     #[serde(default)]
     pub profiles: Vec<Profile>,
     pub serve: Option<ServeConfig>,
+    /// Globs of files and directories `seaworthy lint` leaves out (as `--exclude`).
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// How charts found in a linted tree are rendered.
+    #[serde(default)]
+    pub charts: ChartsConfig,
     /// Where the file was read from, for errors and relative paths.
     #[serde(skip)]
     pub source: Option<LoadedFile>,
+}
+
+/// `charts:` in the config: how `seaworthy lint` renders the charts it finds in a tree.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ChartsConfig {
+    /// Values files (globs relative to each chart directory) to render the chart with, one render
+    /// each; when none matches, `ci/*-values.yaml`, else the chart's own values.yaml alone.
+    #[serde(default)]
+    pub values: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -517,14 +533,23 @@ impl Config {
                     format!("unknown rule id {id:?} (see `seaworthy rules`)"),
                 ));
             };
-            for param in rule.params.keys() {
-                if !def.meta.params.contains_key(param) {
-                    let mut path = here.to_vec();
-                    path.extend([PathStep::Key("params".into()), PathStep::Key(param.clone())]);
+            for (param, value) in &rule.params {
+                let mut path = here.to_vec();
+                path.extend([PathStep::Key("params".into()), PathStep::Key(param.clone())]);
+                let Some(default) = def.meta.params.get(param) else {
                     let known: Vec<&String> = def.meta.params.keys().collect();
                     return Err(self.error_at(
                         &path,
                         format!("rule {id} has no parameter {param:?} (it has: {known:?})"),
+                    ));
+                };
+                if let Some(expected) = json_type_mismatch(default, value) {
+                    return Err(self.error_at(
+                        &path,
+                        format!(
+                            "rule {id}: parameter {param} must be {expected} (its default is {default}), not {}",
+                            describe_json(value)
+                        ),
                     ));
                 }
             }
@@ -564,6 +589,41 @@ impl Config {
             );
         }
         Ok(settings)
+    }
+}
+
+/// The kind of value a parameter must have, when `value` is not of the kind of its `default`
+/// (a null default accepts anything; any number fits a number).
+fn json_type_mismatch(default: &serde_json::Value, value: &serde_json::Value) -> Option<&'static str> {
+    use serde_json::Value as J;
+    let expected = match default {
+        J::Null => return None,
+        J::Bool(_) => "a boolean",
+        J::Number(_) => "a number",
+        J::String(_) => "a string",
+        J::Array(_) => "a list",
+        J::Object(_) => "a mapping",
+    };
+    let same = matches!(
+        (default, value),
+        (J::Bool(_), J::Bool(_))
+            | (J::Number(_), J::Number(_))
+            | (J::String(_), J::String(_))
+            | (J::Array(_), J::Array(_))
+            | (J::Object(_), J::Object(_))
+    );
+    (!same).then_some(expected)
+}
+
+fn describe_json(value: &serde_json::Value) -> String {
+    use serde_json::Value as J;
+    match value {
+        J::Null => "null".to_string(),
+        J::Bool(b) => format!("the boolean {b}"),
+        J::Number(n) => format!("the number {n}"),
+        J::String(s) => format!("the string {s:?}"),
+        J::Array(_) => "a list".to_string(),
+        J::Object(_) => "a mapping".to_string(),
     }
 }
 

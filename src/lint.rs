@@ -30,6 +30,10 @@ pub struct Summary {
     /// Kustomize patch files (partial objects) that were not linted; see `patch_files`.
     #[serde(skip_serializing_if = "is_zero")]
     pub patch_files: usize,
+    /// YAML and JSON files found in the tree that hold no Kubernetes object (Compose files, CI
+    /// workflows, values files, Helm templates outside a chart): skipped, not errors.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub skipped: usize,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -83,6 +87,8 @@ pub struct Outcome {
     pub broken: bool,
     /// The kustomize patch files that were skipped, as named in reports.
     pub patch_files: Vec<String>,
+    /// The files skipped as not Kubernetes manifests, as named in reports.
+    pub skipped_files: Vec<String>,
 }
 
 impl Outcome {
@@ -97,6 +103,7 @@ impl Outcome {
             objects: Vec::new(),
             broken: false,
             patch_files: Vec::new(),
+            skipped_files: Vec::new(),
         };
         for part in parts {
             let offset = merged.objects.len();
@@ -115,9 +122,11 @@ impl Outcome {
             merged.objects.extend(part.objects);
             merged.broken |= part.broken;
             merged.patch_files.extend(part.patch_files);
+            merged.skipped_files.extend(part.skipped_files);
         }
         merged.summary = Summary::count(merged.files.len(), merged.objects.len(), &merged.findings);
         merged.summary.patch_files = merged.patch_files.len();
+        merged.summary.skipped = merged.skipped_files.len();
         merged
     }
 
@@ -139,6 +148,7 @@ impl Outcome {
         let matched = baseline.apply(&mut self.findings);
         self.summary = Summary {
             patch_files: self.summary.patch_files,
+            skipped: self.summary.skipped,
             ..Summary::count(self.summary.files, self.summary.objects, &self.findings)
         };
         matched
@@ -176,7 +186,6 @@ pub fn lint_inputs_relating(
     evaluator: &mut Evaluator,
     suppressor: &Suppressor,
 ) -> Outcome {
-    let mut loaded = manifest::load_inputs(inputs, load);
     let roots: Vec<std::path::PathBuf> = inputs
         .iter()
         .filter_map(|input| match input {
@@ -184,12 +193,146 @@ pub fn lint_inputs_relating(
             _ => None,
         })
         .collect();
-    let patches = crate::patch_files::find(&loaded.files, &roots);
+    lint_files(
+        inputs,
+        &FilesPass {
+            relate,
+            roots: &roots,
+            skip_non_manifests: false,
+        },
+        load,
+        evaluator,
+        suppressor,
+    )
+}
+
+/// How the plain files of a run are linted.
+pub struct FilesPass<'a> {
+    pub relate: Relate,
+    /// The directories given on the command line, where kustomizations listing patch files are
+    /// looked for.
+    pub roots: &'a [std::path::PathBuf],
+    /// Skip (and count) documents that are not Kubernetes objects instead of reporting them.
+    pub skip_non_manifests: bool,
+}
+
+/// Lints files (as found by `discover`, or given) and stdin. Kustomize patch files are skipped
+/// (counted in the summary); with `skip_non_manifests`, so is YAML that is no Kubernetes object.
+pub fn lint_files(
+    inputs: &[Input],
+    pass: &FilesPass<'_>,
+    load: &LoadOptions,
+    evaluator: &mut Evaluator,
+    suppressor: &Suppressor,
+) -> Outcome {
+    let mut loaded = manifest::load_inputs(inputs, load);
+    let patches = crate::patch_files::find(&loaded.files, pass.roots);
     let patch_files = skip_patch_files(&mut loaded, &patches.files);
-    let mut outcome = lint_loaded(loaded, &Grouping::Inputs(relate), evaluator, suppressor);
+    let skipped = if pass.skip_non_manifests {
+        skip_non_manifests(&mut loaded)
+    } else {
+        Vec::new()
+    };
+    let mut outcome = lint_loaded(loaded, &Grouping::Inputs(pass.relate), evaluator, suppressor);
     outcome.summary.patch_files = patch_files.len();
     outcome.patch_files = patch_files;
+    outcome.summary.skipped = skipped.len();
+    outcome.skipped_files = skipped;
     outcome
+}
+
+/// A file that could not be read at all is reported whatever it would have held.
+fn is_read_failure(problem: &Finding) -> bool {
+    problem.message.starts_with("cannot read") || problem.message.starts_with("input is ")
+}
+
+/// What loading says of a document that names no kind of object.
+const NO_KIND: &str = "object has no apiVersion and kind";
+const NOT_A_MAPPING: &str = "document is not a mapping";
+
+/// Takes the documents that are not Kubernetes objects out of the run: a document that is not a
+/// mapping, or a mapping with no `kind` and not both `apiVersion` and `metadata` (Compose files,
+/// CI workflows, values files, `Chart.yaml`, JSON configs); and Helm templates outside a chart
+/// (a file with `{{` under a `templates` directory that does not parse as manifests). A
+/// document that has a `kind` stays, and is still an error when it is broken. Returns the files
+/// that held nothing else, which the summary counts as skipped.
+pub fn skip_non_manifests(loaded: &mut Loaded) -> Vec<String> {
+    let mut skipped_docs: std::collections::HashMap<String, Vec<u32>> = Default::default();
+    let mut templates: std::collections::HashSet<usize> = Default::default();
+    for (index, file) in loaded.files.iter().enumerate() {
+        let in_templates = std::path::Path::new(&file.name)
+            .components()
+            .any(|c| c.as_os_str() == "templates");
+        if in_templates && file.text.contains("{{") {
+            templates.insert(index);
+            continue;
+        }
+        let complains = |p: &Finding| {
+            p.rule == INVALID_MANIFEST && p.location.file == file.name && !is_read_failure(p)
+        };
+        if !loaded.problems.iter().any(complains) {
+            continue;
+        }
+        let lines: Vec<u32> = crate::manifest::split::split_documents(&file.text)
+            .into_iter()
+            .filter_map(|chunk| {
+                let docs = crate::manifest::yaml::parse_str(
+                    chunk.text,
+                    chunk.first_line,
+                    crate::manifest::yaml::Limits::default(),
+                )
+                .ok()?;
+                Some(docs)
+            })
+            .flatten()
+            .filter_map(|doc| doc.root)
+            .filter(|root| match root.as_map() {
+                None => true,
+                Some(_) => {
+                    root.get("kind").is_none()
+                        && !(root.get("apiVersion").is_some() && root.get("metadata").is_some())
+                }
+            })
+            .map(|root| root.span.line)
+            .collect();
+        if !lines.is_empty() {
+            skipped_docs.insert(file.name.clone(), lines);
+        }
+    }
+    if skipped_docs.is_empty() && templates.is_empty() {
+        return Vec::new();
+    }
+    let template_names: std::collections::HashSet<&str> = templates
+        .iter()
+        .filter_map(|&i| loaded.files.get(i).map(|f| f.name.as_str()))
+        .collect();
+    loaded.objects.retain(|o| !templates.contains(&o.file));
+    loaded.problems.retain(|p| {
+        if template_names.contains(p.location.file.as_str()) {
+            return is_read_failure(p);
+        }
+        if p.rule != INVALID_MANIFEST {
+            return true;
+        }
+        let skipped = skipped_docs.get(&p.location.file).is_some_and(|lines| {
+            lines.contains(&p.location.line)
+                && (p.message.starts_with(NO_KIND) || p.message.starts_with(NOT_A_MAPPING))
+        });
+        !skipped
+    });
+    let mut names = Vec::new();
+    for (index, file) in loaded.files.iter().enumerate() {
+        let touched = templates.contains(&index) || skipped_docs.contains_key(&file.name);
+        let holds_something = loaded.objects.iter().any(|o| o.file == index)
+            || loaded
+                .problems
+                .iter()
+                .any(|p| p.location.file == file.name);
+        if touched && !holds_something {
+            names.push(file.name.clone());
+        }
+    }
+    names
 }
 
 /// Takes the objects of patch files out of the run, with what loading said about their content
@@ -295,6 +438,7 @@ pub fn lint_loaded(
         &files,
     );
     let (objects, mut findings, failed) = checked;
+    findings.extend(unknown_ignored_rules(&objects, &files, &evaluator.rules));
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
 
     let summary = Summary::count(files.len(), objects.len(), &findings);
@@ -315,7 +459,66 @@ pub fn lint_loaded(
         objects,
         broken: broken_input || failed,
         patch_files: Vec::new(),
+        skipped_files: Vec::new(),
     }
+}
+
+/// The rule id of the notice about an unknown id in `seaworthy.dev/ignore`.
+pub const UNKNOWN_IGNORED_RULE: &str = "unknown-ignored-rule";
+
+/// A notice for each id in an object's `seaworthy.dev/ignore` that names no rule: a typo there
+/// silently suppresses nothing. Ids of the loader's and renderer's own findings count as known.
+fn unknown_ignored_rules(
+    objects: &[Object],
+    files: &[SourceFile],
+    rules: &[crate::engine::Rule],
+) -> Vec<Finding> {
+    let builtin = [
+        INVALID_MANIFEST,
+        manifest::DUPLICATE_KEY,
+        POLICY_ERROR,
+        crate::finding::RENDER_ERROR,
+        "*",
+    ];
+    let mut notices = Vec::new();
+    for (index, object) in objects.iter().enumerate() {
+        let Some(list) = object.annotation(crate::suppress::IGNORE_ANNOTATION) else {
+            continue;
+        };
+        for id in list.split([',', ' ']).map(str::trim).filter(|i| !i.is_empty()) {
+            if builtin.contains(&id) || rules.iter().any(|r| r.meta.id == id) {
+                continue;
+            }
+            let suggestion = did_you_mean(id, rules.iter().map(|r| r.meta.id.as_str()))
+                .map(|s| format!("; did you mean {s}?"))
+                .unwrap_or_default();
+            let path = [
+                crate::path::PathStep::Key("metadata".into()),
+                crate::path::PathStep::Key("annotations".into()),
+                crate::path::PathStep::Key(crate::suppress::IGNORE_ANNOTATION.into()),
+            ];
+            notices.push(Finding {
+                rule: UNKNOWN_IGNORED_RULE.to_string(),
+                severity: Severity::Notice,
+                message: format!(
+                    "{} names {id:?}, which is no rule, so it suppresses nothing{suggestion}",
+                    crate::suppress::IGNORE_ANNOTATION
+                ),
+                object: Some(object.id.clone()),
+                location: object.location(files, &path),
+                path: path.to_vec(),
+                subject: Some(index),
+                suppressed: None,
+                fingerprint: format!(
+                    "{UNKNOWN_IGNORED_RULE}|{}|{}|{}|{id}",
+                    object.id.kind,
+                    object.id.namespace.as_deref().unwrap_or(""),
+                    object.id.name.as_deref().unwrap_or("")
+                ),
+            });
+        }
+    }
+    notices
 }
 
 /// Objects that see the same relations: the same `data.inventory` (unit, and whether they name a
@@ -494,6 +697,19 @@ pub enum SetupError {
     Policy(#[from] crate::engine::PolicyError),
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
+    #[error("{flag} {id}: no such rule{suggestion} (run `seaworthy rules` for the list)")]
+    UnknownRule {
+        flag: &'static str,
+        id: String,
+        suggestion: String,
+    },
+}
+
+/// `--enable` and `--disable` of one run: rules turned on or off over the config.
+#[derive(Debug, Clone, Default)]
+pub struct RuleSwitches {
+    pub enable: Vec<String>,
+    pub disable: Vec<String>,
 }
 
 /// Loads the built-in policies, the config's and `extra_dirs`, checks the config against them and
@@ -519,9 +735,70 @@ pub fn evaluator_with_cache(
     backend: crate::engine::Backend,
     cache: &crate::engine::Cache,
 ) -> Result<Evaluator, SetupError> {
+    evaluator_with_switches(
+        config,
+        extra_dirs,
+        backend,
+        cache,
+        &RuleSwitches::default(),
+    )
+}
+
+/// As [`evaluator_with_cache`], with rules enabled and disabled for this run (`--enable`,
+/// `--disable`, which win over the config; `--disable` wins over `--enable`). An unknown id is
+/// an error that suggests the nearest known one.
+pub fn evaluator_with_switches(
+    config: &crate::config::Config,
+    extra_dirs: &[std::path::PathBuf],
+    backend: crate::engine::Backend,
+    cache: &crate::engine::Cache,
+    switches: &RuleSwitches,
+) -> Result<Evaluator, SetupError> {
     let mut dirs = config.policy_dirs();
     dirs.extend(extra_dirs.iter().cloned());
     let catalog = crate::engine::Catalog::load_with_cache(&dirs, cache)?;
-    let settings = config.rule_settings(&catalog)?;
+    let mut settings = config.rule_settings(&catalog)?;
+    for (flag, ids, enabled) in [
+        ("--enable", &switches.enable, true),
+        ("--disable", &switches.disable, false),
+    ] {
+        for id in ids {
+            let Some(setting) = settings.get_mut(id) else {
+                let known = catalog.rules.iter().map(|r| r.meta.id.as_str());
+                return Err(SetupError::UnknownRule {
+                    flag,
+                    id: id.clone(),
+                    suggestion: did_you_mean(id, known)
+                        .map(|s| format!("; did you mean {s}?"))
+                        .unwrap_or_default(),
+                });
+            };
+            setting.enabled = enabled;
+        }
+    }
     Ok(Evaluator::new(catalog, &settings, backend)?)
+}
+
+/// The known id nearest to a mistyped one, when it is near enough to be what was meant.
+pub fn did_you_mean<'a>(id: &str, known: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    known
+        .map(|k| (edit_distance(id, k), k))
+        .filter(|(d, k)| *d <= (k.len().max(id.len()) / 3).max(2))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
 }

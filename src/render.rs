@@ -63,6 +63,10 @@ pub struct Rendered {
     pub output: Result<String, String>,
     /// `helm template`, `kubectl kustomize`: how error messages name the tool.
     pub tool: String,
+    /// The `--set` values it was rendered with, named when the render fails.
+    pub sets: Vec<String>,
+    /// The kustomization directory, to map findings back to the files it builds from.
+    pub kustomization: Option<PathBuf>,
 }
 
 /// Runs `helm template`, once with every values file or (`matrix`) once per values file, renders
@@ -121,6 +125,8 @@ pub fn helm(request: &HelmRequest) -> Result<Vec<Rendered>, RenderError> {
                 origin: origin.clone(),
                 output: run(&bin, &args)?,
                 tool: "helm template".into(),
+                sets: request.sets.clone(),
+                kustomization: None,
             })
         })
         .collect()
@@ -162,6 +168,8 @@ pub fn kustomize(dir: &Path, bin: Option<&Path>) -> Result<Rendered, RenderError
         origin,
         output: run(&program, &args)?,
         tool: tool.into(),
+        sets: Vec::new(),
+        kustomization: Some(dir.to_path_buf()),
     })
 }
 
@@ -224,15 +232,29 @@ fn run(program: &Path, args: &[OsString]) -> Result<Result<String, String>, Rend
     Ok(String::from_utf8(output.stdout).map_err(|_| "the output is not UTF-8".to_string()))
 }
 
-/// What a failed tool said: its `Error:` lines (helm and kubectl print warnings before them), or
-/// all it printed, or its exit status.
+/// What a failed tool said: everything from its first `Error:` line on, whole (helm and kubectl
+/// print warnings before it; a values schema error lists each violation on a line of its own),
+/// or all it printed, or its exit status.
 pub fn tool_message(stderr: &str, status: &str) -> String {
-    let errors: Vec<&str> = stderr
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("Error:").map(str::trim))
-        .collect();
-    if !errors.is_empty() {
-        errors.join("; ")
+    let lines: Vec<&str> = stderr.lines().collect();
+    let first_error = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with("Error:"));
+    if let Some(first) = first_error {
+        let mut message = lines[first]
+            .trim_start()
+            .trim_start_matches("Error:")
+            .trim()
+            .to_string();
+        for line in &lines[first + 1..] {
+            let line = line.trim_end();
+            if line.trim().is_empty() {
+                continue;
+            }
+            message.push('\n');
+            message.push_str(line.trim_start().strip_prefix("Error:").map_or(line, str::trim));
+        }
+        message
     } else if !stderr.trim().is_empty() {
         stderr.trim().to_string()
     } else {
@@ -261,6 +283,16 @@ pub fn lint_render(
             )
         }
         Ok(text) => text,
+        Err(message) if message.contains(MISSING_DEPENDENCIES) => {
+            let origin = rendered.origin.clone().unwrap_or_else(|| rendered.name.clone());
+            return not_rendered(
+                &origin,
+                &format!(
+                    "its dependencies are not in its charts/ directory (run `helm dependency build {}` first): {message}",
+                    rendered.chart.as_deref().map(display_path).unwrap_or_default()
+                ),
+            );
+        }
         Err(message) => return failed(rendered, message.clone(), load.max_file_size),
     };
     let file = manifest::load_text(&rendered.name, text, load);
@@ -271,6 +303,13 @@ pub fn lint_render(
     };
     let mut templates = Templates::new(rendered.chart.as_deref(), load.max_file_size);
     let anchors = anchor_objects(&loaded.objects, &mut templates);
+    // Kustomize: the built objects, kept to find their fields in the files they are built from.
+    let kustomize = rendered.kustomization.as_deref().map(|dir| {
+        (
+            crate::kustomize_source::Sources::load(dir, load),
+            loaded.objects.clone(),
+        )
+    });
     // A render is one unit of relation: everything in it is deployed together.
     let grouping = crate::unit::Grouping::Stream(rendered.name.clone());
     let mut outcome = lint::lint_loaded(loaded, &grouping, evaluator, suppressor);
@@ -280,15 +319,48 @@ pub fn lint_render(
             .and_then(|i| anchors.get(i))
             .and_then(|a| a.as_ref());
         place(finding, rendered, anchor.cloned(), &mut templates);
+        if let Some((sources, built)) = &kustomize {
+            place_in_sources(finding, sources, built);
+        }
     }
-    for (object, anchor) in outcome.objects.iter_mut().zip(&anchors) {
+    for (index, (object, anchor)) in outcome.objects.iter_mut().zip(&anchors).enumerate() {
         object.render = rendered.label.clone();
         if let Some(Anchor::Document { template, .. }) = anchor {
             object.file = templates.files[*template].name.clone();
         }
+        if let Some((sources, built)) = &kustomize {
+            if let Some((file, _)) = built.get(index).and_then(|b| sources.locate(b, &[])) {
+                object.file = sources.files[file].name.clone();
+            }
+        }
     }
     outcome.templates = templates.files;
+    if let Some((sources, _)) = kustomize {
+        outcome.templates.extend(sources.files);
+    }
     outcome
+}
+
+/// Points a finding on a built object at the resource or patch file where its field is written;
+/// the built position stays in `rendered` (set by [`place`]).
+fn place_in_sources(
+    finding: &mut Finding,
+    sources: &crate::kustomize_source::Sources,
+    built: &[Object],
+) {
+    if finding.rule == manifest::DUPLICATE_KEY {
+        return;
+    }
+    let Some(object) = finding.subject.and_then(|i| built.get(i)) else {
+        return;
+    };
+    if let Some((file, span)) = sources.locate(object, &finding.path) {
+        let location = &mut finding.location;
+        location.file = sources.files[file].name.clone();
+        location.line = span.line;
+        location.column = span.column;
+        location.artifact = None;
+    }
 }
 
 /// Points a finding of rendered output at its template (when its object was found there), keeps
@@ -334,6 +406,53 @@ fn place(
     }
 }
 
+/// What helm says when a chart's dependencies were not downloaded into its `charts/` directory:
+/// the checkout lacks them, the chart is not broken.
+const MISSING_DEPENDENCIES: &str = "missing in charts/ directory";
+
+/// A chart or kustomization found in the tree that could not be rendered (no helm or kubectl,
+/// or its dependencies are not downloaded): one `not-rendered` notice on its Chart.yaml or
+/// kustomization file, instead of errors about templates nobody meant as manifests.
+pub fn not_rendered(origin: &str, reason: &str) -> Outcome {
+    let what = if origin.ends_with(crate::discover::CHART_FILE) {
+        "chart"
+    } else {
+        "kustomization"
+    };
+    let finding = Finding {
+        rule: NOT_RENDERED.to_string(),
+        severity: Severity::Notice,
+        message: format!("{what} not rendered, so not linted: {reason}"),
+        object: None,
+        fingerprint: format!("{NOT_RENDERED}|{origin}"),
+        location: Location::at(origin, 1, 1),
+        path: Vec::new(),
+        subject: None,
+        suppressed: None,
+    };
+    let text = std::fs::read_to_string(origin).unwrap_or_default();
+    Outcome {
+        files: vec![SourceFile {
+            name: origin.to_string(),
+            text: Arc::from(text.as_str()),
+        }],
+        templates: Vec::new(),
+        summary: Summary {
+            files: 1,
+            notices: 1,
+            ..Summary::default()
+        },
+        findings: vec![finding],
+        objects: Vec::new(),
+        broken: false,
+        patch_files: Vec::new(),
+        skipped_files: Vec::new(),
+    }
+}
+
+/// The rule id of [`not_rendered`] notices.
+pub const NOT_RENDERED: &str = "not-rendered";
+
 /// The outcome of a render that failed: one `render-error` finding, pointing at the template
 /// file and line the tool names when it names one.
 fn failed(rendered: &Rendered, message: String, max_size: u64) -> Outcome {
@@ -359,9 +478,12 @@ fn failed(rendered: &Rendered, message: String, max_size: u64) -> Outcome {
             location.artifact = None;
         }
     }
-    let within = match &rendered.label {
-        Some(label) => format!(" with {label}"),
-        None => String::new(),
+    let mut used: Vec<String> = rendered.label.iter().cloned().collect();
+    used.extend(rendered.sets.iter().map(|s| format!("--set {s}")));
+    let within = if used.is_empty() {
+        String::new()
+    } else {
+        format!(" with {}", used.join(" "))
     };
     let finding = Finding {
         rule: RENDER_ERROR.to_string(),
@@ -390,6 +512,7 @@ fn failed(rendered: &Rendered, message: String, max_size: u64) -> Outcome {
         objects: Vec::new(),
         broken: true,
         patch_files: Vec::new(),
+        skipped_files: Vec::new(),
     }
 }
 

@@ -119,6 +119,21 @@ impl Catalog {
         for source in &sources {
             let package = policy::package_of(&source.text).unwrap_or_default();
             if !package.starts_with(policy::RULES_PACKAGE_PREFIX) {
+                // A helper library may live anywhere; a rule (metadata and violations) outside
+                // `seaworthy.rules.` would silently never run.
+                if !source.builtin
+                    && source.text.contains("violations")
+                    && source.text.contains("metadata")
+                {
+                    return Err(PolicyError::Invalid {
+                        file: source.file.clone(),
+                        message: format!(
+                            "package {package} is outside {}, so its rule would never run (name it {}<area>.<rule>)",
+                            policy::RULES_PACKAGE_PREFIX.trim_end_matches('.'),
+                            policy::RULES_PACKAGE_PREFIX
+                        ),
+                    });
+                }
                 continue;
             }
             let file = &source.file;
