@@ -186,7 +186,7 @@ fn is_library_chart(chart_file: &Path) -> bool {
     let Ok(text) = std::fs::read_to_string(chart_file) else {
         return false;
     };
-    yaml::parse_str(&text, 1, Limits::default())
+    yaml::parse_str(&text, 0, Limits::default())
         .ok()
         .and_then(|docs| docs.into_iter().next())
         .and_then(|d| d.root)
@@ -230,7 +230,7 @@ pub fn read_kustomization(file: &Path) -> Option<Kustomization> {
 }
 
 pub fn parse_kustomization(text: &str) -> Option<Kustomization> {
-    let documents = yaml::parse_str(text, 1, Limits::default()).ok()?;
+    let documents = yaml::parse_str(text, 0, Limits::default()).ok()?;
     let root = documents.into_iter().find_map(|d| d.root)?;
     let mut k = Kustomization {
         is_component: root.get("kind").and_then(Node::as_str) == Some("Component"),

@@ -131,8 +131,13 @@ impl Sources {
                     if !targets {
                         continue;
                     }
-                    let (depth, _) = walk(&built.root, &object.root, path);
-                    if depth >= best.2 && sets_a_field(path, depth) {
+                    let (depth, translated) = walk(&built.root, &object.root, path);
+                    // On a tie, the patch set the field only if it writes its value; a patch
+                    // that names a container to change one of its fields did not write the
+                    // container.
+                    let wins = depth > best.2
+                        || depth == best.2 && writes_a_value(&object.root, &translated);
+                    if wins && sets_a_field(path, depth) {
                         let translated = translate(&built.root, &object.root, path);
                         best = (patch.file, object.root.locate(&translated), depth);
                     }
@@ -158,6 +163,23 @@ impl Sources {
         }
         Some((best.0, best.1))
     }
+}
+
+/// True when the node at `path` is a scalar (not a mapping or a list).
+fn writes_a_value(root: &Node, path: &[PathStep]) -> bool {
+    let mut node = root;
+    for step in path {
+        let next = match (step, &node.value) {
+            (PathStep::Key(key), _) => node.get(key),
+            (PathStep::Index(i), Value::Seq(items)) => items.get(*i),
+            _ => None,
+        };
+        match next {
+            Some(n) => node = n,
+            None => return false,
+        }
+    }
+    !matches!(node.value, Value::Map(_) | Value::Seq(_))
 }
 
 /// True when a patch that writes `depth` steps of `path` writes more than the identity every
@@ -253,7 +275,7 @@ fn translate(built: &Node, source: &Node, path: &[PathStep]) -> Vec<PathStep> {
 /// written (its `value`, else the op itself).
 fn json_operations(text: &str) -> Vec<Operation> {
     let Ok(documents) =
-        manifest::yaml::parse_str(text, 1, manifest::yaml::Limits::default())
+        manifest::yaml::parse_str(text, 0, manifest::yaml::Limits::default())
     else {
         return Vec::new();
     };
