@@ -557,6 +557,18 @@ fn render_found(
         .par_iter()
         .map(|(chart, dir)| {
             if *chart {
+                let missing = render::missing_dependencies(dir);
+                if !missing.is_empty() {
+                    let origin = discover::display_path(&dir.join(discover::CHART_FILE));
+                    return Err(render::not_rendered(
+                        &origin,
+                        &format!(
+                            "its dependencies {} are not in its charts/ directory (run `helm dependency build {}` first)",
+                            missing.join(", "),
+                            discover::display_path(dir)
+                        ),
+                    ));
+                }
                 render::helm(&render::HelmRequest {
                     bin: args.helm_bin.clone(),
                     chart: (*dir).clone(),

@@ -314,8 +314,8 @@ mod tests {
 
     #[test]
     fn list_items_match_by_name() {
-        let built = object("kind: Deployment\nmetadata: {name: p-web}\nspec:\n  containers:\n  - name: side\n  - name: web\n    image: x\n");
-        let patch = object("kind: Deployment\nmetadata: {name: web}\nspec:\n  containers:\n  - name: web\n    image: y\n");
+        let built = object("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: p-web}\nspec:\n  containers:\n  - name: side\n  - name: web\n    image: x\n");
+        let patch = object("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  containers:\n  - name: web\n    image: y\n");
         let path = [
             PathStep::Key("spec".into()),
             PathStep::Key("containers".into()),
@@ -325,7 +325,7 @@ mod tests {
         let (depth, translated) = walk(&built.root, &patch.root, &path);
         assert_eq!(depth, 4);
         assert_eq!(translated[2], PathStep::Index(0));
-        assert_eq!(patch.root.locate(&translated).line, 6);
+        assert_eq!(patch.root.locate(&translated).line, 7);
     }
 
     #[test]

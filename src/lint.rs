@@ -251,9 +251,10 @@ const NO_KIND: &str = "object has no apiVersion and kind";
 const NOT_A_MAPPING: &str = "document is not a mapping";
 
 /// Takes the documents that are not Kubernetes objects out of the run: a document that is not a
-/// mapping, or a mapping with no `kind` and not both `apiVersion` and `metadata` (Compose files,
+/// mapping, or a mapping with neither `kind` nor `metadata` (Compose files,
 /// CI workflows, values files, `Chart.yaml`, JSON configs); and Helm templates outside a chart
-/// (a file with `{{` under a `templates` directory that does not parse as manifests). A
+/// (a file with `{{` under a `templates` directory), and files that do not parse and have no
+/// top-level `kind:` or `apiVersion:` line anywhere. A
 /// document that has a `kind` stays, and is still an error when it is broken. Returns the files
 /// that held nothing else, which the summary counts as skipped.
 pub fn skip_non_manifests(loaded: &mut Loaded) -> Vec<String> {
@@ -273,6 +274,24 @@ pub fn skip_non_manifests(loaded: &mut Loaded) -> Vec<String> {
         if !loaded.problems.iter().any(complains) {
             continue;
         }
+        // YAML that does not parse and names no kind anywhere (an Alertmanager config with a
+        // bad indent) is not a broken manifest: there is no object it could have been.
+        let names_a_kind = file
+            .text
+            .lines()
+            .any(|l| l.starts_with("kind:") || l.starts_with("apiVersion:"))
+            || file.text.contains("\"kind\"");
+        let has_objects = loaded.objects.iter().any(|o| o.file == index);
+        let unparsable = loaded
+            .problems
+            .iter()
+            .any(|p| complains(p) && p.message.starts_with("cannot parse YAML"));
+        // A Go template anywhere (`{{ .Values.x }}` as a key) is not a manifest as written.
+        let template = file.text.contains("{{");
+        if unparsable && (!names_a_kind || template) && !has_objects {
+            templates.insert(index);
+            continue;
+        }
         let lines: Vec<u32> = crate::manifest::split::split_documents(&file.text)
             .into_iter()
             .filter_map(|chunk| {
@@ -289,8 +308,7 @@ pub fn skip_non_manifests(loaded: &mut Loaded) -> Vec<String> {
             .filter(|root| match root.as_map() {
                 None => true,
                 Some(_) => {
-                    root.get("kind").is_none()
-                        && !(root.get("apiVersion").is_some() && root.get("metadata").is_some())
+                    root.get("kind").is_none() && root.get("metadata").is_none()
                 }
             })
             .map(|root| root.span.line)

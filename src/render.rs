@@ -406,6 +406,47 @@ fn place(
     }
 }
 
+/// The dependencies a chart's `Chart.yaml` lists that are not in its `charts/` directory (as a
+/// directory or a `NAME-VERSION.tgz` archive): helm refuses to render such a chart until
+/// `helm dependency build` has downloaded them.
+pub fn missing_dependencies(chart: &Path) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(chart.join(crate::discover::CHART_FILE)) else {
+        return Vec::new();
+    };
+    let Ok(documents) =
+        manifest::yaml::parse_str(&text, 0, manifest::yaml::Limits::default())
+    else {
+        return Vec::new();
+    };
+    let names: Vec<String> = documents
+        .iter()
+        .filter_map(|d| d.root.as_ref())
+        .filter_map(|root| root.get("dependencies").and_then(|d| d.as_seq()))
+        .flatten()
+        .filter_map(|dep| dep.get("name").and_then(|n| n.as_str()))
+        .map(str::to_string)
+        .collect();
+    let archives: Vec<String> = std::fs::read_dir(chart.join("charts"))
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names
+        .into_iter()
+        .filter(|name| {
+            !chart.join("charts").join(name).is_dir()
+                && !archives.iter().any(|a| {
+                    a.strip_prefix(name.as_str())
+                        .and_then(|rest| rest.strip_prefix('-'))
+                        .is_some_and(|rest| rest.ends_with(".tgz"))
+                })
+        })
+        .collect()
+}
+
 /// What helm says when a chart's dependencies were not downloaded into its `charts/` directory:
 /// the checkout lacks them, the chart is not broken.
 const MISSING_DEPENDENCIES: &str = "missing in charts/ directory";

@@ -382,13 +382,17 @@ fn kustomize_overlays_are_built_with_kubectl() {
     assert_eq!(replicas["object"]["name"], "prod-api");
     assert_eq!(replicas["object"]["namespace"], "shop-prod");
     let location = &replicas["location"];
+    // The finding is in the patch that set the field; the built position is kept beside it.
     assert_eq!(
         location["file"],
+        "fixtures/kustomize/overlays/prod/deployment-patch.yaml"
+    );
+    assert_eq!(location["line"], 6);
+    assert_eq!(
+        location["rendered"]["file"],
         "<kustomize fixtures/kustomize/overlays/prod>"
     );
-    assert_eq!(location["rendered"]["file"], location["file"]);
-    assert_eq!(location["rendered"]["line"], location["line"]);
-    let line = location["line"].as_u64().expect("line") as usize;
+    let line = location["rendered"]["line"].as_u64().expect("line") as usize;
     assert_eq!(
         built.lines().nth(line - 1).map(str::trim),
         Some("replicas: 1")
@@ -412,9 +416,13 @@ fn kustomize_overlays_are_built_with_kubectl() {
         None,
     );
     assert_eq!(failing.code, 1);
-    assert!(failing
-        .stdout
-        .contains("--> <kustomize fixtures/kustomize/overlays/prod>:"));
+    assert!(
+        failing
+            .stdout
+            .contains("--> fixtures/kustomize/overlays/prod/deployment-patch.yaml:6:3"),
+        "{}",
+        failing.stdout
+    );
 }
 
 #[test]
@@ -606,10 +614,10 @@ fn every_format_carries_the_mapped_locations() {
         .expect("kustomize result");
     assert_eq!(
         replicas["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
-        "fixtures/kustomize/overlays/prod/kustomization.yaml"
+        "fixtures/kustomize/overlays/prod/deployment-patch.yaml"
     );
 
-    // GitHub: the template file and line; unmapped findings on the kustomization.
+    // GitHub: the template file and line; kustomize findings on the patch that set the field.
     let run = format_run("github");
     let expected = format!(
         "::error file={file},line={line},col={column},title=missing-readiness-probe::container \"web\" has no readinessProbe"
@@ -621,8 +629,8 @@ fn every_format_carries_the_mapped_locations() {
         run.stdout
     );
     assert!(run.stdout.lines().any(|l| l.starts_with(
-        "::warning file=fixtures/kustomize/overlays/prod/kustomization.yaml,line=1,col=1,title=too-few-replicas::"
-    ) && l.contains("[rendered <kustomize fixtures/kustomize/overlays/prod>:")));
+        "::warning file=fixtures/kustomize/overlays/prod/deployment-patch.yaml,line=6,col=3,title=too-few-replicas::"
+    )), "{}", run.stdout);
     assert!(run.stdout.contains(
         "title=render-error::helm template failed with fixtures/helm/web/values-broken.yaml"
     ));

@@ -250,7 +250,8 @@ fn a_broken_manifest_is_still_an_error_beside_a_skipped_file() {
         invalid[0]["location"]["file"],
         "fixtures/trees/broken/configmap.yaml"
     );
-    assert_eq!(json["summary"]["skipped"], 1);
+    // compose.yaml, and alertmanager.yml: it does not parse, but names no kind.
+    assert_eq!(json["summary"]["skipped"], 2);
 }
 
 #[test]
@@ -505,4 +506,24 @@ fn a_rule_outside_the_rules_package_is_an_error_naming_its_file() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn a_chart_whose_dependencies_are_not_downloaded_is_one_notice() {
+    let run = run(&["lint", "fixtures/trees/deps", "--no-config", "--format", "json"]);
+    // Nothing else in the tree: no objects at all is exit 2, and the notice says why.
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let json = run.json();
+    let notices = of_rule(&json, "not-rendered");
+    assert_eq!(notices.len(), 1, "{:#?}", findings(&json));
+    assert_eq!(
+        notices[0]["location"]["file"],
+        "fixtures/trees/deps/app/Chart.yaml"
+    );
+    let message = notices[0]["message"].as_str().expect("message");
+    assert!(
+        message.contains("redis") && message.contains("helm dependency build fixtures/trees/deps/app"),
+        "{message}"
+    );
+    assert!(of_rule(&json, "render-error").is_empty());
 }

@@ -139,7 +139,8 @@ fn copies_of_one_budget_in_a_unit_count_once() {
 
 #[test]
 fn kustomize_patch_files_are_skipped_counted_and_explained() {
-    let (report, stderr) = lint_json("patches", &["."]);
+    // Literal mode: without it the overlay is built, and its patches are part of the build.
+    let (report, stderr) = lint_json("patches", &[".", "--no-render"]);
     let files: Vec<String> = report["findings"]
         .as_array()
         .expect("findings")
@@ -165,6 +166,26 @@ fn kustomize_patch_files_are_skipped_counted_and_explained() {
     assert!(findings(&report, "missing-liveness-probe")
         .iter()
         .any(|f| f["location"]["file"] == "base/deployment.yaml"));
+}
+
+#[test]
+fn a_kustomization_in_the_tree_is_built_and_its_patches_are_not_linted_alone() {
+    let (report, _) = lint_json("patches", &["."]);
+    assert!(report["summary"].get("patch_files").is_none(), "{report:#}");
+    let files: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["location"]["file"].as_str())
+        .collect();
+    assert!(!files.is_empty());
+    // Every finding is on a source file of the overlay's build: the base or a patch.
+    assert!(
+        files
+            .iter()
+            .all(|f| f.starts_with("base/") || f.starts_with("overlay/")),
+        "{files:?}"
+    );
 }
 
 #[test]
