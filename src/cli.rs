@@ -400,26 +400,34 @@ pub fn run_lint(args: LintArgs) -> Result<i32, Fatal> {
             &files,
             &lint::FilesPass {
                 relate: args.relate.into(),
-                roots: &paths.iter().filter(|p| p.is_dir()).cloned().collect::<Vec<_>>(),
+                roots: &paths
+                    .iter()
+                    .filter(|p| p.is_dir())
+                    .cloned()
+                    .collect::<Vec<_>>(),
                 skip_non_manifests: !args.no_render,
             },
             &load,
             &mut evaluator,
             &suppressor,
         );
-        outcome.findings.extend(tree.problems.iter().map(|(file, message)| {
-            crate::finding::Finding {
-                rule: crate::manifest::INVALID_MANIFEST.to_string(),
-                severity: crate::finding::Severity::Error,
-                message: message.clone(),
-                object: None,
-                location: crate::finding::Location::at(file, 1, 1),
-                path: Vec::new(),
-                subject: None,
-                suppressed: None,
-                fingerprint: String::new(),
-            }
-        }));
+        outcome
+            .findings
+            .extend(
+                tree.problems
+                    .iter()
+                    .map(|(file, message)| crate::finding::Finding {
+                        rule: crate::manifest::INVALID_MANIFEST.to_string(),
+                        severity: crate::finding::Severity::Error,
+                        message: message.clone(),
+                        object: None,
+                        location: crate::finding::Location::at(file, 1, 1),
+                        path: Vec::new(),
+                        subject: None,
+                        suppressed: None,
+                        fingerprint: String::new(),
+                    }),
+            );
         outcome.broken |= !tree.problems.is_empty();
         if !inputs.is_empty() {
             parts.push(outcome);
@@ -553,21 +561,22 @@ fn render_found(
         .map(|c| (true, c))
         .chain(kustomizations.map(|k| (false, k)))
         .collect();
-    let results: Vec<Result<Vec<render::Rendered>, lint::Outcome>> = jobs
+    // Boxed: an outcome is large, and most jobs render.
+    let results: Vec<Result<Vec<render::Rendered>, Box<lint::Outcome>>> = jobs
         .par_iter()
         .map(|(chart, dir)| {
             if *chart {
                 let missing = render::missing_dependencies(dir);
                 if !missing.is_empty() {
                     let origin = discover::display_path(&dir.join(discover::CHART_FILE));
-                    return Err(render::not_rendered(
+                    return Err(Box::new(render::not_rendered(
                         &origin,
                         &format!(
                             "its dependencies {} are not in its charts/ directory (run `helm dependency build {}` first)",
                             missing.join(", "),
                             discover::display_path(dir)
                         ),
-                    ));
+                    )));
                 }
                 render::helm(&render::HelmRequest {
                     bin: args.helm_bin.clone(),
@@ -580,7 +589,7 @@ fn render_found(
                 })
                 .map_err(|e| {
                     let origin = discover::display_path(&dir.join(discover::CHART_FILE));
-                    render::not_rendered(&origin, &e.to_string())
+                    Box::new(render::not_rendered(&origin, &e.to_string()))
                 })
             } else {
                 render::kustomize(dir, args.kustomize_bin.as_deref())
@@ -589,7 +598,7 @@ fn render_found(
                         let origin = discover::kustomization_file(dir)
                             .map(|f| discover::display_path(&f))
                             .unwrap_or_else(|| discover::display_path(dir));
-                        render::not_rendered(&origin, &e.to_string())
+                        Box::new(render::not_rendered(&origin, &e.to_string()))
                     })
             }
         })
@@ -599,7 +608,7 @@ fn render_found(
     for result in results {
         match result {
             Ok(found) => renders.extend(found),
-            Err(notice) => notices.push(notice),
+            Err(notice) => notices.push(*notice),
         }
     }
     (renders, notices)

@@ -594,7 +594,10 @@ impl Config {
 
 /// The kind of value a parameter must have, when `value` is not of the kind of its `default`
 /// (a null default accepts anything; any number fits a number).
-fn json_type_mismatch(default: &serde_json::Value, value: &serde_json::Value) -> Option<&'static str> {
+fn json_type_mismatch(
+    default: &serde_json::Value,
+    value: &serde_json::Value,
+) -> Option<&'static str> {
     use serde_json::Value as J;
     let expected = match default {
         J::Null => return None,

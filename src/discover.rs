@@ -272,7 +272,13 @@ pub fn parse_kustomization(text: &str) -> Option<Kustomization> {
             });
         }
     }
-    for key in ["crds", "configurations", "transformers", "generators", "validators"] {
+    for key in [
+        "crds",
+        "configurations",
+        "transformers",
+        "generators",
+        "validators",
+    ] {
         k.other_files
             .extend(items(key).iter().filter_map(Node::as_str).filter_map(local));
     }

@@ -9,7 +9,7 @@
 //! may list only the container it changes. The patch that writes more of the path than the
 //! resource wins (the last such patch, as patches apply in order); otherwise the resource.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::discover::{self, PatchRef};
 use crate::manifest::node::{Node, PathStep, Span, Value};
@@ -67,8 +67,8 @@ impl Sources {
         sources
     }
 
-    fn add_patch(&mut self, path: &PathBuf, patch: &PatchRef, options: &LoadOptions) {
-        let loaded = manifest::load_inputs(&[Input::Path(path.clone())], options);
+    fn add_patch(&mut self, path: &Path, patch: &PatchRef, options: &LoadOptions) {
+        let loaded = manifest::load_inputs(&[Input::Path(path.to_path_buf())], options);
         let Some(file) = loaded.files.into_iter().next() else {
             return;
         };
@@ -114,7 +114,9 @@ impl Sources {
         let (depth, _) = walk(&built.root, &resource.root, path);
         let mut best: (usize, Span, usize) = (
             resource.file,
-            resource.root.locate(&translate(&built.root, &resource.root, path)),
+            resource
+                .root
+                .locate(&translate(&built.root, &resource.root, path)),
             depth,
         );
         for patch in &self.patches {
@@ -243,15 +245,13 @@ fn walk(built: &Node, source: &Node, path: &[PathStep]) -> (usize, Vec<PathStep>
     for step in path {
         let (next_source, next_step) = match step {
             PathStep::Key(key) => (source_node.get(key), step.clone()),
-            PathStep::Index(index) => {
-                match source_index(built_node, source_node, *index) {
-                    Some(i) => (
-                        source_node.as_seq().and_then(|s| s.get(i)),
-                        PathStep::Index(i),
-                    ),
-                    None => (None, step.clone()),
-                }
-            }
+            PathStep::Index(index) => match source_index(built_node, source_node, *index) {
+                Some(i) => (
+                    source_node.as_seq().and_then(|s| s.get(i)),
+                    PathStep::Index(i),
+                ),
+                None => (None, step.clone()),
+            },
         };
         let Some(next) = next_source else {
             break;
@@ -274,8 +274,7 @@ fn translate(built: &Node, source: &Node, path: &[PathStep]) -> Vec<PathStep> {
 /// The operations of a JSON 6902 patch file (YAML or JSON): each op's path, and where the op is
 /// written (its `value`, else the op itself).
 fn json_operations(text: &str) -> Vec<Operation> {
-    let Ok(documents) =
-        manifest::yaml::parse_str(text, 0, manifest::yaml::Limits::default())
+    let Ok(documents) = manifest::yaml::parse_str(text, 0, manifest::yaml::Limits::default())
     else {
         return Vec::new();
     };
@@ -335,7 +334,10 @@ mod tests {
         assert!(name_fits(None, "x"));
         assert!(sets_a_field(&[PathStep::Key("spec".into())], 1));
         assert!(!sets_a_field(
-            &[PathStep::Key("metadata".into()), PathStep::Key("name".into())],
+            &[
+                PathStep::Key("metadata".into()),
+                PathStep::Key("name".into())
+            ],
             2
         ));
     }
@@ -346,7 +348,10 @@ mod tests {
         assert_eq!(ops.len(), 2);
         assert_eq!(
             ops[0].path,
-            [PathStep::Key("spec".into()), PathStep::Key("replicas".into())]
+            [
+                PathStep::Key("spec".into()),
+                PathStep::Key("replicas".into())
+            ]
         );
         assert_eq!(ops[0].span.line, 3);
         assert_eq!(ops[1].path[2], PathStep::Key("a/b".into()));

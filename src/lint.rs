@@ -233,7 +233,12 @@ pub fn lint_files(
     } else {
         Vec::new()
     };
-    let mut outcome = lint_loaded(loaded, &Grouping::Inputs(pass.relate), evaluator, suppressor);
+    let mut outcome = lint_loaded(
+        loaded,
+        &Grouping::Inputs(pass.relate),
+        evaluator,
+        suppressor,
+    );
     outcome.summary.patch_files = patch_files.len();
     outcome.patch_files = patch_files;
     outcome.summary.skipped = skipped.len();
@@ -307,9 +312,7 @@ pub fn skip_non_manifests(loaded: &mut Loaded) -> Vec<String> {
             .filter_map(|doc| doc.root)
             .filter(|root| match root.as_map() {
                 None => true,
-                Some(_) => {
-                    root.get("kind").is_none() && root.get("metadata").is_none()
-                }
+                Some(_) => root.get("kind").is_none() && root.get("metadata").is_none(),
             })
             .map(|root| root.span.line)
             .collect();
@@ -342,10 +345,7 @@ pub fn skip_non_manifests(loaded: &mut Loaded) -> Vec<String> {
     for (index, file) in loaded.files.iter().enumerate() {
         let touched = templates.contains(&index) || skipped_docs.contains_key(&file.name);
         let holds_something = loaded.objects.iter().any(|o| o.file == index)
-            || loaded
-                .problems
-                .iter()
-                .any(|p| p.location.file == file.name);
+            || loaded.problems.iter().any(|p| p.location.file == file.name);
         if touched && !holds_something {
             names.push(file.name.clone());
         }
@@ -503,7 +503,11 @@ fn unknown_ignored_rules(
         let Some(list) = object.annotation(crate::suppress::IGNORE_ANNOTATION) else {
             continue;
         };
-        for id in list.split([',', ' ']).map(str::trim).filter(|i| !i.is_empty()) {
+        for id in list
+            .split([',', ' '])
+            .map(str::trim)
+            .filter(|i| !i.is_empty())
+        {
             if builtin.contains(&id) || rules.iter().any(|r| r.meta.id == id) {
                 continue;
             }
@@ -753,13 +757,7 @@ pub fn evaluator_with_cache(
     backend: crate::engine::Backend,
     cache: &crate::engine::Cache,
 ) -> Result<Evaluator, SetupError> {
-    evaluator_with_switches(
-        config,
-        extra_dirs,
-        backend,
-        cache,
-        &RuleSwitches::default(),
-    )
+    evaluator_with_switches(config, extra_dirs, backend, cache, &RuleSwitches::default())
 }
 
 /// As [`evaluator_with_cache`], with rules enabled and disabled for this run (`--enable`,

@@ -252,7 +252,11 @@ pub fn tool_message(stderr: &str, status: &str) -> String {
                 continue;
             }
             message.push('\n');
-            message.push_str(line.trim_start().strip_prefix("Error:").map_or(line, str::trim));
+            message.push_str(
+                line.trim_start()
+                    .strip_prefix("Error:")
+                    .map_or(line, str::trim),
+            );
         }
         message
     } else if !stderr.trim().is_empty() {
@@ -413,8 +417,7 @@ pub fn missing_dependencies(chart: &Path) -> Vec<String> {
     let Ok(text) = std::fs::read_to_string(chart.join(crate::discover::CHART_FILE)) else {
         return Vec::new();
     };
-    let Ok(documents) =
-        manifest::yaml::parse_str(&text, 0, manifest::yaml::Limits::default())
+    let Ok(documents) = manifest::yaml::parse_str(&text, 0, manifest::yaml::Limits::default())
     else {
         return Vec::new();
     };

@@ -56,7 +56,11 @@ fn run(args: &[&str]) -> Run {
 }
 
 fn findings(json: &Value) -> Vec<&Value> {
-    json["findings"].as_array().expect("findings").iter().collect()
+    json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .collect()
 }
 
 fn of_rule<'a>(json: &'a Value, rule: &str) -> Vec<&'a Value> {
@@ -66,7 +70,7 @@ fn of_rule<'a>(json: &'a Value, rule: &str) -> Vec<&'a Value> {
         .collect()
 }
 
-fn object_named<'a>(finding: &'a Value) -> &'a str {
+fn object_named(finding: &Value) -> &str {
     finding["object"]["name"].as_str().unwrap_or("")
 }
 
@@ -174,7 +178,12 @@ fn a_repository_is_linted_as_it_is() {
         .into_iter()
         .filter(|f| object_named(f) == "prod-api")
         .collect();
-    assert_eq!(replicas.len(), 1, "{:#?}", of_rule(&json, "too-few-replicas"));
+    assert_eq!(
+        replicas.len(),
+        1,
+        "{:#?}",
+        of_rule(&json, "too-few-replicas")
+    );
     assert_eq!(
         replicas[0]["location"]["file"],
         "fixtures/trees/repo/deploy/overlays/prod/replicas.yaml"
@@ -211,7 +220,8 @@ fn text_output_quotes_the_source_line_of_a_kustomize_finding() {
         run.stdout
     );
     assert!(
-        run.stdout.contains("image: registry.example.com/api:latest"),
+        run.stdout
+            .contains("image: registry.example.com/api:latest"),
         "{}",
         run.stdout
     );
@@ -241,7 +251,13 @@ fn no_render_keeps_the_literal_behaviour() {
 
 #[test]
 fn a_broken_manifest_is_still_an_error_beside_a_skipped_file() {
-    let run = run(&["lint", "fixtures/trees/broken", "--no-config", "--format", "json"]);
+    let run = run(&[
+        "lint",
+        "fixtures/trees/broken",
+        "--no-config",
+        "--format",
+        "json",
+    ]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     let json = run.json();
     let invalid = of_rule(&json, "invalid-manifest");
@@ -331,7 +347,13 @@ fn helm_and_kustomize_are_repeatable_and_each_is_a_unit() {
 
 #[test]
 fn rules_are_enabled_and_disabled_per_run() {
-    let base = ["lint", "fixtures/trees/repo/apps", "--no-config", "--format", "json"];
+    let base = [
+        "lint",
+        "fixtures/trees/repo/apps",
+        "--no-config",
+        "--format",
+        "json",
+    ];
     let all = run(&base);
     assert!(!of_rule(&all.json(), "latest-image-tag").is_empty());
 
@@ -345,7 +367,8 @@ fn rules_are_enabled_and_disabled_per_run() {
     let typo = run(&args);
     assert_eq!(typo.code, 2);
     assert!(
-        typo.stderr.contains("--disable latest-image-tagg: no such rule")
+        typo.stderr
+            .contains("--disable latest-image-tagg: no such rule")
             && typo.stderr.contains("did you mean latest-image-tag?"),
         "{}",
         typo.stderr
@@ -373,14 +396,7 @@ fn rules_are_enabled_and_disabled_per_run() {
 #[test]
 fn paths_are_excluded_by_flag_and_by_config() {
     let run_excluding = |extra: &[&str]| {
-        let mut args = vec![
-            "lint",
-            REPO,
-            "--format",
-            "json",
-            "--fail-on",
-            "never",
-        ];
+        let mut args = vec!["lint", REPO, "--format", "json", "--fail-on", "never"];
         args.extend(extra);
         let run = run(&args);
         assert_eq!(run.code, 0, "{}", run.stderr);
@@ -393,12 +409,22 @@ fn paths_are_excluded_by_flag_and_by_config() {
         names.dedup();
         names
     };
-    let names = run_excluding(&["--no-config", "--exclude", "charts", "--exclude", "**/repo/deploy"]);
+    let names = run_excluding(&[
+        "--no-config",
+        "--exclude",
+        "charts",
+        "--exclude",
+        "**/repo/deploy",
+    ]);
     assert_eq!(names, ["worker"]);
 
     let dir = tempfile::tempdir().expect("temp dir");
     let config = dir.path().join("config.yaml");
-    std::fs::write(&config, "exclude: [apps, 'fixtures/trees/repo/charts/**']\n").expect("write");
+    std::fs::write(
+        &config,
+        "exclude: [apps, 'fixtures/trees/repo/charts/**']\n",
+    )
+    .expect("write");
     let names = run_excluding(&["--config", &config.to_string_lossy()]);
     assert_eq!(names, ["prod-api"]);
 
@@ -464,7 +490,13 @@ fn a_rule_parameter_of_the_wrong_type_is_a_config_error_at_its_line() {
 
 #[test]
 fn an_unknown_rule_in_the_ignore_annotation_is_a_notice() {
-    let run = run(&["lint", "fixtures/trees/skip-rule", "--no-config", "--format", "json"]);
+    let run = run(&[
+        "lint",
+        "fixtures/trees/skip-rule",
+        "--no-config",
+        "--format",
+        "json",
+    ]);
     let json = run.json();
     let notices = of_rule(&json, "unknown-ignored-rule");
     assert_eq!(notices.len(), 1, "{notices:#?}");
@@ -472,7 +504,8 @@ fn an_unknown_rule_in_the_ignore_annotation_is_a_notice() {
     assert_eq!(notices[0]["location"]["line"], 7);
     let message = notices[0]["message"].as_str().expect("message");
     assert!(
-        message.contains("\"latest-image-tagg\"") && message.contains("did you mean latest-image-tag?"),
+        message.contains("\"latest-image-tagg\"")
+            && message.contains("did you mean latest-image-tag?"),
         "{message}"
     );
 }
@@ -502,7 +535,9 @@ fn a_rule_outside_the_rules_package_is_an_error_naming_its_file() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
         run.stderr.contains("replicas.rego")
-            && run.stderr.contains("package org.replicas is outside seaworthy.rules"),
+            && run
+                .stderr
+                .contains("package org.replicas is outside seaworthy.rules"),
         "{}",
         run.stderr
     );
@@ -510,7 +545,13 @@ fn a_rule_outside_the_rules_package_is_an_error_naming_its_file() {
 
 #[test]
 fn a_chart_whose_dependencies_are_not_downloaded_is_one_notice() {
-    let run = run(&["lint", "fixtures/trees/deps", "--no-config", "--format", "json"]);
+    let run = run(&[
+        "lint",
+        "fixtures/trees/deps",
+        "--no-config",
+        "--format",
+        "json",
+    ]);
     // Nothing else in the tree: no objects at all is exit 2, and the notice says why.
     assert_eq!(run.code, 2, "{}", run.stderr);
     let json = run.json();
@@ -522,7 +563,8 @@ fn a_chart_whose_dependencies_are_not_downloaded_is_one_notice() {
     );
     let message = notices[0]["message"].as_str().expect("message");
     assert!(
-        message.contains("redis") && message.contains("helm dependency build fixtures/trees/deps/app"),
+        message.contains("redis")
+            && message.contains("helm dependency build fixtures/trees/deps/app"),
         "{message}"
     );
     assert!(of_rule(&json, "render-error").is_empty());
