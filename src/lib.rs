@@ -8,6 +8,7 @@ pub mod config;
 pub mod context;
 pub mod engine;
 pub mod finding;
+pub mod fuzzing;
 pub mod inventory;
 pub mod lint;
 pub mod manifest;
