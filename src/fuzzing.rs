@@ -24,17 +24,16 @@ pub fn load_manifest(bytes: &[u8]) -> (usize, usize) {
     let load = manifest::load_bytes("fuzz.yaml", bytes, &LoadOptions::default());
     let files = [load.file];
     for problem in &load.problems {
-        let _ = files[0].line(problem.location.line);
+        std::hint::black_box(files[0].line(problem.location.line));
     }
-    let converted = Converted::all(&load.objects);
-    for (object, converted) in load.objects.iter().zip(&converted) {
-        let _ = object.root.to_json();
-        let _ = &converted.view;
+    std::hint::black_box(Converted::all(&load.objects));
+    for object in &load.objects {
+        std::hint::black_box(object.root.to_json());
         let mut paths = Vec::new();
         collect_paths(&object.root, &mut Vec::new(), &mut paths);
         for path in &paths {
             let location = object.location(&files, path);
-            let _ = files[0].line(location.line);
+            std::hint::black_box(files[0].line(location.line));
         }
     }
     (load.objects.len(), load.problems.len())
@@ -162,6 +161,7 @@ pub fn load_policy(text: &[u8]) -> Result<(usize, usize), PolicyError> {
             .ok()
             .and_then(|thread| thread.join().ok())
     });
-    let evaluated = evaluated.ok_or_else(|| PolicyError::Compile("the evaluation panicked".into()))?;
+    let evaluated =
+        evaluated.ok_or_else(|| PolicyError::Compile("the evaluation panicked".into()))?;
     Ok((evaluated.violations.len(), evaluated.errors.len()))
 }

@@ -605,7 +605,7 @@ fn walk_expr(expr: &Expr, scope: &Scope, refs: &mut BTreeSet<String>) -> Result<
     Ok(())
 }
 
-pub use super::bounded::MAX_RANGE_ELEMENTS;
+pub use super::bounded::{MAX_RANGE_ELEMENTS, MAX_SHIFT_BITS};
 
 /// The widest padding a `sprintf` verb may ask for (`%80d`): regorus builds the padding in one
 /// step and reads the width into a 32-bit number, so `%4000000000d` asks for 4 GB.
@@ -634,6 +634,16 @@ fn over_limit(name: Option<&str>, params: &[Ref<Expr>]) -> Limit {
     let Some(name) = name else {
         return Limit::Within;
     };
+    if let ("bits.lsh", [_, shift]) = (name, params) {
+        return match number(shift) {
+            None => Limit::AtRunTime,
+            Some(bits) if bits > MAX_SHIFT_BITS as f64 => Limit::Over(format!(
+                "bits.lsh shifts by {bits} bits, over the limit of {MAX_SHIFT_BITS} (a builtin \
+                 allocates its whole result at once and cannot be interrupted)"
+            )),
+            Some(_) => Limit::Within,
+        };
+    }
     let range = match (name, params) {
         ("numbers.range", [a, b]) => Some((number(a), number(b), Some(1.0))),
         ("numbers.range_step", [a, b, s]) => Some((number(a), number(b), number(s))),
@@ -641,7 +651,9 @@ fn over_limit(name: Option<&str>, params: &[Ref<Expr>]) -> Limit {
             return match format.as_ref() {
                 Expr::String { value, .. } | Expr::RawString { value, .. } => {
                     match value.as_string() {
-                        Ok(text) => sprintf_problem(text.as_ref()).map_or(Limit::Within, Limit::Over),
+                        Ok(text) => {
+                            sprintf_problem(text.as_ref()).map_or(Limit::Within, Limit::Over)
+                        }
                         Err(_) => Limit::Within,
                     }
                 }

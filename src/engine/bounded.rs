@@ -24,6 +24,10 @@ use super::PolicyError;
 /// 30 ms and 50 MB; no rule over Kubernetes objects needs more.
 pub const MAX_RANGE_ELEMENTS: u64 = 1_000_000;
 
+/// Bits one `bits.lsh` call may shift by. regorus shifts into a big integer of that many bits in
+/// one step: `bits.lsh(1, 4000000000)` is 500 MB, and arithmetic on it more.
+pub const MAX_SHIFT_BITS: u64 = 1024;
+
 /// Replaces the argument-sized builtins of an interpreter engine by their bounded versions.
 pub(super) fn install(engine: &mut regorus::Engine) -> Result<(), PolicyError> {
     let range = |args: Vec<Value>| -> Result<Value> {
@@ -38,10 +42,17 @@ pub(super) fn install(engine: &mut regorus::Engine) -> Result<(), PolicyError> {
             _ => Ok(Value::Undefined),
         }
     };
+    let lsh = |args: Vec<Value>| -> Result<Value> {
+        match args.as_slice() {
+            [value, shift] => bounded_lsh(value, shift),
+            _ => Ok(Value::Undefined),
+        }
+    };
     engine
         .add_extension("numbers.range".into(), 2, Box::new(range))
         .and_then(|()| engine.add_extension("numbers.range_step".into(), 3, Box::new(range_step)))
-        .map_err(|e| PolicyError::Compile(format!("cannot bound numbers.range: {e}")))
+        .and_then(|()| engine.add_extension("bits.lsh".into(), 2, Box::new(lsh)))
+        .map_err(|e| PolicyError::Compile(format!("cannot bound a builtin: {e}")))
 }
 
 /// How many elements a range makes, when its arguments are integers (a step, when given, of at
@@ -119,6 +130,20 @@ fn bounded_range(name: &str, from: &Value, to: &Value, step: Option<&Value>) -> 
     Ok(Value::from(values))
 }
 
+/// `bits.lsh(value, shift)` as regorus computes it, refused for shifts over [`MAX_SHIFT_BITS`].
+fn bounded_lsh(value: &Value, shift: &Value) -> Result<Value> {
+    let (Value::Number(number), Value::Number(bits)) = (value, shift) else {
+        return Ok(Value::Undefined);
+    };
+    if shift
+        .as_f64()
+        .map_or(true, |bits| bits > MAX_SHIFT_BITS as f64)
+    {
+        bail!("bits.lsh({value}, {shift}) shifts over the limit of {MAX_SHIFT_BITS} bits");
+    }
+    Ok(number.lsh(bits).map_or(Value::Undefined, Value::from))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,10 +159,7 @@ mod tests {
 
     fn ints(value: &Value) -> Vec<i64> {
         match value {
-            Value::Array(items) => items
-                .iter()
-                .map(|v| v.as_i64().expect("integer"))
-                .collect(),
+            Value::Array(items) => items.iter().map(|v| v.as_i64().expect("integer")).collect(),
             other => panic!("not an array: {other:?}"),
         }
     }
@@ -158,9 +180,26 @@ mod tests {
     }
 
     #[test]
+    fn shifts_are_bounded() {
+        assert_eq!(
+            bounded_lsh(&Value::from(1u64), &Value::from(10u64)).unwrap(),
+            Value::from(1024u64)
+        );
+        let lsh = |v: f64, s: f64| bounded_lsh(&Value::from(v), &Value::from(s));
+        assert_eq!(lsh(1.5, 1.0).unwrap(), Value::Undefined);
+        assert_eq!(lsh(1.0, -1.0).unwrap(), Value::Undefined);
+        assert!(bounded_lsh(&Value::from(1u64), &Value::from(MAX_SHIFT_BITS)).is_ok());
+        let error = lsh(1.0, 4e9).unwrap_err().to_string();
+        assert!(error.contains("over the limit of 1024 bits"), "{error}");
+    }
+
+    #[test]
     fn ranges_over_the_limit_fail_naming_the_call() {
         let error = range(&[1.0, 1e15]).unwrap_err().to_string();
-        assert!(error.contains("numbers.range(1, 1000000000000000)"), "{error}");
+        assert!(
+            error.contains("numbers.range(1, 1000000000000000)"),
+            "{error}"
+        );
         assert!(error.contains("over the limit of 1000000"), "{error}");
         let error = range(&[0.0, 1e12, 2.0]).unwrap_err().to_string();
         assert!(error.starts_with("numbers.range_step("), "{error}");
