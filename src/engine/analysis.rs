@@ -102,9 +102,8 @@ pub fn check_nesting(file: &str, text: &str) -> Result<(), PolicyError> {
                 });
             }
             ')' | ']' | '}' => {
-                if open.pop().is_some_and(|o| o != '(') {
-                    collections -= 1;
-                }
+                let closed = open.pop();
+                collections -= usize::from(closed.is_some_and(|o| o != '('));
             }
             _ => {}
         }
