@@ -9,6 +9,7 @@ pub mod context;
 pub mod discover;
 pub mod engine;
 pub mod finding;
+pub mod fuzzing;
 pub mod inventory;
 pub mod kustomize_source;
 pub mod lint;

@@ -8,8 +8,11 @@
 //! - nesting: source nested deeper than [`MAX_NESTING`] brackets makes the parser, the compiler and
 //!   the evaluator recurse as deep; such a file is refused at load, naming the line.
 //! - allocation by argument: `numbers.range(1, 1e8)` with literal bounds over
-//!   [`MAX_RANGE_ELEMENTS`] is a `policy-error` of the rule, found at load (bounds computed at
-//!   evaluation are bounded by the webhook's deadline only; see README "Writing a policy").
+//!   [`MAX_RANGE_ELEMENTS`] is a `policy-error` of the rule, found at load; a custom rule that
+//!   reaches a call with computed bounds runs on the interpreter, whose bounded version of the
+//!   builtin fails the rule over the limit (see `bounded`). `sprintf` formats written in the
+//!   policy are checked for padding widths over [`MAX_SPRINTF_WIDTH`] and for digits regorus
+//!   cannot read (it panics on them).
 //! - `print`: the RVM back end has no `print` and fails the whole compilation without naming the
 //!   file; a `print` call is refused at load, naming file, line and column.
 
@@ -22,10 +25,18 @@ use super::PolicyError;
 /// Brackets (`(`, `[`, `{`) a policy may nest: real rules stay under 15.
 pub const MAX_NESTING: usize = 64;
 
+/// Arrays, sets and objects (`[`, `{`) a policy may nest. regorus's parser tries each as a
+/// comprehension first and parses it again when it is not one, so the time to parse doubles with
+/// every level (found by fuzzing: 16 nested objects took 13 s to parse). The deepest in public
+/// policies (gatekeeper-library, a test's data) is 13; the built-in ones stay under 8.
+pub const MAX_COLLECTION_NESTING: usize = 14;
+
 /// Refuses a policy whose brackets nest deeper than [`MAX_NESTING`] (strings and comments aside).
 /// Runs before parsing, since the parser recurses as deep as the nesting.
 pub fn check_nesting(file: &str, text: &str) -> Result<(), PolicyError> {
-    let mut depth = 0usize;
+    // The open brackets, innermost last, and how many of them are `[` or `{`.
+    let mut open: Vec<char> = Vec::new();
+    let mut collections = 0usize;
     let (mut line, mut column) = (1usize, 0usize);
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
@@ -70,19 +81,30 @@ pub fn check_nesting(file: &str, text: &str) -> Result<(), PolicyError> {
                 }
             }
             '(' | '[' | '{' => {
-                depth += 1;
-                if depth > MAX_NESTING {
-                    return Err(PolicyError::Syntax {
-                        file: file.to_string(),
-                        position: format!("{line}:{column}"),
-                        message: format!(
-                            "brackets nested more than {MAX_NESTING} deep; split the expression \
-                             into helper rules"
-                        ),
-                    });
+                open.push(c);
+                if c != '(' {
+                    collections += 1;
                 }
+                let message = if open.len() > MAX_NESTING {
+                    format!("brackets nested more than {MAX_NESTING} deep")
+                } else if collections > MAX_COLLECTION_NESTING {
+                    format!(
+                        "arrays, sets and objects nested more than {MAX_COLLECTION_NESTING} deep \
+                         (parsing time doubles with each level)"
+                    )
+                } else {
+                    continue;
+                };
+                return Err(PolicyError::Syntax {
+                    file: file.to_string(),
+                    position: format!("{line}:{column}"),
+                    message: format!("{message}; split the expression into helper rules"),
+                });
             }
-            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            ')' | ']' | '}' => {
+                let closed = open.pop();
+                collections -= usize::from(closed.is_some_and(|o| o != '('));
+            }
             _ => {}
         }
     }
@@ -105,6 +127,8 @@ pub struct Analysis {
     recursive: BTreeMap<String, String>,
     /// Complete rules and functions of custom policies with more than one definition.
     multiple: BTreeSet<String>,
+    /// Rules and functions of custom policies that call a builtin only the interpreter bounds.
+    bounded_calls: BTreeSet<String>,
     nodes_refs: HashMap<String, Vec<String>>,
 }
 
@@ -115,13 +139,16 @@ impl Analysis {
         self.reached(entry, |path| self.recursive.get(path).cloned())
     }
 
-    /// True when the rule whose `violations` is at `entry` reaches a complete rule or function
-    /// of a custom policy defined more than once, whose definitions may conflict. The RVM makes
-    /// a conflict silently undefined; the interpreter raises it, as OPA does, so such rules run
-    /// on the interpreter.
-    pub fn may_conflict(&self, entry: &str) -> bool {
-        self.reached(entry, |path| self.multiple.contains(path).then_some(()))
-            .is_some()
+    /// True when the rule whose `violations` is at `entry` must run on the interpreter: it
+    /// reaches a complete rule or function of a custom policy defined more than once, whose
+    /// definitions may conflict (the RVM makes a conflict silently undefined; the interpreter
+    /// raises it, as OPA does), or a call of a builtin that allocates by its computed arguments
+    /// (the interpreter bounds it, see `bounded`; the RVM cannot call anything in its place).
+    pub fn needs_interpreter(&self, entry: &str) -> bool {
+        self.reached(entry, |path| {
+            (self.multiple.contains(path) || self.bounded_calls.contains(path)).then_some(())
+        })
+        .is_some()
     }
 
     /// The first `found` of the rules and functions `entry` reaches (itself included).
@@ -156,6 +183,8 @@ pub fn analyze(
     // Definitions with a value (`x := v`, `f(a) := v`) of each complete rule or function of the
     // custom policies.
     let mut valued: BTreeMap<String, usize> = BTreeMap::new();
+    // Rules and functions of custom policies that call `numbers.range` with computed bounds.
+    let mut bounded_calls: BTreeSet<String> = BTreeSet::new();
     for module in modules {
         let Some(package) = ref_path(&module.package.refr) else {
             continue;
@@ -164,6 +193,7 @@ pub fn analyze(
         let mut scope = Scope {
             trusted: trusted(module.package.span.source.file()),
             problems: Default::default(),
+            bounded_calls: Default::default(),
             package: package.clone(),
             imports: HashMap::new(),
             locals: module_rule_names(module),
@@ -220,6 +250,9 @@ pub fn analyze(
             }
             for problem in scope.problems.take() {
                 limited.entry(path.clone()).or_insert(problem);
+            }
+            if scope.bounded_calls.take() {
+                bounded_calls.insert(path.clone());
             }
             let node = nodes.entry(path).or_insert_with(|| Node {
                 at: format!("{}:{}:{}", span.source.file(), span.line, span.col),
@@ -278,6 +311,7 @@ pub fn analyze(
             .filter(|(_, n)| *n > 1)
             .map(|(path, _)| path)
             .collect(),
+        bounded_calls,
         nodes_refs: edges,
     })
 }
@@ -323,6 +357,8 @@ struct Scope {
     trusted: bool,
     /// What the rule being walked does that it must not (calls over the limits), readable.
     problems: std::cell::RefCell<Vec<String>>,
+    /// The rule being walked calls a builtin that allocates by arguments known only when it runs.
+    bounded_calls: std::cell::Cell<bool>,
     package: String,
     imports: HashMap<String, String>,
     /// Names of the module's own rules and functions (the first part of each head).
@@ -526,13 +562,15 @@ fn walk_expr(expr: &Expr, scope: &Scope, refs: &mut BTreeSet<String>) -> Result<
                 });
             }
             if !scope.trusted {
-                if let Some(problem) = over_limit(name.as_deref(), params) {
-                    scope.problems.borrow_mut().push(format!(
+                match over_limit(name.as_deref(), params) {
+                    Limit::Within => {}
+                    Limit::AtRunTime => scope.bounded_calls.set(true),
+                    Limit::Over(problem) => scope.problems.borrow_mut().push(format!(
                         "{}:{}:{}: {problem}",
                         span.source.file(),
                         span.line,
                         span.col
-                    ));
+                    )),
                 }
             }
             if let Some(path) = name.and_then(|p| scope.resolve(&p)) {
@@ -566,13 +604,24 @@ fn walk_expr(expr: &Expr, scope: &Scope, refs: &mut BTreeSet<String>) -> Result<
     Ok(())
 }
 
-/// Elements one `numbers.range` / `numbers.range_step` call may make. regorus builds the whole
-/// array in one step that neither its instruction count nor its timer can interrupt (and caps no
-/// memory without its own allocator): `numbers.range(1, 1e8)` takes 16 s and 2.3 GB.
-pub const MAX_RANGE_ELEMENTS: u64 = 1_000_000;
+pub use super::bounded::{MAX_RANGE_ELEMENTS, MAX_SHIFT_BITS};
 
-/// Why a builtin call with literal arguments is over the limits, if it is.
-fn over_limit(name: Option<&str>, params: &[Ref<Expr>]) -> Option<String> {
+/// The widest padding a `sprintf` verb may ask for (`%80d`): regorus builds the padding in one
+/// step and reads the width into a 32-bit number, so `%4000000000d` asks for 4 GB.
+pub const MAX_SPRINTF_WIDTH: u64 = 10_000;
+
+/// What a builtin call's arguments, as written, allow it to allocate.
+enum Limit {
+    /// Nothing by argument, or within the limits.
+    Within,
+    /// It allocates by arguments only known when it runs: the interpreter bounds it then.
+    AtRunTime,
+    /// Over the limits as written: why.
+    Over(String),
+}
+
+/// Whether a builtin call is within the limits by its literal arguments.
+fn over_limit(name: Option<&str>, params: &[Ref<Expr>]) -> Limit {
     let number = |e: &Ref<Expr>| match e.as_ref() {
         Expr::Number { value, .. } => value.as_f64().ok(),
         Expr::UnaryExpr { expr, .. } => match expr.as_ref() {
@@ -581,19 +630,91 @@ fn over_limit(name: Option<&str>, params: &[Ref<Expr>]) -> Option<String> {
         },
         _ => None,
     };
-    let (from, to, step) = match (name?, params) {
-        ("numbers.range", [a, b]) => (number(a)?, number(b)?, 1.0),
-        ("numbers.range_step", [a, b, s]) => (number(a)?, number(b)?, number(s)?.abs().max(1.0)),
-        _ => return None,
+    let Some(name) = name else {
+        return Limit::Within;
     };
-    let elements = ((to - from).abs() / step).floor() + 1.0;
-    (elements > MAX_RANGE_ELEMENTS as f64).then(|| {
-        format!(
-            "{} makes {elements} elements, over the limit of {MAX_RANGE_ELEMENTS} (a builtin \
-             allocates its whole result at once and cannot be interrupted)",
-            name.unwrap_or_default()
-        )
-    })
+    if let ("bits.lsh", [_, shift]) = (name, params) {
+        return match number(shift) {
+            None => Limit::AtRunTime,
+            Some(bits) if bits > MAX_SHIFT_BITS as f64 => Limit::Over(format!(
+                "bits.lsh shifts by {bits} bits, over the limit of {MAX_SHIFT_BITS} (a builtin \
+                 allocates its whole result at once and cannot be interrupted)"
+            )),
+            Some(_) => Limit::Within,
+        };
+    }
+    let range = match (name, params) {
+        ("numbers.range", [a, b]) => Some((number(a), number(b), Some(1.0))),
+        ("numbers.range_step", [a, b, s]) => Some((number(a), number(b), number(s))),
+        ("sprintf", [format, ..]) => {
+            return match format.as_ref() {
+                Expr::String { value, .. } | Expr::RawString { value, .. } => {
+                    match value.as_string() {
+                        Ok(text) => {
+                            sprintf_problem(text.as_ref()).map_or(Limit::Within, Limit::Over)
+                        }
+                        Err(_) => Limit::Within,
+                    }
+                }
+                _ => Limit::Within,
+            }
+        }
+        _ => None,
+    };
+    let Some((Some(from), Some(to), Some(step))) = range else {
+        return if range.is_some() {
+            Limit::AtRunTime
+        } else {
+            Limit::Within
+        };
+    };
+    let step = (name == "numbers.range_step").then_some(step);
+    match super::bounded::range_elements(from, to, step) {
+        Some(elements) if elements > MAX_RANGE_ELEMENTS as f64 => Limit::Over(format!(
+            "{name} makes {elements} elements, over the limit of {MAX_RANGE_ELEMENTS} (a builtin \
+             allocates its whole result at once and cannot be interrupted)"
+        )),
+        _ => Limit::Within,
+    }
+}
+
+/// Why a `sprintf` format cannot be used, if it cannot: a width over [`MAX_SPRINTF_WIDTH`], or a
+/// width with a digit other than 0-9 (regorus reads any Unicode digit as part of the width and
+/// then panics converting it).
+fn sprintf_problem(format: &str) -> Option<String> {
+    let mut chars = format.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            continue;
+        }
+        match chars.next() {
+            Some('%') | None => continue,
+            Some(first) if first == '.' || first.is_numeric() => {
+                let mut digits = String::new();
+                if first != '.' {
+                    digits.push(first);
+                }
+                while let Some(&next) = chars.peek().filter(|c| c.is_numeric()) {
+                    digits.push(next);
+                    chars.next();
+                }
+                if !digits.chars().all(|c| c.is_ascii_digit()) {
+                    return Some(format!(
+                        "sprintf format {format:?}: the width {digits:?} has a digit other than 0-9"
+                    ));
+                }
+                let width = digits.trim_start_matches('0');
+                if width.len() > 19 || width.parse::<u64>().unwrap_or(0) > MAX_SPRINTF_WIDTH {
+                    return Some(format!(
+                        "sprintf format {format:?}: width {width} is over the limit of \
+                         {MAX_SPRINTF_WIDTH} characters"
+                    ));
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    None
 }
 
 /// The computed keys inside a reference (`a[f(x)].b`): walked for the calls they make.

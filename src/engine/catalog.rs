@@ -15,9 +15,10 @@ pub struct Rule {
     /// is a `policy-error` of this rule on every object it applies to, and nothing runs it.
     #[serde(default)]
     pub broken: Option<String>,
-    /// The rule reaches a complete rule or function of a custom policy defined more than once:
-    /// it runs on the interpreter, which raises conflicting values as OPA does (the RVM makes
-    /// them silently undefined).
+    /// The rule runs on the interpreter (see `analysis::Analysis::needs_interpreter`): it
+    /// reaches a complete rule or function of a custom policy defined more than once (the
+    /// interpreter raises conflicting values as OPA does, the RVM makes them silently undefined),
+    /// or a call the interpreter bounds and the RVM cannot (`numbers.range` with computed bounds).
     #[serde(default)]
     pub may_conflict: bool,
 }
@@ -170,7 +171,7 @@ impl Catalog {
                 doc: policy::parse_doc(&source.text),
                 file: file.clone(),
                 broken: analysis.broken(&format!("data.{package}.violations")),
-                may_conflict: analysis.may_conflict(&format!("data.{package}.violations")),
+                may_conflict: analysis.needs_interpreter(&format!("data.{package}.violations")),
                 package,
                 builtin: source.builtin,
             });
@@ -206,6 +207,7 @@ impl Catalog {
 pub(super) fn parse_policies(sources: &[PolicySource]) -> Result<regorus::Engine, PolicyError> {
     let mut engine = regorus::Engine::new();
     engine.set_rego_v0(false);
+    bounded::install(&mut engine)?;
     for source in sources {
         analysis::check_nesting(&source.file, &source.text)?;
         engine

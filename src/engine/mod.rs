@@ -5,6 +5,7 @@
 //! rule set, see README "Performance") and the tree interpreter, selectable for comparison.
 
 mod analysis;
+mod bounded;
 pub mod cache;
 mod catalog;
 mod compile;

@@ -174,14 +174,7 @@ impl Job {
             }
         };
         match read {
-            Ok(bytes) => {
-                let decoded = decode(&bytes);
-                let mut load = load_text_within(&name, &decoded.text, options, run_aliases);
-                if let Some(invalid) = decoded.invalid {
-                    load.problems.insert(0, invalid.problem(&name, &load.file));
-                }
-                load
-            }
+            Ok(bytes) => load_bytes_within(&name, &bytes, options, run_aliases),
             Err(message) => FileLoad {
                 file: SourceFile {
                     name: name.clone(),
@@ -401,6 +394,27 @@ fn decode(bytes: &[u8]) -> Decoded {
 
 fn too_large(size: u64, max: u64) -> String {
     format!("input is {size} bytes, above the limit of {max} bytes (raise it with --max-file-size)")
+}
+
+/// Parses one file's bytes as kubectl decodes them (UTF-16 by its byte order mark, else UTF-8
+/// with each invalid sequence read as U+FFFD and the first one reported where it is).
+pub fn load_bytes(name: &str, bytes: &[u8], options: &LoadOptions) -> FileLoad {
+    load_bytes_within(name, bytes, options, &AtomicUsize::new(0))
+}
+
+/// [`load_bytes`] as one file of a run (see [`load_text_within`]).
+pub fn load_bytes_within(
+    name: &str,
+    bytes: &[u8],
+    options: &LoadOptions,
+    run_aliases: &AtomicUsize,
+) -> FileLoad {
+    let decoded = decode(bytes);
+    let mut load = load_text_within(name, &decoded.text, options, run_aliases);
+    if let Some(invalid) = decoded.invalid {
+        load.problems.insert(0, invalid.problem(name, &load.file));
+    }
+    load
 }
 
 /// Parses one file's text. Each document is parsed on its own, so a broken one is reported and

@@ -15,6 +15,25 @@ pub struct AdmissionReview {
     pub request: Option<Box<serde_json::value::RawValue>>,
 }
 
+/// Reads an AdmissionReview v1 body into its request, as `POST /validate` does: the apiVersion is
+/// checked before the request's fields, so a v1beta1 review gets that error rather than a confusing
+/// one about its fields. The error is the message of the 400 answer.
+pub fn decode_review(body: &[u8]) -> Result<AdmissionRequest, String> {
+    let review: AdmissionReview =
+        serde_json::from_slice(body).map_err(|e| format!("not an AdmissionReview: {e}"))?;
+    if review.api_version.as_deref() != Some(API_VERSION) {
+        return Err(format!(
+            "apiVersion must be {API_VERSION} (got {}); set admissionReviewVersions: [v1]",
+            review.api_version.as_deref().unwrap_or("none")
+        ));
+    }
+    let Some(raw_request) = review.request else {
+        return Err("AdmissionReview has no request".to_string());
+    };
+    serde_json::from_str(raw_request.get())
+        .map_err(|e| format!("not an AdmissionReview: request: {e}"))
+}
+
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
 pub struct GroupVersionKind {
     #[serde(default)]

@@ -22,7 +22,7 @@ use tokio::sync::{watch, Semaphore, SemaphorePermit};
 use tokio_rustls::TlsAcceptor;
 use tower::Service;
 
-use super::admission::{AdmissionRequest, AdmissionResponse, AdmissionReview, API_VERSION};
+use super::admission::{decode_review, AdmissionRequest, AdmissionResponse};
 use super::budget::ObjectBudget;
 use super::cluster::ClusterCache;
 use super::connection::{Activity, Judgement, TrackedIo};
@@ -325,45 +325,12 @@ async fn validate(State(state): State<Arc<AppState>>, headers: HeaderMap, body: 
             Ok(read) => read,
             Err(response) => return response,
         };
-    let review: AdmissionReview = match serde_json::from_slice(&bytes) {
-        Ok(review) => review,
-        Err(e) => {
-            return reject(
-                &state,
-                StatusCode::BAD_REQUEST,
-                format!("not an AdmissionReview: {e}"),
-            )
-        }
-    };
+    let decoded = decode_review(&bytes);
     drop(bytes);
-    if review.api_version.as_deref() != Some(API_VERSION) {
-        return reject(
-            &state,
-            StatusCode::BAD_REQUEST,
-            format!(
-                "apiVersion must be {API_VERSION} (got {}); set admissionReviewVersions: [v1]",
-                review.api_version.as_deref().unwrap_or("none")
-            ),
-        );
-    }
-    let Some(raw_request) = review.request else {
-        return reject(
-            &state,
-            StatusCode::BAD_REQUEST,
-            "AdmissionReview has no request".to_string(),
-        );
-    };
-    let request: AdmissionRequest = match serde_json::from_str(raw_request.get()) {
+    let request = match decoded {
         Ok(request) => request,
-        Err(e) => {
-            return reject(
-                &state,
-                StatusCode::BAD_REQUEST,
-                format!("not an AdmissionReview: request: {e}"),
-            )
-        }
+        Err(message) => return reject(&state, StatusCode::BAD_REQUEST, message),
     };
-    drop(raw_request);
 
     let (reviewer, kinds) = state.loaded();
     let verdict = match reviewer.triage(&request) {

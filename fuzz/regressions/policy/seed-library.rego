@@ -1,0 +1,5 @@
+package org.lib
+
+import rego.v1
+
+has_label(obj, key) if obj.metadata.labels[key]
