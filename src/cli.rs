@@ -153,6 +153,11 @@ pub struct LintArgs {
     /// Also list findings suppressed by annotations or config exemptions.
     #[arg(long)]
     pub show_suppressed: bool,
+    /// Kubernetes version the manifests are deployed to (1.29, v1.29.3): APIs it no longer serves
+    /// are errors, deprecated ones warnings [default: kubernetes_version from the config, else the
+    /// newest version seaworthy knows].
+    #[arg(long, value_name = "VERSION", value_parser = config::parse_kubernetes_version)]
+    pub kubernetes_version: Option<String>,
     /// Report only findings that are not in this baseline file (see --write-baseline).
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
@@ -322,7 +327,10 @@ fn use_color(choice: ColorChoice) -> bool {
 }
 
 pub fn run_lint(args: LintArgs) -> Result<i32, Fatal> {
-    let config = load_config(&args.policy)?;
+    let mut config = load_config(&args.policy)?;
+    if let Some(version) = &args.kubernetes_version {
+        config.kubernetes_version = Some(version.clone());
+    }
     let backend = match args.policy.engine {
         EngineChoice::Rvm => Backend::Rvm,
         EngineChoice::Interpreter => Backend::Interpreter,

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::engine::{Catalog, RuleSetting};
+use crate::engine::{Catalog, Rule, RuleSetting};
 use crate::finding::Severity;
 use crate::manifest::node::{Node, PathStep};
 use crate::manifest::{split, yaml};
@@ -276,6 +276,28 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("{text:?} is too large"))
 }
 
+/// The rule parameter the `kubernetes_version` setting fills.
+pub const KUBERNETES_VERSION_PARAM: &str = "kubernetes_version";
+
+/// `1.29`, `v1.29`, `1.29.3` → `1.29`: a Kubernetes release as the version rules compare it.
+pub fn parse_kubernetes_version(text: &str) -> Result<String, String> {
+    let trimmed = text.trim();
+    let bare = trimmed.strip_prefix('v').unwrap_or(trimmed);
+    let parts: Vec<&str> = bare.split('.').collect();
+    let number = |part: &str| !part.is_empty() && part.chars().all(|c| c.is_ascii_digit());
+    match parts.as_slice() {
+        ["1", minor] | ["1", minor, _] if number(minor) && parts.iter().all(|p| number(p)) => {
+            let minor: u32 = minor
+                .parse()
+                .map_err(|_| format!("{text:?}: the minor version is too large"))?;
+            Ok(format!("1.{minor}"))
+        }
+        _ => Err(format!(
+            "{text:?} is not a Kubernetes version (write it as 1.29, v1.29 or 1.29.3)"
+        )),
+    }
+}
+
 /// `2s`, `1500ms`, `1m`: a duration as humans write it.
 pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     humantime::parse_duration(text.trim())
@@ -305,6 +327,9 @@ pub struct Config {
     /// How charts found in a linted tree are rendered.
     #[serde(default)]
     pub charts: ChartsConfig,
+    /// The Kubernetes version the manifests are deployed to (`1.29`), normalised to `1.N`: the
+    /// rules with a `kubernetes_version` parameter (removed-api, deprecated-api) judge against it.
+    pub kubernetes_version: Option<String>,
     /// Where the file was read from, for errors and relative paths.
     #[serde(skip)]
     pub source: Option<LoadedFile>,
@@ -426,6 +451,15 @@ impl Config {
                 ));
             }
         }
+        if let Some(text) = &config.kubernetes_version {
+            let normalised = parse_kubernetes_version(text).map_err(|message| {
+                error(
+                    root.locate(&[PathStep::Key("kubernetes_version".into())]),
+                    format!("kubernetes_version: {message}"),
+                )
+            })?;
+            config.kubernetes_version = Some(normalised);
+        }
         for profile in config.profiles.clone() {
             config.exemptions.extend(profile.exemptions());
         }
@@ -533,6 +567,22 @@ impl Config {
                     format!("unknown rule id {id:?} (see `seaworthy rules`)"),
                 ));
             };
+            if let Some(value) = rule.params.get(KUBERNETES_VERSION_PARAM) {
+                let checked = match value.as_str() {
+                    Some(text) => parse_kubernetes_version(text).map(|_| ()),
+                    None => Err(format!(
+                        "{value} is not a Kubernetes version (write it as \"1.29\")"
+                    )),
+                };
+                if let Err(message) = checked {
+                    let mut path = here.to_vec();
+                    path.extend([
+                        PathStep::Key("params".into()),
+                        PathStep::Key(KUBERNETES_VERSION_PARAM.into()),
+                    ]);
+                    return Err(self.error_at(&path, message));
+                }
+            }
             for (param, value) in &rule.params {
                 let mut path = here.to_vec();
                 path.extend([PathStep::Key("params".into()), PathStep::Key(param.clone())]);
@@ -584,7 +634,7 @@ impl Config {
                     severity: configured
                         .and_then(|c| c.severity)
                         .unwrap_or(rule.meta.severity),
-                    params: configured.map(|c| c.params.clone()).unwrap_or_default(),
+                    params: self.params_of(rule, configured),
                 },
             );
         }
@@ -630,6 +680,28 @@ fn describe_json(value: &serde_json::Value) -> String {
     }
 }
 
+impl Config {
+    /// A rule's parameters from the config: its own `params`, with the run's Kubernetes version
+    /// (normalised) where the rule takes one and does not set it itself.
+    fn params_of(
+        &self,
+        rule: &Rule,
+        configured: Option<&RuleConfig>,
+    ) -> serde_json::Map<String, serde_json::Value> {
+        let mut params = configured.map(|c| c.params.clone()).unwrap_or_default();
+        if let Some(serde_json::Value::String(text)) = params.get(KUBERNETES_VERSION_PARAM) {
+            if let Ok(normalised) = parse_kubernetes_version(text) {
+                params.insert(KUBERNETES_VERSION_PARAM.into(), normalised.into());
+            }
+        } else if let Some(version) = &self.kubernetes_version {
+            if rule.meta.params.contains_key(KUBERNETES_VERSION_PARAM) {
+                params.insert(KUBERNETES_VERSION_PARAM.into(), version.clone().into());
+            }
+        }
+        params
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -662,6 +734,46 @@ mod tests {
         let err = Config::parse("c.yaml", "profiles: [node-infra]\n").unwrap_err();
         assert!(err.message.contains("node-infra"), "{err}");
         assert_eq!(err.line, 1, "{err}");
+    }
+
+    #[test]
+    fn kubernetes_versions_are_normalised_or_rejected_at_their_line() {
+        assert_eq!(parse_kubernetes_version("1.29").as_deref(), Ok("1.29"));
+        assert_eq!(parse_kubernetes_version("v1.25.3").as_deref(), Ok("1.25"));
+        assert_eq!(parse_kubernetes_version(" 1.30 ").as_deref(), Ok("1.30"));
+        for bad in ["1", "2.1", "1.x", "1.29.3.1", "latest", "", "1.-2", "1..2"] {
+            assert!(parse_kubernetes_version(bad).is_err(), "{bad:?}");
+        }
+        let config = Config::parse("c.yaml", "kubernetes_version: v1.27.4\n").expect("parses");
+        assert_eq!(config.kubernetes_version.as_deref(), Some("1.27"));
+        let err = Config::parse("c.yaml", "fail_on: error\nkubernetes_version: one-thirty\n")
+            .unwrap_err();
+        assert_eq!(err.line, 2, "{err}");
+        assert!(err.message.contains("one-thirty"), "{err}");
+    }
+
+    #[test]
+    fn the_kubernetes_version_reaches_the_rules_that_take_it() {
+        let catalog = Catalog::load(&[]).expect("built-in policies");
+        let config = Config::parse(
+            "c.yaml",
+            "kubernetes_version: '1.22'\nrules:\n  deprecated-api:\n    params: {kubernetes_version: v1.19}\n",
+        )
+        .expect("parses");
+        let settings = config.rule_settings(&catalog).expect("valid");
+        let version = |id: &str| settings[id].params.get(KUBERNETES_VERSION_PARAM).cloned();
+        assert_eq!(version("removed-api"), Some("1.22".into()));
+        // A rule's own parameter wins over the run's version.
+        assert_eq!(version("deprecated-api"), Some("1.19".into()));
+        // Rules without the parameter do not get it (an unknown parameter would be an error).
+        assert_eq!(version("missing-readiness-probe"), None);
+        let bad = Config::parse(
+            "c.yaml",
+            "rules:\n  removed-api:\n    params: {kubernetes_version: 25}\n",
+        )
+        .expect("parses");
+        let err = bad.rule_settings(&catalog).unwrap_err();
+        assert_eq!(err.line, 3, "{err}");
     }
 
     #[test]

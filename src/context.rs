@@ -7,7 +7,8 @@
 //! - on every namespaced object, `input.related.namespace`: what its namespace holds (including
 //!   network policies of other APIs, Cilium, Calico, Antrea, AdminNetworkPolicy, which may isolate
 //!   pods where no Kubernetes NetworkPolicy does);
-//! - on a PodDisruptionBudget or NetworkPolicy, `input.related.workloads`: the workloads it selects.
+//! - on a PodDisruptionBudget, NetworkPolicy or Service, `input.related.workloads`: the workloads
+//!   it selects (each with its images and declared port names).
 //!
 //! Only objects of the same namespace ever relate. In lint the objects are those of the run, and
 //! objects without `metadata.namespace` (and cluster-scoped ones) relate only within their unit
@@ -82,6 +83,10 @@ struct Workload {
     labels: Labels,
     replicas: Option<i64>,
     hpa: Option<Hpa>,
+    /// The images its containers run, without tag or digest (`registry.example.com/shop/web`).
+    images: Vec<String>,
+    /// The names of the ports its containers declare (what a Service's named targetPort finds).
+    port_names: Vec<String>,
 }
 
 impl Workload {
@@ -106,8 +111,29 @@ impl Workload {
                 "hpa",
                 self.hpa.as_ref().map_or(RegoValue::Null, Hpa::summary),
             ),
+            ("labels", labels_value(&self.labels)),
+            ("images", strings_value(&self.images)),
+            ("port_names", strings_value(&self.port_names)),
         ])
     }
+}
+
+fn labels_value(labels: &Labels) -> RegoValue {
+    RegoValue::from(
+        labels
+            .iter()
+            .map(|(k, v)| (RegoValue::from(k.as_str()), RegoValue::from(v.as_str())))
+            .collect::<BTreeMap<_, _>>(),
+    )
+}
+
+fn strings_value(items: &[String]) -> RegoValue {
+    RegoValue::from(
+        items
+            .iter()
+            .map(|s| RegoValue::from(s.as_str()))
+            .collect::<Vec<_>>(),
+    )
 }
 
 #[derive(Clone)]
@@ -119,6 +145,8 @@ struct Hpa {
     target_name: String,
     min_replicas: i64,
     max_replicas: Option<i64>,
+    /// The resources it scales on by utilization (a percentage of the containers' requests).
+    utilization: Vec<RegoValue>,
 }
 
 impl Hpa {
@@ -141,6 +169,7 @@ impl Hpa {
             // minReplicas defaults to 1 (autoscaling/v1 and v2 alike).
             min_replicas: int_of(&spec["minReplicas"]).unwrap_or(1),
             max_replicas: int_of(&spec["maxReplicas"]),
+            utilization: utilization_targets(spec),
         })
     }
 
@@ -158,8 +187,45 @@ impl Hpa {
                 "max_replicas",
                 self.max_replicas.map_or(RegoValue::Null, RegoValue::from),
             ),
+            ("utilization", RegoValue::from(self.utilization.clone())),
         ])
     }
+}
+
+/// The resources an HPA scales on by utilization, each `{resource, container}` (container null
+/// for a `Resource` metric, which sums every container of the pod). autoscaling/v1's
+/// targetCPUUtilizationPercentage and an HPA without metrics (the controller then targets 80% CPU)
+/// count as CPU; autoscaling/v2beta1 wrote the target as targetAverageUtilization.
+fn utilization_targets(spec: &RegoValue) -> Vec<RegoValue> {
+    let target = |resource: &RegoValue, container: RegoValue| {
+        object_value([("resource", resource.clone()), ("container", container)])
+    };
+    let cpu = RegoValue::from("cpu");
+    let metrics = match &spec["metrics"] {
+        RegoValue::Array(metrics) if !metrics.is_empty() => metrics.clone(),
+        _ => return vec![target(&cpu, RegoValue::Null)],
+    };
+    let utilization = |source: &RegoValue| {
+        source["target"]["type"] == RegoValue::from("Utilization")
+            || !matches!(
+                source["targetAverageUtilization"],
+                RegoValue::Undefined | RegoValue::Null
+            )
+    };
+    metrics
+        .iter()
+        .filter_map(|metric| match metric["type"].as_string().ok()?.as_ref() {
+            "Resource" if utilization(&metric["resource"]) => {
+                Some(target(&metric["resource"]["name"], RegoValue::Null))
+            }
+            "ContainerResource" if utilization(&metric["containerResource"]) => Some(target(
+                &metric["containerResource"]["name"],
+                metric["containerResource"]["container"].clone(),
+            )),
+            _ => None,
+        })
+        .filter(|t| matches!(t["resource"], RegoValue::String(_)))
+        .collect()
 }
 
 struct Pdb {
@@ -732,8 +798,8 @@ impl Context {
         set("limit_range", namespace.limits.summary());
     }
 
-    /// `input.related`: the object's namespace; for a PodDisruptionBudget or NetworkPolicy, the
-    /// workloads it selects; for a NetworkPolicy also `isolates` (`ingress`, `egress`), with
+    /// `input.related`: the object's namespace; for a PodDisruptionBudget, NetworkPolicy or
+    /// Service (one with a selector), the workloads it selects; for a NetworkPolicy also `isolates` (`ingress`, `egress`), with
     /// `policyTypes` defaulted (see `isolation`), so no policy re-implements the defaulting.
     pub fn related(&self, id: &ObjectRef, object: &RegoValue) -> Option<RegoValue> {
         let namespace = self.namespace_of(id)?;
@@ -756,6 +822,11 @@ impl Context {
                     policy.selects(labels)
                 }))
             }
+            ("", "Service") => service_selector(object).map(|selector| {
+                select(namespace, self.viewer_file, |labels| {
+                    selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+                })
+            }),
             _ => None,
         };
         let mut summary = namespace.summary.clone()?;
@@ -839,8 +910,49 @@ fn select(
     .collect()
 }
 
+/// A Service's selector: its labels, when it has any. A Service without one (or of type
+/// ExternalName) selects no pods by design: its endpoints are managed by hand or elsewhere.
+fn service_selector(object: &RegoValue) -> Option<Labels> {
+    let spec = &object["spec"];
+    if spec["type"] == RegoValue::from("ExternalName") {
+        return None;
+    }
+    let labels = labels_from_rego(&spec["selector"]);
+    (!labels.is_empty()).then_some(labels)
+}
+
+/// `registry.example.com/shop/web:1.2@sha256:...` → `registry.example.com/shop/web`.
+fn image_name(image: &str) -> &str {
+    let image = image.split('@').next().unwrap_or(image);
+    match image.rsplit_once(':') {
+        Some((name, tag)) if !tag.contains('/') => name,
+        _ => image,
+    }
+}
+
 fn workload_of(id: &ObjectRef, name: &str, view: &RegoValue) -> Workload {
+    let mut images = Vec::new();
+    let mut port_names = Vec::new();
+    if let RegoValue::Array(containers) = &view["all_containers"] {
+        for container in containers.iter().map(|c| &c["container"]) {
+            if let RegoValue::String(image) = &container["image"] {
+                let image = image_name(image).to_string();
+                if !images.contains(&image) {
+                    images.push(image);
+                }
+            }
+            if let RegoValue::Array(ports) = &container["ports"] {
+                for port in ports.iter() {
+                    if let RegoValue::String(port_name) = &port["name"] {
+                        port_names.push(port_name.to_string());
+                    }
+                }
+            }
+        }
+    }
     Workload {
+        images,
+        port_names,
         definition: Definition::default(),
         api_version: id.api_version.clone(),
         kind: id.kind.clone(),

@@ -13,6 +13,7 @@ const CLUSTER_SCOPED: &[&str] = &[
     "BaselineAdminNetworkPolicy",
     "CertificateSigningRequest",
     "CiliumClusterwideNetworkPolicy",
+    "ClusterAnalysisTemplate",
     "ClusterIssuer",
     "ClusterRole",
     "ClusterRoleBinding",

@@ -145,7 +145,9 @@ fn render_one(
         loc.line,
         loc.column
     );
-    let source_line = outcome.source_line(&loc.file, loc.line);
+    let source_line = outcome
+        .source_line(&loc.file, loc.line)
+        .filter(|_| !may_hold_a_secret(f));
     if let Some(text) = source_line {
         let caret_pad: String = text
             .chars()
@@ -212,4 +214,14 @@ fn render_one(
         let _ = writeln!(out, "{gutter} {} help: {help}", p.paint(blue, "="));
     }
     out.push('\n');
+}
+
+/// Rules whose findings point at a line that may hold a secret value outside a Secret object.
+const SECRET_VALUE_RULES: [&str; 1] = ["secret-in-env"];
+
+/// A finding whose source line may hold a secret value (any line of a Secret, a literal credential
+/// in an environment variable): the line is not echoed, so the report never prints the value.
+fn may_hold_a_secret(finding: &Finding) -> bool {
+    finding.object.as_ref().is_some_and(|o| o.kind == "Secret")
+        || SECRET_VALUE_RULES.contains(&finding.rule.as_str())
 }
