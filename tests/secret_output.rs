@@ -11,7 +11,8 @@ const VALUES: &[&str] = &[
     "payment_user",
     "encrypted-password",
     "payment_service",
-    "changeme",
+    "change-me",
+    "CHANGE-ME",
     "c3VwZXItc2VjcmV0LXRva2Vu",
     "super-secret-token",
     "cGFzc3dvcmQ=",
@@ -70,7 +71,8 @@ fn no_format_prints_a_secret_value() {
     }
 }
 
-/// The text format still shows the source line of other findings (the redaction is narrow).
+/// The text format still shows the source line of other findings on the same object (the
+/// redaction is narrow): too-few-replicas points at `replicas: 2`.
 #[test]
 fn the_text_format_still_shows_other_source_lines() {
     let file = common::root().join("fixtures/rules/secret-in-env/fail/literal-credentials.yaml");
@@ -89,8 +91,5 @@ fn the_text_format_still_shows_other_source_lines() {
         .output()
         .expect("runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        stdout.contains("| ") && stdout.contains("image: registry.example.com/shop/billing:1.0.0"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("|   replicas: 2"), "{stdout}");
 }

@@ -37,12 +37,12 @@ namespace := input.related.namespace.name
 strategy := object.get(input.object, ["spec", "strategy"], {})
 
 # [what, kind, name, path] of every reference.
-references contains ["canary Service", "Service", name, ["spec", "strategy", "canary", key]] if {
+references contains [key, "Service", name, ["spec", "strategy", "canary", key]] if {
 	some key in ["canaryService", "stableService"]
 	name := strategy.canary[key]
 }
 
-references contains ["blue-green Service", "Service", name, ["spec", "strategy", "blueGreen", key]] if {
+references contains [key, "Service", name, ["spec", "strategy", "blueGreen", key]] if {
 	some key in ["activeService", "previewService"]
 	name := strategy.blueGreen[key]
 }
@@ -61,15 +61,15 @@ references contains ["analysis", template_kind(t), t.templateName, ["spec", "str
 	some j, t in values.items(strategy.blueGreen[key].templates)
 }
 
-references contains ["traffic routing", "VirtualService", vs.name, ["spec", "strategy", "canary", "trafficRouting", "istio", "virtualService", "name"]] if {
+references contains ["Istio traffic routing", "VirtualService", vs.name, ["spec", "strategy", "canary", "trafficRouting", "istio", "virtualService", "name"]] if {
 	vs := strategy.canary.trafficRouting.istio.virtualService
 }
 
-references contains ["traffic routing", "VirtualService", vs.name, ["spec", "strategy", "canary", "trafficRouting", "istio", "virtualServices", i, "name"]] if {
+references contains ["Istio traffic routing", "VirtualService", vs.name, ["spec", "strategy", "canary", "trafficRouting", "istio", "virtualServices", i, "name"]] if {
 	some i, vs in values.items(strategy.canary.trafficRouting.istio.virtualServices)
 }
 
-references contains ["traffic routing", "DestinationRule", dr.name, ["spec", "strategy", "canary", "trafficRouting", "istio", "destinationRule", "name"]] if {
+references contains ["Istio traffic routing", "DestinationRule", dr.name, ["spec", "strategy", "canary", "trafficRouting", "istio", "destinationRule", "name"]] if {
 	dr := strategy.canary.trafficRouting.istio.destinationRule
 }
 

@@ -1,6 +1,6 @@
 # What it does: flags a Secret whose manifest carries literal values in `data` or `stringData`:
 #   the values are in the repository, in plain text (base64 is an encoding, not encryption).
-#   Values that are placeholders (changeme, password, xxx, `<encrypted-password>`, `${DB_PASS}`,
+#   Values that are placeholders (changeme, password, xxx, `<password>`, `${DB_PASS}`,
 #   ...) are named as such: they are not real credentials yet, but a default password must never
 #   be deployed either. Empty values and public material by convention (ca.crt, tls.crt, *.pub)
 #   are not counted. The message names the keys, never a value, in every output format.
