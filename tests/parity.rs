@@ -87,7 +87,7 @@ fn lint_and_serve_give_the_same_verdicts_on_every_fixture() {
     let lint_only: Vec<String> = catalog
         .rules
         .iter()
-        .filter(|r| r.meta.scope == Scope::Complete)
+        .filter(|r| matches!(r.meta.scope, Scope::Complete | Scope::Manifest))
         .map(|r| r.meta.id.clone())
         .collect();
     let config = Config::default();

@@ -24,6 +24,7 @@ metadata := {
 	"id": "deprecated-api",
 	"area": "api",
 	"severity": "warning",
+	"scope": "manifest",
 	"kinds": [
 		"APIService", "CSIDriver", "CSINode", "CSIStorageCapacity", "CertificateSigningRequest",
 		"ClusterRole", "ClusterRoleBinding", "CronJob", "CustomResourceDefinition", "DaemonSet",

@@ -25,6 +25,7 @@ metadata := {
 	"id": "removed-api",
 	"area": "api",
 	"severity": "error",
+	"scope": "manifest",
 	"kinds": [
 		"APIService", "CSIDriver", "CSINode", "CSIStorageCapacity", "CertificateSigningRequest",
 		"ClusterRole", "ClusterRoleBinding", "CronJob", "CustomResourceDefinition", "DaemonSet",

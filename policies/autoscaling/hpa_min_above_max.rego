@@ -22,6 +22,7 @@ metadata := {
 	"id": "hpa-min-above-max",
 	"area": "autoscaling",
 	"severity": "error",
+	"scope": "manifest",
 	"kinds": ["HorizontalPodAutoscaler"],
 	"summary": "HorizontalPodAutoscaler minReplicas above maxReplicas",
 	"remediation": "Set maxReplicas at or above minReplicas.",

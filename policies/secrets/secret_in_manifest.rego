@@ -30,6 +30,7 @@ metadata := {
 	"id": "secret-in-manifest",
 	"area": "secrets",
 	"severity": "warning",
+	"scope": "manifest",
 	"kinds": ["Secret"],
 	"summary": "Secret with literal values in the manifest",
 	"remediation": "Keep secret values out of the repository: use a SealedSecret or SOPS, or fetch them at deploy time with External Secrets or the Secrets Store CSI driver.",

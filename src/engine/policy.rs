@@ -185,6 +185,10 @@ pub enum Scope {
     /// Every object that could relate (e.g. "this PDB selects nothing"): only right when the
     /// inventory is complete, as in a lint run over a whole repository.
     Complete,
+    /// The manifest as written in the repository (the apiVersion it names, the secret values it
+    /// commits): lint only. At admission the API server has already converted the object to the
+    /// version the webhook registered for, and a cluster must hold what such a rule flags.
+    Manifest,
 }
 
 impl Scope {
@@ -193,6 +197,7 @@ impl Scope {
             "object" => Some(Scope::Object),
             "related" => Some(Scope::Related),
             "complete" => Some(Scope::Complete),
+            "manifest" => Some(Scope::Manifest),
             _ => None,
         }
     }
@@ -202,6 +207,7 @@ impl Scope {
             Scope::Object => "object",
             Scope::Related => "related",
             Scope::Complete => "complete",
+            Scope::Manifest => "manifest",
         }
     }
 }

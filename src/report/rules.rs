@@ -146,6 +146,7 @@ fn scope_text(scope: crate::engine::policy::Scope) -> &'static str {
         Scope::Object => "the object alone",
         Scope::Related => "the object and related objects of its namespace",
         Scope::Complete => "every object of the run (needs the complete set)",
+        Scope::Manifest => "the manifest as written in the repository (lint only)",
     }
 }
 

@@ -23,7 +23,7 @@ use super::snapshot::Snapshot;
 pub fn watched_kinds(evaluator: &Evaluator) -> Vec<ReadKind> {
     let mut kinds: Vec<ReadKind> = evaluator
         .enabled_rules()
-        .filter(|rule| rule.meta.scope != Scope::Complete)
+        .filter(|rule| !matches!(rule.meta.scope, Scope::Complete | Scope::Manifest))
         .flat_map(|rule| rule.meta.reads.iter().cloned())
         .collect();
     kinds.extend(ReadKind::parse("v1/Namespace"));

@@ -190,6 +190,9 @@ impl Reviewer {
         for rule in &catalog.rules {
             let why = match rule.meta.scope {
                 Scope::Complete => Some("needs every object of the cluster (lint only)"),
+                Scope::Manifest => {
+                    Some("judges the manifest as written in the repository (lint only)")
+                }
                 Scope::Related if !policy.cluster_context => {
                     Some("reads other objects (needs --cluster-context)")
                 }
