@@ -319,14 +319,14 @@ fn known_fields(type_name: &str) -> &'static [&'static str] {
 /// and an object has rarely more than a few.
 const MAX_PASSES: usize = 16;
 
-/// Reads `root` into its type; each time a value has the wrong type it is reported, set to null
-/// (as if absent) in a copy, and the copy read again, so every wrong value is found, not only the
-/// first.
+/// Reads `root` into its type; each time a value has the wrong type it is reported, its key
+/// removed (as if absent) in a copy, and the copy read again, so every wrong value is found, not
+/// only the first.
 fn check_builtin(root: &Node, read: Reader) -> Report {
     let unknown = RefCell::new(Vec::new());
     let mut report = Report::default();
     let mut patched: Option<Node> = None;
-    let mut nulled: HashSet<Vec<PathStep>> = HashSet::new();
+    let mut removed: HashSet<Vec<PathStep>> = HashSet::new();
     for _ in 0..MAX_PASSES {
         let tree = patched.as_ref().unwrap_or(root);
         let result = read(de::De {
@@ -337,20 +337,20 @@ fn check_builtin(root: &Node, read: Reader) -> Report {
         });
         let Err(error) = result else { break };
         let path = error.path.clone().unwrap_or_default();
-        let Some(node) = root_node_at(tree, &path) else {
+        let Some(node) = node_at(tree, &path) else {
             break;
         };
-        report.wrong_types.push(wrong_type(&path, node, error.problem));
-        // The value's own key is nulled; an item of a list of the wrong type nulls the list.
+        // The value's own key goes; an item of a list of the wrong type takes its list along.
         let key_path = match path.iter().rposition(|s| matches!(s, PathStep::Key(_))) {
             Some(last_key) => path[..=last_key].to_vec(),
             None => break,
         };
-        if !nulled.insert(key_path.clone()) {
+        if !removed.insert(key_path.clone()) {
             break;
         }
+        report.wrong_types.push(wrong_type(&path, node, error.problem));
         let mut copy = tree.clone();
-        if !set_null(&mut copy, &key_path) {
+        if !remove(&mut copy, &key_path) {
             break;
         }
         patched = Some(copy);
@@ -364,7 +364,7 @@ fn check_builtin(root: &Node, read: Reader) -> Report {
     report
 }
 
-fn root_node_at<'a>(root: &'a Node, path: &[PathStep]) -> Option<&'a Node> {
+fn node_at<'a>(root: &'a Node, path: &[PathStep]) -> Option<&'a Node> {
     path.iter().try_fold(root, |node, step| match (step, &node.value) {
         (PathStep::Key(k), Value::Map(entries)) => {
             entries.iter().rev().find(|e| &e.key == k).map(|e| &e.value)
@@ -374,9 +374,13 @@ fn root_node_at<'a>(root: &'a Node, path: &[PathStep]) -> Option<&'a Node> {
     })
 }
 
-fn set_null(root: &mut Node, path: &[PathStep]) -> bool {
+/// Removes the mapping entry at `path` (whose last step is a key), every copy of a duplicated key.
+fn remove(root: &mut Node, path: &[PathStep]) -> bool {
+    let Some((PathStep::Key(key), parent_path)) = path.split_last() else {
+        return false;
+    };
     let mut node = root;
-    for step in path {
+    for step in parent_path {
         let next = match (step, &mut node.value) {
             (PathStep::Key(k), Value::Map(entries)) => {
                 entries.iter_mut().rev().find(|e| &e.key == k).map(|e| &mut e.value)
@@ -389,8 +393,13 @@ fn set_null(root: &mut Node, path: &[PathStep]) -> bool {
             None => return false,
         }
     }
-    node.value = Value::Null;
-    true
+    match &mut node.value {
+        Value::Map(entries) => {
+            entries.retain(|e| &e.key != key);
+            true
+        }
+        _ => false,
+    }
 }
 
 fn wrong_type(path: &[PathStep], node: &Node, problem: de::Problem) -> WrongType {

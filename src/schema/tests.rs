@@ -191,3 +191,15 @@ fn the_rules_input_names_each_finding() {
         ])
     );
 }
+
+#[test]
+fn a_map_value_of_the_wrong_type_is_reported_once() {
+    let found = report(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  labels: {canary: true, team: a}\ndata:\n  debug: yes\n  port: 8080\n",
+    )
+    .expect("a built-in kind");
+    let (_, wrong) = paths(&found);
+    assert_eq!(wrong, ["metadata.labels.canary", "data.debug", "data.port"]);
+    assert_eq!(found.wrong_types[0].found, "true");
+    assert_eq!(found.wrong_types[2].found, "the number 8080");
+}
