@@ -11,10 +11,12 @@ use super::{describe, suggest, Report, UnknownField, WrongType};
 use crate::manifest::node::{Node, Value};
 use crate::path::PathStep;
 
-/// Every custom resource version defined in a run, by apiVersion and kind.
+/// Every custom resource version defined in a run, by apiVersion and kind. A version that two
+/// definitions in the run give different schemas (an old copy of a CRD beside the current one) is
+/// None: which one the cluster has is unknown, so its resources are not checked.
 #[derive(Debug, Default, Clone)]
 pub struct CrdSchemas {
-    schemas: HashMap<(String, String), Schema>,
+    schemas: HashMap<(String, String), Option<Schema>>,
 }
 
 /// One version's schema and what the messages call it.
@@ -49,13 +51,20 @@ impl CrdSchemas {
                 let schema = version.get_path(&["schema", "openAPIV3Schema"]);
                 if let (Some(name), Some(schema)) = (name, schema) {
                     let api_version = format!("{group}/{name}");
-                    schemas.insert(
-                        (api_version.clone(), kind.to_string()),
-                        Schema {
-                            root: schema.clone(),
-                            name: format!("{kind} {api_version} in its CustomResourceDefinition"),
-                        },
-                    );
+                    let name = format!("{kind} {api_version} in its CustomResourceDefinition");
+                    schemas
+                        .entry((api_version, kind.to_string()))
+                        .and_modify(|known: &mut Option<Schema>| {
+                            if known.as_ref().is_some_and(|k| k.root.to_json() != schema.to_json()) {
+                                *known = None;
+                            }
+                        })
+                        .or_insert_with(|| {
+                            Some(Schema {
+                                root: schema.clone(),
+                                name,
+                            })
+                        });
                 }
             }
         }
@@ -64,7 +73,8 @@ impl CrdSchemas {
 
     pub(super) fn get(&self, api_version: &str, kind: &str) -> Option<&Schema> {
         self.schemas
-            .get(&(api_version.to_string(), kind.to_string()))
+            .get(&(api_version.to_string(), kind.to_string()))?
+            .as_ref()
     }
 
     pub fn is_empty(&self) -> bool {

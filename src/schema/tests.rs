@@ -203,3 +203,19 @@ fn a_map_value_of_the_wrong_type_is_reported_once() {
     assert_eq!(found.wrong_types[0].found, "true");
     assert_eq!(found.wrong_types[2].found, "the number 8080");
 }
+
+#[test]
+fn a_custom_resource_with_two_different_crds_in_the_run_is_skipped() {
+    let other = CRD.replace("days: {type: integer}", "dayz: {type: integer}");
+    assert_eq!(
+        report(&format!(
+            "{CRD}{other}apiVersion: example.com/v1\nkind: Backup\nmetadata:\n  name: b\nspec:\n  dayz: 1\n"
+        )),
+        None
+    );
+    // The same definition twice (a chart rendered with its CRDs, and the CRDs alone) still checks.
+    assert!(report(&format!(
+        "{CRD}{CRD}apiVersion: example.com/v1\nkind: Backup\nmetadata:\n  name: b\nspec:\n  dayz: 1\n"
+    ))
+    .is_some());
+}
