@@ -38,7 +38,9 @@ impl CrdSchemas {
                 continue;
             }
             let group = root.get_path(&["spec", "group"]).and_then(Node::as_str);
-            let kind = root.get_path(&["spec", "names", "kind"]).and_then(Node::as_str);
+            let kind = root
+                .get_path(&["spec", "names", "kind"])
+                .and_then(Node::as_str);
             let (Some(group), Some(kind)) = (group, kind) else {
                 continue;
             };
@@ -55,7 +57,10 @@ impl CrdSchemas {
                     schemas
                         .entry((api_version, kind.to_string()))
                         .and_modify(|known: &mut Option<Schema>| {
-                            if known.as_ref().is_some_and(|k| k.root.to_json() != schema.to_json()) {
+                            if known
+                                .as_ref()
+                                .is_some_and(|k| k.root.to_json() != schema.to_json())
+                            {
                                 *known = None;
                             }
                         })
@@ -96,7 +101,9 @@ pub(super) fn check(root: &Node, schema: &Schema, report: &mut Report) {
         match property(&schema.root, &entry.key) {
             Some(Some(child)) => walk(&entry.value, child, path, &schema.name, report),
             Some(None) => {}
-            None => report.unknown_fields.push(unknown(path, &schema.root, &schema.name)),
+            None => report
+                .unknown_fields
+                .push(unknown(path, &schema.root, &schema.name)),
         }
     }
 }
@@ -116,10 +123,12 @@ fn property<'a>(schema: &'a Node, key: &str) -> Option<Option<&'a Node>> {
             value: Value::Bool(true),
             ..
         }) => return Some(None),
-        Some(additional @ Node {
-            value: Value::Map(_),
-            ..
-        }) => return Some(Some(additional)),
+        Some(
+            additional @ Node {
+                value: Value::Map(_),
+                ..
+            },
+        ) => return Some(Some(additional)),
         _ => {}
     }
     if flag(schema, "x-kubernetes-preserve-unknown-fields") {
@@ -149,7 +158,9 @@ fn walk(node: &Node, schema: &Node, path: Vec<PathStep>, name: &str, report: &mu
     }
     if flag(schema, "x-kubernetes-int-or-string") {
         if !matches!(node.value, Value::String(_)) && !is_integer(node) {
-            report.wrong_types.push(wrong(path, node, "an integer or a string"));
+            report
+                .wrong_types
+                .push(wrong(path, node, "an integer or a string"));
         }
         return;
     }
@@ -162,7 +173,9 @@ fn walk(node: &Node, schema: &Node, path: Vec<PathStep>, name: &str, report: &mu
                 match property(schema, &entry.key) {
                     Some(Some(child)) => walk(&entry.value, child, child_path, name, report),
                     Some(None) => {}
-                    None => report.unknown_fields.push(unknown(child_path, schema, name)),
+                    None => report
+                        .unknown_fields
+                        .push(unknown(child_path, schema, name)),
                 }
             }
         }

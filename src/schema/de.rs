@@ -255,7 +255,10 @@ struct MapDe<'a, 's> {
 impl<'de> de::MapAccess<'de> for MapDe<'_, '_> {
     type Error = Error;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Error> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Error> {
         let Some(entry) = self.entries.next() else {
             return Ok(None);
         };

@@ -348,7 +348,9 @@ fn check_builtin(root: &Node, read: Reader) -> Report {
         if !removed.insert(key_path.clone()) {
             break;
         }
-        report.wrong_types.push(wrong_type(&path, node, error.problem));
+        report
+            .wrong_types
+            .push(wrong_type(&path, node, error.problem));
         let mut copy = tree.clone();
         if !remove(&mut copy, &key_path) {
             break;
@@ -365,13 +367,14 @@ fn check_builtin(root: &Node, read: Reader) -> Report {
 }
 
 fn node_at<'a>(root: &'a Node, path: &[PathStep]) -> Option<&'a Node> {
-    path.iter().try_fold(root, |node, step| match (step, &node.value) {
-        (PathStep::Key(k), Value::Map(entries)) => {
-            entries.iter().rev().find(|e| &e.key == k).map(|e| &e.value)
-        }
-        (PathStep::Index(i), Value::Seq(items)) => items.get(*i),
-        _ => None,
-    })
+    path.iter()
+        .try_fold(root, |node, step| match (step, &node.value) {
+            (PathStep::Key(k), Value::Map(entries)) => {
+                entries.iter().rev().find(|e| &e.key == k).map(|e| &e.value)
+            }
+            (PathStep::Index(i), Value::Seq(items)) => items.get(*i),
+            _ => None,
+        })
 }
 
 /// Removes the mapping entry at `path` (whose last step is a key), every copy of a duplicated key.
@@ -382,9 +385,11 @@ fn remove(root: &mut Node, path: &[PathStep]) -> bool {
     let mut node = root;
     for step in parent_path {
         let next = match (step, &mut node.value) {
-            (PathStep::Key(k), Value::Map(entries)) => {
-                entries.iter_mut().rev().find(|e| &e.key == k).map(|e| &mut e.value)
-            }
+            (PathStep::Key(k), Value::Map(entries)) => entries
+                .iter_mut()
+                .rev()
+                .find(|e| &e.key == k)
+                .map(|e| &mut e.value),
             (PathStep::Index(i), Value::Seq(items)) => items.get_mut(*i),
             _ => None,
         };

@@ -105,8 +105,10 @@ fn what_the_api_server_accepts_is_not_flagged() {
     ))
     .expect("a built-in kind");
     assert_eq!(found, Report::default());
-    let meta = report("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  creationTimestamp: null\n")
-        .expect("a built-in kind");
+    let meta = report(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  creationTimestamp: null\n",
+    )
+    .expect("a built-in kind");
     assert_eq!(meta, Report::default());
 }
 
@@ -146,7 +148,10 @@ fn a_custom_resource_is_checked_against_its_crd() {
     assert_eq!(unknown, ["spec.dayz", "metadata.lables"]);
     assert_eq!(wrong, ["spec.days"]);
     assert_eq!(found.unknown_fields[0].suggestion.as_deref(), Some("days"));
-    assert_eq!(found.unknown_fields[1].suggestion.as_deref(), Some("labels"));
+    assert_eq!(
+        found.unknown_fields[1].suggestion.as_deref(),
+        Some("labels")
+    );
 }
 
 #[test]
@@ -161,7 +166,13 @@ fn another_version_of_a_custom_resource_is_skipped() {
 
 #[test]
 fn suggestions_are_a_small_edit_away() {
-    let known = ["livenessProbe", "readinessProbe", "image", "imagePullPolicy", "name"];
+    let known = [
+        "livenessProbe",
+        "readinessProbe",
+        "image",
+        "imagePullPolicy",
+        "name",
+    ];
     assert_eq!(suggest("livenessprobe", &known), Some("livenessProbe"));
     assert_eq!(suggest("imagePullpolicy", &known), Some("imagePullPolicy"));
     assert_eq!(suggest("imgae", &known), Some("image"));
