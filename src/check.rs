@@ -14,29 +14,47 @@ use crate::context::{Context, Entry};
 use crate::engine::{EvalState, Evaluated, Evaluator, Subject};
 use crate::finding::{Finding, Severity};
 use crate::manifest::{Object, SourceFile};
+use crate::schema::{self, CrdSchemas};
 use crate::suppress::Suppressor;
 use crate::workload;
 
 /// A rule evaluation that failed (a broken custom policy): reported like a finding.
 pub const POLICY_ERROR: &str = "policy-error";
 
-/// An object converted for the engine once: its value and, when it runs pods, its workload view.
+/// An object converted for the engine once: its value, its workload view when it runs pods, and
+/// what the schema check found in it.
 pub struct Converted {
     pub value: RegoValue,
     pub view: Option<RegoValue>,
+    pub schema: Option<RegoValue>,
 }
 
 impl Converted {
+    /// One object alone (an admission request): a custom resource's schema is not at hand.
     pub fn of(object: &Object) -> Converted {
+        Converted::with_crds(object, &CrdSchemas::default())
+    }
+
+    fn with_crds(object: &Object, crds: &CrdSchemas) -> Converted {
         let value = object.root.to_rego();
         let view = workload::view(&object.root, &value);
-        Converted { value, view }
+        let schema = schema::check(&object.root, crds).map(|report| schema::to_rego(&report));
+        Converted {
+            value,
+            view,
+            schema,
+        }
     }
 
     /// Every object converted, in parallel, in order. An Argo Rollout that takes its pod template
-    /// from a Deployment of the same objects (`workloadRef`) gets its view from it.
+    /// from a Deployment of the same objects (`workloadRef`) gets its view from it; a custom
+    /// resource is checked against the schema of its CustomResourceDefinition among them.
     pub fn all(objects: &[Object]) -> Vec<Converted> {
-        let mut converted: Vec<Converted> = objects.par_iter().map(Converted::of).collect();
+        let crds = schema::crds_of(objects);
+        let mut converted: Vec<Converted> = objects
+            .par_iter()
+            .map(|object| Converted::with_crds(object, &crds))
+            .collect();
         let mut views: Vec<Option<RegoValue>> =
             converted.iter_mut().map(|c| c.view.take()).collect();
         let roots: Vec<_> = objects.iter().map(|o| (&o.id, &o.root)).collect();
@@ -115,7 +133,11 @@ impl Checker<'_> {
             if !self.evaluator.applies_to(&object.id.kind) {
                 continue;
             }
-            let Converted { value, mut view } = converted;
+            let Converted {
+                value,
+                mut view,
+                schema,
+            } = converted;
             if let Some(view) = view.as_mut() {
                 context.extend_view(&object.id, view);
             }
@@ -124,6 +146,7 @@ impl Checker<'_> {
                 related: context.related(&object.id, &value),
                 object: value,
                 workload: view,
+                schema,
             });
             subject_objects.push(index);
         }

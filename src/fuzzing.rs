@@ -149,6 +149,7 @@ pub fn load_policy(text: &[u8]) -> Result<(usize, usize), PolicyError> {
         workload: crate::workload::view(&node, &value),
         object: value,
         related: None,
+        schema: None,
     };
     let deadline = Instant::now() + POLICY_EVAL_TIMEOUT;
     let data = regorus::Value::new_object();

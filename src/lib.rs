@@ -21,6 +21,7 @@ pub mod policy_test;
 pub mod quantity;
 pub mod render;
 pub mod report;
+pub mod schema;
 pub mod selector;
 pub mod suppress;
 pub mod unit;

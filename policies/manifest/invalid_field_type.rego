@@ -1,11 +1,17 @@
-# What it does: flags a field that the other rules read when its value has a type the Kubernetes
-#   API does not accept there: a string, number or list where the API expects an object (a
-#   container, resources, securityContext, a probe, a selector, a NetworkPolicy rule), an object or
-#   scalar where it expects a list (containers, ports, volumes, capabilities.add, ingress, from),
-#   a non-integer replica count or container port, a boolean-valued host namespace field written
-#   as a string, and `containers: null` or `[]` (a pod needs at least one container). `null`
-#   elsewhere is not flagged: the API server stores it as an absent field. Int-or-string fields
-#   (probe ports, minAvailable, maxUnavailable, NetworkPolicy ports) accept both.
+# What it does: flags a field whose value has a type the Kubernetes API does not accept there.
+#   In every built-in kind, the schema check reads the object into its Kubernetes 1.33 API type
+#   and reports each value that does not fit (`replicas: "3"`, `containerPort: http`, an env
+#   var's `value: 8080`, a label value `true`, base64 that does not decode under a Secret's
+#   `data`); a custom resource is checked against its CustomResourceDefinition's schema when that
+#   is in the same run. On top of that, the fields the other rules read are checked by hand, so
+#   they are judged in Argo Rollouts too (whose schema is not at hand): a string, number or list
+#   where the API expects an object (a container, resources, securityContext, a probe, a selector,
+#   a NetworkPolicy rule), an object or scalar where it expects a list (containers, ports,
+#   volumes, capabilities.add, ingress, from), a non-integer replica count or container port, a
+#   boolean-valued host namespace field written as a string, and `containers: null` or `[]` (a pod
+#   needs at least one container). One mistake gives one finding. `null` elsewhere is not
+#   flagged: the API server stores it as an absent field. Int-or-string fields (probe ports,
+#   minAvailable, maxUnavailable, NetworkPolicy ports) accept both, and a quantity may be a number.
 # Why: the API server rejects such an object, so it never runs; and the rules that read the field
 #   cannot judge it, so without this finding a malformed manifest would pass every other check in
 #   silence (a `ports: "8080"` hides a probe-port problem, `containers: null` hides every container
@@ -32,7 +38,6 @@ metadata := {
 	"id": "invalid-field-type",
 	"area": "manifest",
 	"severity": "error",
-	"kinds": ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Pod", "Job", "CronJob", "Rollout", "PodDisruptionBudget", "NetworkPolicy"],
 	"summary": "Field has a type the Kubernetes API rejects",
 	"remediation": "Write the field with the type the Kubernetes API expects, or leave it out.",
 }
@@ -55,6 +60,25 @@ violations contains v if {
 		"msg": sprintf("%s is %s, but a pod needs at least one container: the API server rejects the object", [path_text(path), describe(pod_spec.containers)]),
 		"path": path,
 	}
+}
+
+# What the schema check found, except where a field checked below is reported already.
+violations contains v if {
+	some problem in input.schema.wrong_types
+	not problem.path in flagged_here
+	v := {"msg": schema_message(problem), "path": problem.path}
+}
+
+schema_message(problem) := sprintf("%s is %s, but the API expects %s: the API server rejects the object", [path_text(problem.path), problem.found, problem.expected]) if problem.expected
+
+schema_message(problem) := sprintf("%s is %s, which the API cannot read (%s): the API server rejects the object", [path_text(problem.path), problem.found, problem.reason]) if {
+	not problem.expected
+}
+
+flagged_here contains path if {
+	some [path, value, expected] in fields
+	value != null
+	not has_type(value, expected)
 }
 
 pod_spec := input.workload.pod_spec if is_object(input.workload.pod_spec)

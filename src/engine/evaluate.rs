@@ -47,6 +47,8 @@ pub struct Subject {
     pub object: Value,
     pub workload: Option<Value>,
     pub related: Option<Value>,
+    /// What the schema check found (see `schema::to_rego`); None for a kind it cannot check.
+    pub schema: Option<Value>,
 }
 
 /// What the rules found on one subject, and the rules that failed on it.
@@ -404,7 +406,8 @@ pub(super) fn decode_into(result: &Value, active: &Active, out: &mut Evaluated) 
     }
 }
 
-/// What a rule sees as `input`: the object, its workload view, what relates to it, its params.
+/// What a rule sees as `input`: the object, its workload view, what relates to it, what the schema
+/// check found, its params.
 pub(super) fn input_of(subject: &Subject, params: &Value) -> Value {
     let mut input = BTreeMap::new();
     input.insert(Value::from("object"), subject.object.clone());
@@ -413,6 +416,9 @@ pub(super) fn input_of(subject: &Subject, params: &Value) -> Value {
     }
     if let Some(r) = &subject.related {
         input.insert(Value::from("related"), r.clone());
+    }
+    if let Some(s) = &subject.schema {
+        input.insert(Value::from("schema"), s.clone());
     }
     input.insert(Value::from("params"), params.clone());
     Value::from(input)

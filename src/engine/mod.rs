@@ -107,6 +107,7 @@ violations contains v if {{
             object: Value::from(object),
             workload: None,
             related: None,
+            schema: None,
         };
         let mut state = evaluator.state();
         let evaluated = evaluator.evaluate(&mut state, &subject, &Value::new_object(), None);
@@ -223,6 +224,7 @@ violations := "not a set"
             object: Value::from(serde_json::json!({"spec": {"size": 2}})),
             workload: None,
             related: None,
+            schema: None,
         };
         for backend in [Backend::Rvm, Backend::Interpreter] {
             let catalog = Catalog::from_sources(sources.clone()).expect("loads");
@@ -275,6 +277,7 @@ violations contains v if {
             object: Value::from(serde_json::json!({"spec": {"size": 2}})),
             workload: None,
             related: None,
+            schema: None,
         };
         for backend in [Backend::Rvm, Backend::Interpreter] {
             let catalog = Catalog::from_sources(sources.clone()).expect("loads");
@@ -304,6 +307,7 @@ violations contains v if {
             object: Value::from(serde_json::json!({"spec": {"size": 2}})),
             workload: None,
             related: None,
+            schema: None,
         };
         let past = Instant::now() - std::time::Duration::from_millis(1);
         let evaluated = evaluator.evaluate(
