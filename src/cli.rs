@@ -1,4 +1,5 @@
-//! The command line: `seaworthy lint`, `seaworthy rules`, `seaworthy serve` and `seaworthy test`. Parses flags, merges them over the
+//! The command line: `seaworthy lint`, `seaworthy rules`, `seaworthy serve`, `seaworthy test`,
+//! `seaworthy version` and `seaworthy completions`. Parses flags, merges them over the
 //! config file, runs the library and prints. Exit codes: 0 clean, 1 findings at or above
 //! `--fail-on`, 2 usage error, unreadable or malformed input, broken policy, or no objects.
 
@@ -19,13 +20,24 @@ use crate::suppress::Suppressor;
 #[derive(Debug, Parser)]
 #[command(
     name = "seaworthy",
-    version,
+    version = VERSION,
     about = "Checks that Kubernetes workloads are fit for production."
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// The version, the commit it was built from and the build date (build.rs), as `--version` and
+/// `seaworthy version` print them: `0.1.0 (commit 0123456789ab, built 2026-12-04)`.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("SEAWORTHY_COMMIT"),
+    ", built ",
+    env!("SEAWORTHY_BUILD_DATE"),
+    ")"
+);
 
 // Parsed once per process: the size of the serve variant (its limits flags) costs nothing.
 #[allow(clippy::large_enum_variant)]
@@ -39,6 +51,17 @@ pub enum Command {
     Serve(ServeArgs),
     /// Test rules against their fixtures: `<rule-id>/pass/*.yaml` and `<rule-id>/fail/*.yaml`.
     Test(TestArgs),
+    /// Print the version, the commit it was built from and the build date.
+    Version,
+    /// Print a shell completion script (e.g. `seaworthy completions bash > /etc/bash_completion.d/seaworthy`).
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, clap::Args)]
@@ -304,6 +327,8 @@ pub fn run(cli: Cli) -> i32 {
         Command::Rules(args) => run_rules(args),
         Command::Serve(args) => run_serve(args),
         Command::Test(args) => run_test(args),
+        Command::Version => write_stdout(&format!("seaworthy {VERSION}\n")).map(|()| 0),
+        Command::Completions(args) => run_completions(args),
     };
     match result {
         Ok(code) => code,
@@ -525,6 +550,18 @@ pub fn run_serve(args: ServeArgs) -> Result<i32, Fatal> {
         },
     };
     Ok(crate::webhook::run(args.serve, source))
+}
+
+fn run_completions(args: CompletionsArgs) -> Result<i32, Fatal> {
+    let mut script = Vec::new();
+    clap_complete::generate(
+        args.shell,
+        &mut <Cli as clap::CommandFactory>::command(),
+        "seaworthy",
+        &mut script,
+    );
+    write_stdout(&String::from_utf8_lossy(&script))?;
+    Ok(0)
 }
 
 /// Runs `helm template` and `kubectl kustomize` as asked.

@@ -2,7 +2,7 @@
 //! SDK behind a C ABI, driven by `tests/helm_sdk.py` — then checked object by object, linted by
 //! seaworthy itself (it must practise what it preaches) and by Helm's own linter.
 //!
-//! Needs `python3` with `helm-python-sdk` (`.ci/run` installs the pinned version). Without them these
+//! Needs `python3` with `helm-python-sdk` (`scripts/test` installs the pinned version). Without them these
 //! tests fail with the command to run; they never skip.
 
 use std::collections::{BTreeMap, BTreeSet};

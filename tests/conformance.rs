@@ -1,6 +1,9 @@
 //! Pod Security Standards conformance, against the fixtures the Kubernetes project uses for its own
-//! Pod Security Admission (`../shared/corpus/pod-security-admission`, policy version v1.37), read in
-//! place. Each pod is linted on its own with `pod_security` set to the level under test:
+//! Pod Security Admission (policy version v1.37), read in place from `$SEAWORTHY_PSA_CORPUS` or
+//! `../shared/corpus/pod-security-admission`. They are not ours to copy, so this is not part of
+//! `cargo test` (Cargo.toml: `test = false`): `scripts/conformance` runs it, and CI runs that. The
+//! repository's own Pod Security tests, written from the standard, are `tests/pod_security.rs`.
+//! Each pod is linted on its own with `pod_security` set to the level under test:
 //!
 //! - every `<level>/fail` pod gets at least one finding from a rule that reports the control its
 //!   file name names (`runasnonroot0.yaml` → `runAsNonRoot`, as `expectations.tsv` records);
@@ -91,7 +94,10 @@ impl Expectation {
 }
 
 fn corpus() -> PathBuf {
-    common::root().join(CORPUS)
+    match std::env::var_os("SEAWORTHY_PSA_CORPUS") {
+        Some(dir) => PathBuf::from(dir),
+        None => common::root().join(CORPUS),
+    }
 }
 
 /// Reads `expectations.tsv`. A missing corpus fails the test: it is the reference, not optional.

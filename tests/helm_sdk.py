@@ -20,7 +20,7 @@ import json
 import re
 import sys
 
-# Kept in step with the pin in .ci/run.
+# Kept in step with the pin in scripts/test-requirements.txt.
 PINNED = "helm-python-sdk==0.2.2"
 
 try:

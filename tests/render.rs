@@ -91,7 +91,7 @@ fn program_on_path(name: &str) -> PathBuf {
     std::env::split_paths(&std::env::var_os("PATH").expect("PATH"))
         .map(|dir| dir.join(name))
         .find(|p| p.is_file())
-        .unwrap_or_else(|| panic!("{name} is on PATH (see .ci/run)"))
+        .unwrap_or_else(|| panic!("{name} is on PATH (scripts/test installs it)"))
 }
 
 #[test]
