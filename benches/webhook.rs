@@ -184,11 +184,17 @@ fn rule_costs(bodies: &[Vec<u8>], rounds: u64) {
         .iter()
         .map(|id| {
             let each = time_reviews(&reviewer(&only(Some(id))), &requests, rounds);
-            (each.as_secs_f64() * 1e6 - base.as_secs_f64() * 1e6, id.as_str())
+            (
+                each.as_secs_f64() * 1e6 - base.as_secs_f64() * 1e6,
+                id.as_str(),
+            )
         })
         .collect();
     costs.sort_by(|a, b| b.0.total_cmp(&a.0));
-    println!("no rule enabled: {:.1} us per review", base.as_secs_f64() * 1e6);
+    println!(
+        "no rule enabled: {:.1} us per review",
+        base.as_secs_f64() * 1e6
+    );
     let total: f64 = costs.iter().map(|c| c.0).sum();
     for (us, id) in &costs {
         println!("{us:8.1} us  {id}");

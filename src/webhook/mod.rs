@@ -13,6 +13,8 @@ pub mod admission;
 pub mod budget;
 pub mod cluster;
 pub mod connection;
+pub mod evaluators;
+pub mod log_writer;
 pub mod metrics;
 pub mod review;
 pub mod server;
@@ -106,7 +108,7 @@ impl PolicySource {
 
 fn init_logging(format: LogFormat) {
     let builder = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
+        .with_writer(log_writer::LogWriter)
         .with_target(false)
         .with_max_level(tracing::Level::INFO);
     // A second call (tests running servers in one process) keeps the first subscriber.
@@ -121,7 +123,8 @@ fn init_logging(format: LogFormat) {
 pub fn run(flags: ServeFlags, source: PolicySource) -> i32 {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        // Rules are evaluated on the blocking pool: stacks as deep as lint's (see the constant).
+        // Rules are evaluated on threads of their own (`evaluators`); the workers convert the
+        // admitted object, by recursion as deep as it nests: stacks as deep as lint's.
         .thread_stack_size(crate::engine::EVAL_STACK_BYTES)
         .build()
     {
@@ -131,10 +134,13 @@ pub fn run(flags: ServeFlags, source: PolicySource) -> i32 {
             return 2;
         }
     };
-    match runtime.block_on(serve(flags, source)) {
+    let outcome = runtime.block_on(serve(flags, source));
+    log_writer::flush();
+    match outcome {
         Ok(()) => 0,
         Err(message) => {
             tracing::error!("{message}");
+            log_writer::flush();
             eprintln!("error: {message}");
             2
         }
@@ -217,15 +223,18 @@ async fn serve(flags: ServeFlags, source: PolicySource) -> Result<(), String> {
         ));
     }
 
-    let state = Arc::new(AppState::new(
-        reviewer,
-        cluster,
-        metrics.clone(),
-        settings.max_concurrency,
-        settings.eval_timeout,
-        settings.limits.clone(),
-        settings.cluster_context,
-    ));
+    let state = Arc::new(
+        AppState::new(
+            reviewer,
+            cluster,
+            metrics.clone(),
+            settings.max_concurrency,
+            settings.eval_timeout,
+            settings.limits.clone(),
+            settings.cluster_context,
+        )
+        .map_err(|e| format!("cannot start the evaluation threads: {e}"))?,
+    );
     // Installed before anything serves: a SIGTERM that arrives once `/readyz` can answer must
     // start the drain, not kill the process by default action.
     let term =
