@@ -419,7 +419,7 @@ async fn evaluate(
 ) -> Verdict {
     let deadline = started + state.eval_timeout;
     let weight = slots_for(super::budget::containers(request), state.max_concurrency);
-    // The weight is at most max_concurrency, which Settings keeps far below u32::MAX.
+    // At most max_concurrency; one slot in the absurd case of a count beyond u32.
     let weight = u32::try_from(weight).unwrap_or(1);
     let permit =
         match tokio::time::timeout_at(deadline.into(), state.slots.acquire_many(weight)).await {
