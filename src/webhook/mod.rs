@@ -14,7 +14,6 @@ pub mod budget;
 pub mod cluster;
 pub mod connection;
 pub mod evaluators;
-pub mod log_writer;
 pub mod metrics;
 pub mod review;
 pub mod server;
@@ -108,7 +107,7 @@ impl PolicySource {
 
 fn init_logging(format: LogFormat) {
     let builder = tracing_subscriber::fmt()
-        .with_writer(log_writer::LogWriter)
+        .with_writer(std::io::stderr)
         .with_target(false)
         .with_max_level(tracing::Level::INFO);
     // A second call (tests running servers in one process) keeps the first subscriber.
@@ -134,13 +133,10 @@ pub fn run(flags: ServeFlags, source: PolicySource) -> i32 {
             return 2;
         }
     };
-    let outcome = runtime.block_on(serve(flags, source));
-    log_writer::flush();
-    match outcome {
+    match runtime.block_on(serve(flags, source)) {
         Ok(()) => 0,
         Err(message) => {
             tracing::error!("{message}");
-            log_writer::flush();
             eprintln!("error: {message}");
             2
         }
