@@ -34,6 +34,8 @@ struct Args {
     decision_only: bool,
     /// Comma-separated AdmissionReview fixtures to send (`--fixtures`).
     fixtures: String,
+    /// Time the decision with each rule alone enabled (`--rule-costs`), then stop.
+    rule_costs: bool,
 }
 
 fn args() -> Args {
@@ -44,6 +46,7 @@ fn args() -> Args {
         decision_rounds: 2000,
         decision_only: false,
         fixtures: DEFAULT_FIXTURES.to_string(),
+        rule_costs: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -60,6 +63,7 @@ fn args() -> Args {
             "--decision-rounds" => args.decision_rounds = number(it.next()),
             "--decision-only" => args.decision_only = true,
             "--fixtures" => args.fixtures = text(it.next()),
+            "--rule-costs" => args.rule_costs = true,
             // `cargo bench` passes --bench.
             _ => {}
         }
@@ -104,33 +108,50 @@ fn peak_rss_kib(pid: u32) -> Option<u64> {
         .ok()
 }
 
-/// The decision alone, in this process, without HTTP or TLS: what one review costs in CPU.
-fn decision_cost(bodies: &[Vec<u8>], rounds: u64) {
-    use seaworthy::webhook::review::{Policy, Reviewer};
-    use seaworthy::webhook::snapshot::Snapshot;
-    let catalog = seaworthy::engine::Catalog::load(&[]).expect("policies");
-    let reviewer = Reviewer::new(
-        catalog,
-        &seaworthy::config::Config::default(),
-        Policy::default(),
-        seaworthy::engine::Backend::Rvm,
-    )
-    .expect("compiles");
-    let snapshot = Snapshot::disabled();
-    let requests: Vec<seaworthy::webhook::admission::AdmissionRequest> = bodies
+/// The requests of the bodies, decoded as the server decodes them.
+fn requests(bodies: &[Vec<u8>]) -> Vec<seaworthy::webhook::admission::AdmissionRequest> {
+    bodies
         .iter()
         .map(|b| {
             let review: serde_json::Value = serde_json::from_slice(b).expect("json");
             serde_json::from_value(review["request"].clone()).expect("request")
         })
-        .collect();
+        .collect()
+}
+
+/// A reviewer with the built-in rules and `config`'s settings.
+fn reviewer(config: &seaworthy::config::Config) -> seaworthy::webhook::review::Reviewer {
+    use seaworthy::webhook::review::{Policy, Reviewer};
+    let catalog = seaworthy::engine::Catalog::load(&[]).expect("policies");
+    Reviewer::new(
+        catalog,
+        config,
+        Policy::default(),
+        seaworthy::engine::Backend::Rvm,
+    )
+    .expect("compiles")
+}
+
+/// Mean time of one review over `rounds` reviews of the requests in turn.
+fn time_reviews(
+    reviewer: &seaworthy::webhook::review::Reviewer,
+    requests: &[seaworthy::webhook::admission::AdmissionRequest],
+    rounds: u64,
+) -> Duration {
+    let snapshot = seaworthy::webhook::snapshot::Snapshot::disabled();
     let started = Instant::now();
     for i in 0..rounds {
         let deadline = Some(Instant::now() + Duration::from_secs(2));
         let verdict = reviewer.review(&requests[i as usize % requests.len()], &snapshot, deadline);
         std::hint::black_box(verdict);
     }
-    let each = started.elapsed() / rounds as u32;
+    started.elapsed() / rounds.max(1) as u32
+}
+
+/// The decision alone, in this process, without HTTP or TLS: what one review costs in CPU.
+fn decision_cost(bodies: &[Vec<u8>], rounds: u64) {
+    let reviewer = reviewer(&seaworthy::config::Config::default());
+    let each = time_reviews(&reviewer, &requests(bodies), rounds);
     println!(
         "decision only (1 thread, no HTTP): {:.3} ms per review, {:.0} reviews/s",
         each.as_secs_f64() * 1000.0,
@@ -138,9 +159,56 @@ fn decision_cost(bodies: &[Vec<u8>], rounds: u64) {
     );
 }
 
+/// What each rule adds to the decision: the decision with that rule alone enabled, less the
+/// decision with no rule enabled (decoding, conversion, the context), costliest first.
+fn rule_costs(bodies: &[Vec<u8>], rounds: u64) {
+    use seaworthy::config::{Config, RuleConfig};
+    let requests = requests(bodies);
+    let catalog = seaworthy::engine::Catalog::load(&[]).expect("policies");
+    let ids: Vec<String> = catalog.rules.iter().map(|r| r.meta.id.clone()).collect();
+    let only = |enabled: Option<&str>| {
+        let mut config = Config::default();
+        for id in &ids {
+            config.rules.insert(
+                id.clone(),
+                RuleConfig {
+                    enabled: Some(Some(id.as_str()) == enabled),
+                    ..RuleConfig::default()
+                },
+            );
+        }
+        config
+    };
+    let base = time_reviews(&reviewer(&only(None)), &requests, rounds);
+    let mut costs: Vec<(f64, &str)> = ids
+        .iter()
+        .map(|id| {
+            let each = time_reviews(&reviewer(&only(Some(id))), &requests, rounds);
+            (
+                each.as_secs_f64() * 1e6 - base.as_secs_f64() * 1e6,
+                id.as_str(),
+            )
+        })
+        .collect();
+    costs.sort_by(|a, b| b.0.total_cmp(&a.0));
+    println!(
+        "no rule enabled: {:.1} us per review",
+        base.as_secs_f64() * 1e6
+    );
+    let total: f64 = costs.iter().map(|c| c.0).sum();
+    for (us, id) in &costs {
+        println!("{us:8.1} us  {id}");
+    }
+    println!("{total:8.1} us  sum of the rules alone");
+}
+
 fn main() {
     let args = args();
     let bodies = bodies(&args.fixtures);
+    if args.rule_costs {
+        rule_costs(&bodies, args.decision_rounds);
+        return;
+    }
     decision_cost(&bodies, args.decision_rounds);
     if args.decision_only {
         return;

@@ -13,6 +13,7 @@ pub mod admission;
 pub mod budget;
 pub mod cluster;
 pub mod connection;
+pub mod evaluators;
 pub mod metrics;
 pub mod review;
 pub mod server;
@@ -121,7 +122,8 @@ fn init_logging(format: LogFormat) {
 pub fn run(flags: ServeFlags, source: PolicySource) -> i32 {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        // Rules are evaluated on the blocking pool: stacks as deep as lint's (see the constant).
+        // Rules are evaluated on threads of their own (`evaluators`); the workers convert the
+        // admitted object, by recursion as deep as it nests: stacks as deep as lint's.
         .thread_stack_size(crate::engine::EVAL_STACK_BYTES)
         .build()
     {
@@ -217,15 +219,18 @@ async fn serve(flags: ServeFlags, source: PolicySource) -> Result<(), String> {
         ));
     }
 
-    let state = Arc::new(AppState::new(
-        reviewer,
-        cluster,
-        metrics.clone(),
-        settings.max_concurrency,
-        settings.eval_timeout,
-        settings.limits.clone(),
-        settings.cluster_context,
-    ));
+    let state = Arc::new(
+        AppState::new(
+            reviewer,
+            cluster,
+            metrics.clone(),
+            settings.max_concurrency,
+            settings.eval_timeout,
+            settings.limits.clone(),
+            settings.cluster_context,
+        )
+        .map_err(|e| format!("cannot start the evaluation threads: {e}"))?,
+    );
     // Installed before anything serves: a SIGTERM that arrives once `/readyz` can answer must
     // start the drain, not kill the process by default action.
     let term =

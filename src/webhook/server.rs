@@ -1,6 +1,7 @@
 //! The HTTP side: HTTPS for POST /validate (rustls, HTTP/2 and HTTP/1.1), plain HTTP for health
 //! and metrics. It only moves bytes: parsing, limits and status codes here, the decision in
-//! `review`, run off the async executor with a bounded number of evaluations at once.
+//! `review`, run off the async executor on a fixed set of evaluation threads, with the work in
+//! flight bounded by cost-weighted evaluation slots.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,9 +24,10 @@ use tokio_rustls::TlsAcceptor;
 use tower::Service;
 
 use super::admission::{decode_review, AdmissionRequest, AdmissionResponse};
-use super::budget::ObjectBudget;
+use super::budget::{slots_for, ObjectBudget};
 use super::cluster::ClusterCache;
 use super::connection::{Activity, Judgement, TrackedIo};
+use super::evaluators::Evaluators;
 use super::metrics::{
     FindingLabels, LimitLabels, Metrics, ReasonLabels, RequestLabels, RuleLabels, StatusLabels,
 };
@@ -62,7 +64,11 @@ pub struct AppState {
     reviewer: RwLock<(Arc<Reviewer>, Arc<HashSet<String>>)>,
     pub cluster: Arc<ClusterCache>,
     pub metrics: Arc<Metrics>,
+    /// Evaluation slots, one per evaluation thread; an object takes as many as its size says
+    /// (see [`slots_for`]).
     slots: Semaphore,
+    max_concurrency: usize,
+    evaluators: Evaluators,
     eval_timeout: Duration,
     pub limits: Limits,
     /// Bytes of request bodies in flight, reserved before a body is read (see `read_body`).
@@ -82,13 +88,16 @@ impl AppState {
         eval_timeout: Duration,
         limits: Limits,
         needs_sync: bool,
-    ) -> AppState {
+    ) -> std::io::Result<AppState> {
         let kinds = Arc::new(known_kinds(&reviewer));
-        AppState {
+        Ok(AppState {
             reviewer: RwLock::new((Arc::new(reviewer), kinds)),
             cluster,
             metrics,
             slots: Semaphore::new(max_concurrency),
+            max_concurrency,
+            // As many threads as slots: an evaluation that holds a slot always finds a thread.
+            evaluators: Evaluators::start(max_concurrency)?,
             eval_timeout,
             // Settings::resolve checked that the budget fits in a usize.
             body_budget: Semaphore::new(
@@ -100,7 +109,7 @@ impl AppState {
             limits,
             needs_sync,
             shutting_down: AtomicBool::new(false),
-        }
+        })
     }
 
     pub fn reviewer(&self) -> Arc<Reviewer> {
@@ -365,8 +374,9 @@ async fn validate(State(state): State<Arc<AppState>>, headers: HeaderMap, body: 
     response
 }
 
-/// Waits for an evaluation slot, then evaluates on the blocking pool, all within the time budget:
-/// at the deadline the answer is the failure mode's, whatever the evaluation is still doing.
+/// Waits for the object's evaluation slots, then evaluates on an evaluation thread, all within
+/// the time budget: at the deadline the answer is the failure mode's, whatever the evaluation is
+/// still doing.
 async fn evaluate(
     state: &Arc<AppState>,
     reviewer: Arc<Reviewer>,
@@ -375,24 +385,28 @@ async fn evaluate(
     started: Instant,
 ) -> Verdict {
     let deadline = started + state.eval_timeout;
-    let permit = match tokio::time::timeout_at(deadline.into(), state.slots.acquire()).await {
-        Ok(Ok(permit)) => permit,
-        // No slot came free within the budget (or the semaphore closed at shutdown).
-        _ => return reviewer.failed_request(request, Failure::Overloaded),
-    };
+    let weight = slots_for(super::budget::containers(request), state.max_concurrency);
+    // At most max_concurrency; one slot in the absurd case of a count beyond u32.
+    let weight = u32::try_from(weight).unwrap_or(1);
+    let permit =
+        match tokio::time::timeout_at(deadline.into(), state.slots.acquire_many(weight)).await {
+            Ok(Ok(permit)) => permit,
+            // No slot came free within the budget (or the semaphore closed at shutdown).
+            _ => return reviewer.failed_request(request, Failure::Overloaded),
+        };
     let snapshot = state.cluster.snapshot();
     let owned_request = request.clone();
     let owned_reviewer = reviewer.clone();
-    let mut evaluation = tokio::task::spawn_blocking(move || {
+    let mut evaluation = state.evaluators.run(move || {
         owned_reviewer.review_object(&owned_request, object, &snapshot, Some(deadline))
     });
     let verdict = match tokio::time::timeout_at(deadline.into(), &mut evaluation).await {
         Ok(evaluated) => {
             drop(permit);
-            evaluated.unwrap_or_else(|e| {
+            evaluated.unwrap_or_else(|_| {
                 reviewer.failed_request(
                     request,
-                    Failure::Error(format!("the evaluation failed: {e}")),
+                    Failure::Error("the evaluation failed: it panicked".to_string()),
                 )
             })
         }
@@ -404,7 +418,7 @@ async fn evaluate(
             let state = state.clone();
             tokio::spawn(async move {
                 let _ = evaluation.await;
-                state.slots.add_permits(1);
+                state.slots.add_permits(weight as usize);
             });
             reviewer.failed_request(request, Failure::Timeout)
         }
