@@ -441,7 +441,14 @@ fn cli(dir: &Path, corpus: &Path, format: &str) -> (Duration, usize, u64) {
         let out = std::fs::File::create(&out_path).expect("create report file");
         let start = Instant::now();
         let status = Command::new(exe)
-            .args(["lint", "--no-config", "--color", "never", "--format", format])
+            .args([
+                "lint",
+                "--no-config",
+                "--color",
+                "never",
+                "--format",
+                format,
+            ])
             .arg(corpus)
             .env("XDG_CACHE_HOME", dir.join("cache"))
             .env_remove("SEAWORTHY_NO_CACHE")
