@@ -398,10 +398,12 @@ fn plan_outputs(format: Option<Format>, outputs: &[Output]) -> Result<Vec<Output
         planned.push(output.clone());
     }
     match (format, planned.iter().any(|o| o.target == Target::Stdout)) {
-        (Some(format), true) => return Err(Fatal(format!(
+        (Some(format), true) => {
+            return Err(Fatal(format!(
             "--format {} and an --output to `-` both name the report on standard output; use one",
             format_name(format)
-        ))),
+        )))
+        }
         (format, false) => planned.insert(
             0,
             Output {
