@@ -215,10 +215,14 @@ fn compact_is_one_line_per_finding_in_the_json_order() {
 }
 
 #[test]
-fn compact_keeps_a_multi_line_message_on_one_line() {
+fn compact_reports_an_unreadable_document_on_one_line() {
     let dir = tempfile::tempdir().expect("temp dir");
-    // Not YAML: the parser's message is the finding's.
-    std::fs::write(dir.path().join("bad.yaml"), "a: [\n").expect("write");
+    // A manifest that does not parse: the parser's message is the finding's.
+    std::fs::write(
+        dir.path().join("bad.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: [\n",
+    )
+    .expect("write");
     let out = run(
         dir.path(),
         &["lint", "--no-config", "--format", "compact", "bad.yaml"],
