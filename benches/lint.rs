@@ -3,6 +3,7 @@
 //!     cargo bench --bench lint               # 5,000 objects
 //!     cargo bench --bench lint -- 20000      # another corpus size
 //!     cargo bench --bench lint -- --write-corpus DIR   # only write the corpus (for profiling)
+//!     cargo bench --bench lint -- --cli-only           # only the whole-CLI phases
 //!
 //! Generates a corpus of mixed kinds at realistic sizes (Deployments, StatefulSets, CronJobs,
 //! Services, ConfigMaps, HPAs, PDBs, NetworkPolicies, and a few large CRDs, which is where most bytes
@@ -11,6 +12,9 @@
 //!   - parse-only: seaworthy's loader (libyaml events) and the same tree builder fed by yaml-rust2 and
 //!     by saphyr-parser;
 //!   - full lint: loading, the workload view and every built-in rule, with the RVM and the interpreter;
+//!   - whole CLI: the release binary `seaworthy lint` on the corpus, report included, with text, JSON
+//!     and SARIF output written to a file (wall time, best of the rounds, and a hash of the output so
+//!     two builds can be checked for identical reports);
 //!   - start-up: wall time of the release binary linting one Deployment file, with the policy
 //!     cache warm and without it.
 
@@ -425,6 +429,42 @@ fn run_phase(phase: &str, dir: &Path) -> (f64, usize, u64) {
     (seconds, objects, kib)
 }
 
+/// The whole CLI path: `seaworthy lint --format FORMAT` of the corpus, output to a file, as a user
+/// runs it (loading, evaluation, the serial tail, the report, writing it and exiting). Returns the
+/// best wall time of the rounds, the output's size and a hash of it (FNV-1a: identical reports
+/// across builds have identical hashes).
+fn cli(dir: &Path, corpus: &Path, format: &str) -> (Duration, usize, u64) {
+    let exe = env!("CARGO_BIN_EXE_seaworthy");
+    let out_path = dir.join(format!("report.{format}"));
+    let mut best = Duration::MAX;
+    for _ in 0..ROUNDS {
+        let out = std::fs::File::create(&out_path).expect("create report file");
+        let start = Instant::now();
+        let status = Command::new(exe)
+            .args([
+                "lint",
+                "--no-config",
+                "--color",
+                "never",
+                "--format",
+                format,
+            ])
+            .arg(corpus)
+            .env("XDG_CACHE_HOME", dir.join("cache"))
+            .env_remove("SEAWORTHY_NO_CACHE")
+            .stdout(out)
+            .status()
+            .expect("run binary");
+        best = best.min(start.elapsed());
+        assert_eq!(status.code(), Some(1), "the corpus has errors ({format})");
+    }
+    let report = std::fs::read(&out_path).expect("read report");
+    let hash = report.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    (best, report.len(), hash)
+}
+
 /// Median wall time of `seaworthy lint` on one Deployment file, with the policy cache warm (in a
 /// cache directory of its own, filled by a first run) or turned off.
 fn startup(dir: &Path, cached: bool) -> Duration {
@@ -486,14 +526,17 @@ fn main() {
         "phase", "objects/s", "MB/s", "peak RSS"
     );
     let mut rates = std::collections::HashMap::new();
-    for (phase, label) in [
+    // `--cli-only`: only the whole-CLI phases (comparing two builds' reports and times).
+    let cli_only = args.iter().any(|a| a == "--cli-only");
+    let phases = [
         ("parse-libyaml", "parse, libyaml (1 thread)"),
         ("parse-saphyr", "parse, saphyr-parser (1 thread)"),
         ("parse-yaml-rust2", "parse, yaml-rust2 (1 thread)"),
         ("load", "parse-only: load (all threads)"),
         ("lint-rvm", "full lint, RVM (all threads)"),
         ("lint-interpreter", "full lint, interpreter"),
-    ] {
+    ];
+    for (phase, label) in phases.into_iter().filter(|_| !cli_only) {
         let (seconds, objects, kib) = run_phase(phase, &corpus_dir);
         let rate = objects as f64 / seconds;
         rates.insert(phase, rate);
@@ -503,9 +546,27 @@ fn main() {
             kib as f64 / 1024.0
         );
     }
+    for format in ["text", "json", "sarif"] {
+        let (elapsed, size, hash) = cli(dir.path(), &corpus_dir, format);
+        let rate = n as f64 / elapsed.as_secs_f64();
+        rates.insert(format, rate);
+        println!(
+            "{:<34} {rate:>12.0} {:>10.1}   (report {:.1} MB, hash {hash:016x})",
+            format!("whole CLI, --format {format}"),
+            mb / elapsed.as_secs_f64(),
+            size as f64 / 1e6
+        );
+    }
+    if cli_only {
+        return;
+    }
     println!(
         "full lint (RVM) / parse-only: {:.0}%",
         100.0 * rates["lint-rvm"] / rates["load"]
+    );
+    println!(
+        "whole CLI (text) / parse-only: {:.0}%",
+        100.0 * rates["text"] / rates["load"]
     );
     println!(
         "RVM / interpreter: {:.2}x",

@@ -84,6 +84,53 @@ pub enum Format {
     Junit,
     /// GitHub Actions workflow commands (annotations on the pull request).
     Github,
+    /// GitLab Code Quality JSON (the merge request widget and diff).
+    Gitlab,
+    /// One line per finding, `file:line:col: severity[rule] message`, for editors and grep.
+    Compact,
+}
+
+/// Where a report goes: standard output or a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Stdout,
+    File(PathBuf),
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Stdout => f.write_str("standard output"),
+            Target::File(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+/// One report of a run: `--output FORMAT=FILE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    pub format: Format,
+    pub target: Target,
+}
+
+/// Parses `FORMAT=FILE` (`-` for standard output).
+fn parse_output(text: &str) -> Result<Output, String> {
+    let (format, file) = text.split_once('=').ok_or_else(|| {
+        format!("expected FORMAT=FILE, as in sarif=results.sarif (`-` for standard output), got {text:?}")
+    })?;
+    let format = Format::from_str(format, true).map_err(|_| {
+        let known: Vec<String> = Format::value_variants()
+            .iter()
+            .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_string()))
+            .collect();
+        format!("unknown format {format:?} (one of: {})", known.join(", "))
+    })?;
+    let target = match file {
+        "" => return Err(format!("no file after {text:?} (`-` for standard output)")),
+        "-" => Target::Stdout,
+        path => Target::File(PathBuf::from(path)),
+    };
+    Ok(Output { format, target })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -160,8 +207,17 @@ pub struct LintArgs {
     /// Files or directories to lint; `-` reads standard input.
     #[arg(required_unless_present_any = ["helm", "kustomize"], value_name = "PATH")]
     pub paths: Vec<String>,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    /// Format of the report on standard output [default: text].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Also write a report in FORMAT to FILE (repeatable; `-` is standard output, which then
+    /// replaces the --format report): `--output sarif=results.sarif` keeps text on the terminal.
+    #[arg(long = "output", value_name = "FORMAT=FILE", value_parser = parse_output)]
+    pub outputs: Vec<Output>,
+    /// Page that SARIF `helpUri`s point into, as `URL#<rule-id>` for every rule [default: the
+    /// project's docs/rules.md, for built-in rules only].
+    #[arg(long, value_name = "URL")]
+    pub rules_doc_url: Option<String>,
     /// Which objects without metadata.namespace (and cluster-scoped objects) relate to each other:
     /// those of one directory, one file, or the whole run (then they share `default` with the
     /// objects that name it). Objects with a namespace relate across the run in every case;
@@ -351,7 +407,113 @@ fn use_color(choice: ColorChoice) -> bool {
     }
 }
 
+/// The reports of a run: each `--output`, and the `--format` report on standard output unless an
+/// `--output` takes it. Two reports for one place are a usage error.
+fn plan_outputs(format: Option<Format>, outputs: &[Output]) -> Result<Vec<Output>, Fatal> {
+    let mut planned: Vec<Output> = Vec::with_capacity(outputs.len() + 1);
+    for output in outputs {
+        if let Some(earlier) = planned.iter().find(|o| o.target == output.target) {
+            return Err(Fatal(format!(
+                "--output: both a {} and a {} report would go to {}",
+                format_name(earlier.format),
+                format_name(output.format),
+                output.target
+            )));
+        }
+        planned.push(output.clone());
+    }
+    match (format, planned.iter().any(|o| o.target == Target::Stdout)) {
+        (Some(format), true) => {
+            return Err(Fatal(format!(
+            "--format {} and an --output to `-` both name the report on standard output; use one",
+            format_name(format)
+        )))
+        }
+        (format, false) => planned.insert(
+            0,
+            Output {
+                format: format.unwrap_or(Format::Text),
+                target: Target::Stdout,
+            },
+        ),
+        (None, true) => {}
+    }
+    Ok(planned)
+}
+
+fn format_name(format: Format) -> String {
+    format
+        .to_possible_value()
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default()
+}
+
+/// A report's destination, opened before the run so that an unwritable file ends it before any work.
+enum Sink {
+    Stdout,
+    File(PathBuf, std::fs::File),
+}
+
+fn open_sinks(outputs: &[Output]) -> Result<Vec<Sink>, Fatal> {
+    outputs
+        .iter()
+        .map(|o| match &o.target {
+            Target::Stdout => Ok(Sink::Stdout),
+            Target::File(path) => std::fs::File::create(path)
+                .map(|file| Sink::File(path.clone(), file))
+                .map_err(|e| Fatal(format!("cannot write {}: {e}", path.display()))),
+        })
+        .collect()
+}
+
+/// What reporters need beside the outcome.
+struct ReportContext<'a> {
+    rules: &'a [crate::engine::Rule],
+    show_suppressed: bool,
+    fail_on: FailOn,
+    color: ColorChoice,
+    rules_doc_url: Option<&'a str>,
+}
+
+fn render_report(
+    format: Format,
+    target: &Target,
+    outcome: &lint::Outcome,
+    cx: &ReportContext<'_>,
+) -> String {
+    match format {
+        Format::Text => {
+            let remediations = report::remediations(cx.rules);
+            // Color only for a terminal, or a file when asked for always.
+            let color = match target {
+                Target::Stdout => use_color(cx.color),
+                Target::File(_) => cx.color == ColorChoice::Always,
+            };
+            report::text::render(outcome, &remediations, cx.show_suppressed, color)
+        }
+        Format::Json => report::json::render(outcome, cx.show_suppressed),
+        Format::Sarif => {
+            let base = std::env::current_dir().unwrap_or_default();
+            report::sarif::render(
+                outcome,
+                cx.rules,
+                cx.show_suppressed,
+                &base,
+                cx.rules_doc_url,
+            )
+        }
+        Format::Junit => report::junit::render(outcome, cx.show_suppressed, cx.fail_on),
+        Format::Github => report::github::render(outcome, cx.show_suppressed),
+        Format::Gitlab => {
+            let base = std::env::current_dir().unwrap_or_default();
+            report::gitlab::render(outcome, &base)
+        }
+        Format::Compact => report::compact::render(outcome, cx.show_suppressed),
+    }
+}
+
 pub fn run_lint(args: LintArgs) -> Result<i32, Fatal> {
+    let outputs = plan_outputs(args.format, &args.outputs)?;
     let mut config = load_config(&args.policy)?;
     if let Some(version) = &args.kubernetes_version {
         config.kubernetes_version = Some(version.clone());
@@ -396,6 +558,7 @@ pub fn run_lint(args: LintArgs) -> Result<i32, Fatal> {
             .map(String::as_str),
     )
     .map_err(Fatal)?;
+    let sinks = open_sinks(&outputs)?;
     // Renders the user asked for first: a missing helm or kubectl ends the run before anything
     // is linted.
     let mut renders = render_inputs(&args.render)?;
@@ -490,25 +653,30 @@ pub fn run_lint(args: LintArgs) -> Result<i32, Fatal> {
         fail_on = FailOn::Never;
     }
 
-    let text = match args.format {
-        Format::Text => {
-            let remediations = report::remediations(&evaluator.rules);
-            report::text::render(
-                &outcome,
-                &remediations,
-                args.show_suppressed,
-                use_color(args.color),
-            )
-        }
-        Format::Json => report::json::render(&outcome, args.show_suppressed),
-        Format::Sarif => {
-            let base = std::env::current_dir().unwrap_or_default();
-            report::sarif::render(&outcome, &evaluator.rules, args.show_suppressed, &base)
-        }
-        Format::Junit => report::junit::render(&outcome, args.show_suppressed),
-        Format::Github => report::github::render(&outcome, args.show_suppressed),
+    let cx = ReportContext {
+        rules: &evaluator.rules,
+        show_suppressed: args.show_suppressed,
+        fail_on,
+        color: args.color,
+        rules_doc_url: args.rules_doc_url.as_deref(),
     };
-    write_stdout(&text)?;
+    // Reports are independent of each other: rendered in parallel, written in order.
+    let reports: Vec<String> = {
+        use rayon::prelude::*;
+        outputs
+            .par_iter()
+            .map(|o| render_report(o.format, &o.target, &outcome, &cx))
+            .collect()
+    };
+    for (sink, text) in sinks.into_iter().zip(&reports) {
+        match sink {
+            Sink::Stdout => write_stdout(text)?,
+            Sink::File(path, mut file) => file
+                .write_all(text.as_bytes())
+                .and_then(|_| file.flush())
+                .map_err(|e| Fatal(format!("cannot write {}: {e}", path.display())))?,
+        }
+    }
     if !outcome.patch_files.is_empty() {
         eprintln!(
             "note: skipped {} kustomize patch file(s), which hold partial objects ({}{}); lint the built result with --kustomize DIR",
@@ -528,7 +696,11 @@ pub fn run_lint(args: LintArgs) -> Result<i32, Fatal> {
     if outcome.summary.objects == 0 && !outcome.broken {
         eprintln!("error: no Kubernetes objects found in the inputs");
     }
-    Ok(outcome.exit_code(fail_on))
+    let code = outcome.exit_code(fail_on);
+    // The process exits as soon as this returns (main), with the output flushed above: freeing
+    // every finding, source text, report and the compiled policies first would only cost time.
+    std::mem::forget((outcome, reports, evaluator));
+    Ok(code)
 }
 
 pub fn run_serve(args: ServeArgs) -> Result<i32, Fatal> {

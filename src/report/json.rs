@@ -2,6 +2,8 @@
 //! unit of relation (`unit`) and the run's units (`units`), so a user can see why two objects were
 //! related (see `unit`).
 
+use std::collections::{HashMap, HashSet};
+
 use serde::Serialize;
 
 use crate::finding::Finding;
@@ -36,22 +38,23 @@ struct Unit<'a> {
 }
 
 pub fn render(outcome: &Outcome, show_suppressed: bool) -> String {
+    // Indexed by name, and each unit's files by name, so that a run of many small units (one per
+    // file with `--relate file`) is not quadratic.
     let mut units: Vec<Unit> = Vec::new();
+    let mut unit_at: HashMap<&str, usize> = HashMap::new();
+    let mut listed: HashSet<(usize, &str)> = HashSet::new();
     for object in &outcome.objects {
-        let at = match units.iter().position(|u| u.name == object.unit) {
-            Some(at) => at,
-            None => {
-                units.push(Unit {
-                    name: &object.unit,
-                    objects: 0,
-                    files: Vec::new(),
-                });
-                units.len() - 1
-            }
-        };
+        let at = *unit_at.entry(object.unit.as_str()).or_insert_with(|| {
+            units.push(Unit {
+                name: &object.unit,
+                objects: 0,
+                files: Vec::new(),
+            });
+            units.len() - 1
+        });
         let unit = &mut units[at];
         unit.objects += 1;
-        if !unit.files.contains(&object.file.as_str()) {
+        if listed.insert((at, object.file.as_str())) {
             unit.files.push(&object.file);
         }
     }

@@ -1,11 +1,14 @@
 //! JUnit XML, the report format GitLab, Jenkins and Azure Pipelines render as test results: one
-//! test suite per file, one test case per object (passing when it has no finding), one `<failure>`
-//! per finding with the rule, the message and the location.
+//! test suite per file, one test case per object, one `<failure>` per finding that fails the run
+//! (at or above `--fail-on`, not suppressed) with the rule, the message and the location. Findings
+//! below that level are listed in the case's `<system-out>`, so a test case is red exactly when
+//! the job is: a notice never fails a test under `--fail-on error` or `never`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::finding::{Finding, Severity};
+use crate::config::FailOn;
+use crate::finding::Finding;
 use crate::lint::Outcome;
 
 /// Escapes text for XML content and attribute values.
@@ -37,10 +40,43 @@ fn case_name(name: &str, render: Option<&str>) -> String {
 /// A test case: an object of a file, or the file itself for problems that have no object.
 #[derive(Default)]
 struct Case<'a> {
-    findings: Vec<&'a Finding>,
+    /// Findings that fail the run: each a `<failure>`.
+    failures: Vec<&'a Finding>,
+    /// Findings below `--fail-on`, or suppressed: listed in `<system-out>`.
+    others: Vec<&'a Finding>,
 }
 
-pub fn render(outcome: &Outcome, show_suppressed: bool) -> String {
+impl Case<'_> {
+    fn failed(&self) -> bool {
+        !self.failures.is_empty()
+    }
+}
+
+/// The finding as a failure's body or a line of `<system-out>`: where, what, and the context.
+fn body(f: &Finding) -> String {
+    let mut body = format!(
+        "{}:{}:{}: {} [{}]",
+        f.location.file, f.location.line, f.location.column, f.message, f.rule
+    );
+    if !f.location.path.is_empty() {
+        let _ = write!(body, "\nfield: {}", f.location.path);
+    }
+    if let Some(template) = &f.location.template {
+        let _ = write!(body, "\ntemplate: {template}");
+    }
+    if let Some(render) = &f.location.render {
+        let _ = write!(body, "\nrender: {render}");
+    }
+    if let Some(r) = &f.location.rendered {
+        let _ = write!(body, "\nrendered: {}:{}:{}", r.file, r.line, r.column);
+    }
+    if let Some(reason) = &f.suppressed {
+        let _ = write!(body, "\nsuppressed: {reason}");
+    }
+    body
+}
+
+pub fn render(outcome: &Outcome, show_suppressed: bool, fail_on: FailOn) -> String {
     // file -> case name -> findings; every file and object of the run appears, clean ones too.
     let mut suites: BTreeMap<&str, BTreeMap<String, Case>> = BTreeMap::new();
     for file in &outcome.files {
@@ -64,20 +100,23 @@ pub fn render(outcome: &Outcome, show_suppressed: bool) -> String {
             .map(|o| o.to_string())
             .unwrap_or_else(|| format!("document at line {}", finding.location.line));
         let case = case_name(&case, finding.location.render.as_deref());
-        suites
+        let case = suites
             .entry(finding.location.file.as_str())
             .or_default()
             .entry(case)
-            .or_default()
-            .findings
-            .push(finding);
+            .or_default();
+        if finding.suppressed.is_none() && fail_on.fails(finding.severity) {
+            case.failures.push(finding);
+        } else {
+            case.others.push(finding);
+        }
     }
 
     let total_cases: usize = suites.values().map(BTreeMap::len).sum();
     let total_failures: usize = suites
         .values()
         .flat_map(BTreeMap::values)
-        .filter(|c| !c.findings.is_empty())
+        .filter(|c| c.failed())
         .count();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
@@ -85,7 +124,7 @@ pub fn render(outcome: &Outcome, show_suppressed: bool) -> String {
         "<testsuites name=\"seaworthy\" tests=\"{total_cases}\" failures=\"{total_failures}\">"
     );
     for (file, cases) in &suites {
-        let failures = cases.values().filter(|c| !c.findings.is_empty()).count();
+        let failures = cases.values().filter(|c| c.failed()).count();
         let _ = writeln!(
             out,
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\">",
@@ -100,43 +139,31 @@ pub fn render(outcome: &Outcome, show_suppressed: bool) -> String {
                 escape(file),
                 escape(file)
             );
-            if case.findings.is_empty() {
+            if case.failures.is_empty() && case.others.is_empty() {
                 out.push_str("/>\n");
                 continue;
             }
             out.push_str(">\n");
-            for f in &case.findings {
-                let mut body = format!(
-                    "{}:{}:{}: {} [{}]",
-                    f.location.file, f.location.line, f.location.column, f.message, f.rule
-                );
-                if !f.location.path.is_empty() {
-                    let _ = write!(body, "\nfield: {}", f.location.path);
-                }
-                if let Some(template) = &f.location.template {
-                    let _ = write!(body, "\ntemplate: {template}");
-                }
-                if let Some(render) = &f.location.render {
-                    let _ = write!(body, "\nrender: {render}");
-                }
-                if let Some(r) = &f.location.rendered {
-                    let _ = write!(body, "\nrendered: {}:{}:{}", r.file, r.line, r.column);
-                }
-                if let Some(reason) = &f.suppressed {
-                    let _ = write!(body, "\nsuppressed: {reason}");
-                }
-                let kind = match f.severity {
-                    Severity::Error => "error",
-                    Severity::Warning => "warning",
-                    Severity::Notice => "notice",
-                };
+            for f in &case.failures {
                 let _ = writeln!(
                     out,
                     "      <failure type=\"{}\" message=\"{}: {}\">{}</failure>",
                     escape(&f.rule),
-                    kind,
+                    f.severity.as_str(),
                     escape(&f.message),
-                    escape(&body)
+                    escape(&body(f))
+                );
+            }
+            if !case.others.is_empty() {
+                let listed: Vec<String> = case
+                    .others
+                    .iter()
+                    .map(|f| format!("{}: {}", f.severity.as_str(), body(f)))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "      <system-out>{}</system-out>",
+                    escape(&listed.join("\n\n"))
                 );
             }
             out.push_str("    </testcase>\n");

@@ -16,6 +16,30 @@ use crate::render::RENDER_ERROR;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 const INFORMATION_URI: &str = "https://github.com/seaworthy-dev/seaworthy";
+/// The rule reference (`docs/rules.md`, one `## <id>` section per rule) of the built-in rules, as
+/// published with the project: each built-in rule's `helpUri` is this with `#<id>`.
+pub const RULES_DOC_URL: &str =
+    "https://github.com/seaworthy-dev/seaworthy/blob/main/docs/rules.md";
+
+/// Areas whose rules guard against attack rather than outage: their rules carry the `security`
+/// tag and a `security-severity`, which GitHub code scanning needs to file them as security
+/// alerts and sorts them by.
+const SECURITY_AREAS: [&str; 3] = ["security", "hardening", "network"];
+
+/// GitHub's scale: 9.0 and up critical, 7.0–8.9 high, 4.0–6.9 medium, 0.1–3.9 low. A rule's default
+/// severity says how bad a breach is (the Pod Security baseline controls, which let a pod reach
+/// the node, are errors; the restricted ones warnings), so it maps to one band each. None outside
+/// the security areas.
+fn security_severity(area: &str, severity: Severity) -> Option<&'static str> {
+    if !SECURITY_AREAS.contains(&area) {
+        return None;
+    }
+    Some(match severity {
+        Severity::Error => "8.0",
+        Severity::Warning => "5.5",
+        Severity::Notice => "2.0",
+    })
+}
 
 fn level(severity: Severity) -> &'static str {
     match severity {
@@ -33,13 +57,32 @@ struct Descriptor {
     help: String,
     severity: Severity,
     tags: Vec<String>,
+    help_uri: Option<String>,
+    security_severity: Option<&'static str>,
 }
 
-fn descriptors(rules: &[Rule]) -> Vec<Descriptor> {
+/// Where a rule's documentation is: `rules_doc_url#<id>` for every rule when the user names the
+/// page (a mirror, or the reference generated with their own policies by `seaworthy rules --format
+/// markdown`), else the project's page for built-in rules only (a user's policy has no section
+/// there).
+fn help_uri(rule: &Rule, rules_doc_url: Option<&str>) -> Option<String> {
+    match rules_doc_url {
+        Some(url) => Some(format!("{url}#{}", rule.meta.id)),
+        None if rule.builtin => Some(format!("{RULES_DOC_URL}#{}", rule.meta.id)),
+        None => None,
+    }
+}
+
+fn descriptors(rules: &[Rule], rules_doc_url: Option<&str>) -> Vec<Descriptor> {
     let mut out: Vec<Descriptor> = rules
         .iter()
         .map(|r| {
-            let mut tags = vec![r.meta.area.clone()];
+            let security_severity = security_severity(&r.meta.area, r.meta.severity);
+            let mut tags = Vec::new();
+            if security_severity.is_some() && r.meta.area != "security" {
+                tags.push("security".to_string());
+            }
+            tags.push(r.meta.area.clone());
             if let Some(level) = &r.meta.level {
                 tags.push(format!("pod-security-{level}"));
             }
@@ -52,6 +95,8 @@ fn descriptors(rules: &[Rule]) -> Vec<Descriptor> {
                 help: help_text(r),
                 severity: r.meta.severity,
                 tags,
+                help_uri: help_uri(r, rules_doc_url),
+                security_severity,
             }
         })
         .collect();
@@ -75,6 +120,8 @@ fn descriptors(rules: &[Rule]) -> Vec<Descriptor> {
             help: remediations.get(id).cloned().unwrap_or_default(),
             severity: Severity::Error,
             tags: vec!["input".to_string()],
+            help_uri: None,
+            security_severity: None,
         });
     }
     out
@@ -185,9 +232,16 @@ fn result(finding: &Finding, rule_index: Option<usize>, base: &Path) -> Value {
     value
 }
 
-/// Renders the run. `base` is the directory artifact URIs are relative to (the working directory).
-pub fn render(outcome: &Outcome, rules: &[Rule], show_suppressed: bool, base: &Path) -> String {
-    let descriptors = descriptors(rules);
+/// Renders the run. `base` is the directory artifact URIs are relative to (the working directory);
+/// `rules_doc_url` the page rules' `helpUri`s point into (see [`RULES_DOC_URL`]).
+pub fn render(
+    outcome: &Outcome,
+    rules: &[Rule],
+    show_suppressed: bool,
+    base: &Path,
+    rules_doc_url: Option<&str>,
+) -> String {
+    let descriptors = descriptors(rules, rules_doc_url);
     let index: HashMap<&str, usize> = descriptors
         .iter()
         .enumerate()
@@ -196,7 +250,7 @@ pub fn render(outcome: &Outcome, rules: &[Rule], show_suppressed: bool, base: &P
     let driver_rules: Vec<Value> = descriptors
         .iter()
         .map(|d| {
-            json!({
+            let mut rule = json!({
                 "id": d.id,
                 "name": d.id,
                 "shortDescription": {"text": d.short},
@@ -204,7 +258,14 @@ pub fn render(outcome: &Outcome, rules: &[Rule], show_suppressed: bool, base: &P
                 "help": {"text": d.help},
                 "defaultConfiguration": {"level": level(d.severity)},
                 "properties": {"tags": d.tags},
-            })
+            });
+            if let Some(uri) = &d.help_uri {
+                rule["helpUri"] = json!(uri);
+            }
+            if let Some(score) = d.security_severity {
+                rule["properties"]["security-severity"] = json!(score);
+            }
+            rule
         })
         .collect();
     let results: Vec<Value> = outcome

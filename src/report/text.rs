@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use anstyle::{AnsiColor, Style};
 
+use super::SourceLines;
 use crate::finding::{Finding, Severity};
 use crate::lint::Outcome;
 
@@ -42,12 +43,21 @@ pub fn render(
     let blue = Style::new().fg_color(Some(AnsiColor::Blue.into())).bold();
     let bold = Style::new().bold();
     let mut out = String::new();
+    let mut sources = SourceLines::new(outcome);
     for finding in outcome
         .findings
         .iter()
         .filter(|f| show_suppressed || f.suppressed.is_none())
     {
-        render_one(&mut out, finding, outcome, remediations, &p, blue, bold);
+        render_one(
+            &mut out,
+            finding,
+            &mut sources,
+            remediations,
+            &p,
+            blue,
+            bold,
+        );
     }
     if let Some(line) = per_rule_counts(outcome) {
         let _ = writeln!(out, "{}: {line}", p.paint(bold, "by rule"));
@@ -111,7 +121,7 @@ fn per_rule_counts(outcome: &Outcome) -> Option<String> {
 fn render_one(
     out: &mut String,
     f: &Finding,
-    outcome: &Outcome,
+    sources: &mut SourceLines<'_>,
     remediations: &HashMap<String, String>,
     p: &Palette,
     blue: Style,
@@ -145,8 +155,8 @@ fn render_one(
         loc.line,
         loc.column
     );
-    let source_line = outcome
-        .source_line(&loc.file, loc.line)
+    let source_line = sources
+        .line(&loc.file, loc.line)
         .filter(|_| !may_hold_a_secret(f));
     if let Some(text) = source_line {
         let caret_pad: String = text
