@@ -74,9 +74,7 @@ schema_message(problem) := sprintf("%s is %s, which the API cannot read (%s): th
 }
 
 flagged_here contains path if {
-	some [path, value, expected] in fields
-	value != null
-	not has_type(value, expected)
+	some [path, _, _] in wrong_fields
 }
 
 pod_spec := input.workload.pod_spec if is_object(input.workload.pod_spec)
