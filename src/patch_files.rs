@@ -4,8 +4,9 @@
 //! skips such files and says so; `--kustomize DIR` lints the built result instead.
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
+use crate::discover::normalize;
 use crate::manifest::node::Node;
 use crate::manifest::yaml::{self, Limits};
 use crate::manifest::{SourceFile, STDIN_NAME};
@@ -93,26 +94,6 @@ fn listed_patches(text: &str) -> Vec<String> {
         }
     }
     paths
-}
-
-/// A path with `.` and `..` resolved lexically, so `base/../overlay/p.yaml` and `overlay/p.yaml`
-/// compare equal (symbolic links are not followed: kustomize names files as written too).
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if matches!(out.components().next_back(), Some(Component::Normal(_))) {
-                    out.pop();
-                } else {
-                    out.push("..");
-                }
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

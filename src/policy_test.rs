@@ -436,16 +436,6 @@ fn match_expectations(
     problems
 }
 
-/// The closest of `known` ids to `id`, if any is close enough to be what was meant.
-pub fn closest<'a>(id: &str, known: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    known
-        .into_iter()
-        .map(|k| (strsim::jaro_winkler(id, k), k))
-        .filter(|(score, _)| *score >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, k)| k.to_string())
-}
-
 /// Lints each case's fixture on its own (its file is its unit of relation) and judges it.
 /// `evaluator` must have every rule with a case enabled (see [`enable_for`]).
 pub fn run_cases(
@@ -471,7 +461,10 @@ pub fn run_cases(
             let known = if loaded_ids.contains(&case.rule) {
                 Ok(())
             } else {
-                Err(closest(&case.rule, loaded_ids.iter().map(String::as_str)))
+                Err(
+                    lint::did_you_mean(&case.rule, loaded_ids.iter().map(String::as_str))
+                        .map(str::to_string),
+                )
             };
             judge(case, &observe(&outcome), known)
         })
@@ -713,15 +706,5 @@ mod tests {
             wrong_type.starts_with("e.yaml:1:3: [0].line:"),
             "{wrong_type}"
         );
-    }
-
-    #[test]
-    fn close_ids_are_suggested_and_far_ones_not() {
-        let known = ["privileged-container", "missing-pdb"];
-        assert_eq!(
-            closest("privileged-containers", known).as_deref(),
-            Some("privileged-container")
-        );
-        assert_eq!(closest("team-label", known), None);
     }
 }
