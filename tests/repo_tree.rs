@@ -228,6 +228,27 @@ fn text_output_quotes_the_source_line_of_a_kustomize_finding() {
 }
 
 #[test]
+fn the_text_summary_counts_the_skipped_files() {
+    let run = run(&[
+        "lint",
+        "fixtures/trees/repo",
+        "--no-config",
+        "--color",
+        "never",
+    ]);
+    let summary = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("summary: "))
+        .unwrap_or_default();
+    assert!(
+        summary.contains(", 4 files skipped (not Kubernetes manifests)"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
 fn no_render_keeps_the_literal_behaviour() {
     let run = run(&[
         "lint",

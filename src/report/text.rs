@@ -81,6 +81,13 @@ pub fn render(
         plural(s.objects, "object"),
         plural(s.files, "file")
     );
+    if s.skipped > 0 {
+        let _ = write!(
+            out,
+            ", {} skipped (not Kubernetes manifests)",
+            plural(s.skipped, "file")
+        );
+    }
     if s.suppressed > 0 {
         let _ = write!(
             out,
