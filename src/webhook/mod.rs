@@ -187,6 +187,9 @@ async fn serve(flags: ServeFlags, source: PolicySource) -> Result<(), String> {
         Snapshot::disabled(),
         !settings.cluster_context,
     ));
+    // Before the "starting" line, which is what tests and operators wait for: everything said
+    // about the configuration is then already in the log.
+    log_skipped_rules(&reviewer, settings.cluster_context);
     tracing::info!(
         listen = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
         health = %health_listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
@@ -203,7 +206,6 @@ async fn serve(flags: ServeFlags, source: PolicySource) -> Result<(), String> {
         max_containers = settings.limits.max_containers,
         "seaworthy serve starting"
     );
-    log_skipped_rules(&reviewer, settings.cluster_context);
     if settings.cluster_context {
         let client = kube::Client::try_default().await.map_err(|e| {
             format!("--cluster-context: cannot reach the Kubernetes API (in-cluster config or KUBECONFIG): {e}")
