@@ -8,7 +8,9 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::https::{connect, fixture, tls_client_config, Options, Server};
+use common::https::{
+    connect, deployment_with_containers, fixture, tls_client_config, Options, Server,
+};
 use rustls::pki_types::ServerName;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -289,29 +291,17 @@ async fn bodies_over_the_in_flight_budget_get_a_quick_503() {
     assert_eq!(conn.review(fixture("pod-create-pass.json")).await.0, 200);
 }
 
-/// A Deployment AdmissionReview with `n` containers.
-fn deployment_with_containers(n: usize) -> Vec<u8> {
-    let mut review: Value =
-        serde_json::from_slice(&fixture("deployment-create-denied.json")).expect("fixture");
-    let containers = review["request"]["object"]["spec"]["template"]["spec"]["containers"]
-        .as_array_mut()
-        .expect("containers");
-    let first = containers[0].clone();
-    containers.clear();
-    for i in 0..n {
-        let mut c = first.clone();
-        c["name"] = Value::from(format!("c{i}"));
-        containers.push(c);
-    }
-    serde_json::to_vec(&review).expect("json")
-}
-
 #[tokio::test]
 async fn an_object_over_the_container_budget_is_answered_without_evaluation() {
     for (mode, allowed) in [("enforce", false), ("warn", true)] {
         let server = start(&["--no-config", "--max-containers", "50", "--mode", mode]);
         let mut conn = server.connect().await.expect("connect");
-        let (status, review) = conn.review(deployment_with_containers(51)).await;
+        let (status, review) = conn
+            .review(deployment_with_containers(
+                "deployment-create-denied.json",
+                51,
+            ))
+            .await;
         assert_eq!(status, 200);
         let r = response(&review);
         assert_eq!(r["allowed"], allowed, "{mode}: {r}");
@@ -325,7 +315,12 @@ async fn an_object_over_the_container_budget_is_answered_without_evaluation() {
             1.0
         );
         // Within the budget it is evaluated as usual: this fixture has deny findings.
-        let (_, review) = conn.review(deployment_with_containers(50)).await;
+        let (_, review) = conn
+            .review(deployment_with_containers(
+                "deployment-create-denied.json",
+                50,
+            ))
+            .await;
         let text = response(&review).to_string();
         assert!(!text.contains("--max-containers"), "{mode}: {text}");
         assert!(

@@ -7,8 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::https::{fixture, Options, Server};
-use serde_json::Value;
+use common::https::{deployment_with_containers, fixture, Options, Server};
 
 /// Spins until the deadline on a workload of 20 containers or more; quick on anything else.
 const SPIN_ON_LARGE: &str = r#"# What it does: spins on large workloads, to test evaluation slots.
@@ -37,23 +36,6 @@ violations contains v if {
 }
 "#;
 
-/// A Deployment AdmissionReview with `n` containers.
-fn deployment_with_containers(n: usize) -> Vec<u8> {
-    let mut review: Value =
-        serde_json::from_slice(&fixture("deployment-create-pass.json")).expect("fixture");
-    let containers = review["request"]["object"]["spec"]["template"]["spec"]["containers"]
-        .as_array_mut()
-        .expect("containers");
-    let first = containers[0].clone();
-    containers.clear();
-    for i in 0..n {
-        let mut c = first.clone();
-        c["name"] = Value::from(format!("c{i}"));
-        containers.push(c);
-    }
-    serde_json::to_vec(&review).expect("json")
-}
-
 /// How long a 1-container Pod takes while a Deployment of `containers` containers spins in
 /// evaluation on a server with two slots and a 2 s budget.
 async fn pod_latency_beside(containers: usize) -> Duration {
@@ -74,8 +56,14 @@ async fn pod_latency_beside(containers: usize) -> Duration {
     });
     let mut large = server.connect().await.expect("connect");
     let mut small = server.connect().await.expect("connect");
-    let spinning =
-        tokio::spawn(async move { large.review(deployment_with_containers(containers)).await });
+    let spinning = tokio::spawn(async move {
+        large
+            .review(deployment_with_containers(
+                "deployment-create-pass.json",
+                containers,
+            ))
+            .await
+    });
     server.wait_for(
         "the large object in evaluation",
         Duration::from_secs(10),

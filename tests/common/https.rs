@@ -357,6 +357,23 @@ impl Conn {
     }
 }
 
+/// The Deployment AdmissionReview `name` of fixtures/admission, with its first container repeated
+/// to `n` containers (`c0`, `c1`, ...).
+pub fn deployment_with_containers(name: &str, n: usize) -> Vec<u8> {
+    let mut review: serde_json::Value = serde_json::from_slice(&fixture(name)).expect("fixture");
+    let containers = review["request"]["object"]["spec"]["template"]["spec"]["containers"]
+        .as_array_mut()
+        .expect("containers");
+    let first = containers[0].clone();
+    containers.clear();
+    for i in 0..n {
+        let mut c = first.clone();
+        c["name"] = serde_json::Value::from(format!("c{i}"));
+        containers.push(c);
+    }
+    serde_json::to_vec(&review).expect("json")
+}
+
 pub fn fixture(name: &str) -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures/admission")
