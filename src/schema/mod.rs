@@ -32,6 +32,9 @@ pub const KUBERNETES_VERSION: &str = "1.33";
 pub struct Report {
     pub unknown_fields: Vec<UnknownField>,
     pub wrong_types: Vec<WrongType>,
+    /// The object was read into its built-in Kubernetes type (not a CustomResourceDefinition's
+    /// schema): every field of it was type-checked, so a rule may trust an empty `wrong_types`.
+    pub builtin: bool,
 }
 
 /// A key its place does not know.
@@ -66,7 +69,9 @@ pub fn check(root: &Node, crds: &CrdSchemas) -> Option<Report> {
     let api_version = root.get("apiVersion")?.as_str()?;
     let kind = root.get("kind")?.as_str()?;
     if let Some(read) = builtin_reader(api_version, kind) {
-        return Some(check_builtin(root, read));
+        let mut report = check_builtin(root, read);
+        report.builtin = true;
+        return Some(report);
     }
     let schema = crds.get(api_version, kind)?;
     let mut report = Report::default();
@@ -80,8 +85,8 @@ pub fn check(root: &Node, crds: &CrdSchemas) -> Option<Report> {
 }
 
 /// The check's findings as the rules read them (`input.schema`):
-/// `{"kubernetes_version", "unknown_fields": [{path, field, holder, suggestion?, belongs?}],
-/// "wrong_types": [{path, found, expected? , reason?}]}`.
+/// `{"kubernetes_version", "builtin", "unknown_fields": [{path, field, holder, suggestion?,
+/// belongs?}], "wrong_types": [{path, found, expected? , reason?}]}`.
 pub fn to_rego(report: &Report) -> RegoValue {
     let unknown: Vec<RegoValue> = report
         .unknown_fields
@@ -124,6 +129,7 @@ pub fn to_rego(report: &Report) -> RegoValue {
         .collect();
     object(vec![
         ("kubernetes_version", RegoValue::from(KUBERNETES_VERSION)),
+        ("builtin", RegoValue::from(report.builtin)),
         ("unknown_fields", RegoValue::from(unknown)),
         ("wrong_types", RegoValue::from(wrong)),
     ])
