@@ -1095,3 +1095,75 @@ fn custom_policies_can_use_perl_regex_classes() {
         );
     }
 }
+
+/// `--timings` reports every rule that ran, user rules included, costliest first, on standard
+/// error and under `timings` in JSON, and changes no finding; without it there is neither.
+#[test]
+fn timings_list_each_rule_that_ran_and_change_no_finding() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "web.yaml", DEPLOYMENT);
+    write(dir.path(), "team/team_label.rego", CUSTOM_POLICY);
+    let base = ["lint", "web.yaml", "--no-config", "--policies", "team"];
+    let run = |extra: &[&str]| {
+        let out = cmd(dir.path())
+            .args(base)
+            .args(["--format", "json"])
+            .args(extra)
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        (
+            json_of(&out.stdout),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (plain, plain_err) = run(&[]);
+    let (timed, timed_err) = run(&["--timings"]);
+    assert!(plain.get("timings").is_none(), "{plain}");
+    assert!(!plain_err.contains("evaluations"), "{plain_err}");
+    assert_eq!(
+        rules_of(&plain),
+        rules_of(&timed),
+        "timing changes no finding"
+    );
+
+    let timings = timed["timings"].as_array().expect("timings in JSON");
+    let rules: Vec<&str> = timings.iter().filter_map(|t| t["rule"].as_str()).collect();
+    for rule in [
+        "privileged-container",
+        "missing-readiness-probe",
+        "missing-team-label",
+    ] {
+        assert!(rules.contains(&rule), "{rule} not timed: {rules:?}");
+    }
+    // Rules of other kinds never ran on the Deployment: not listed.
+    assert!(!rules.contains(&"service-selects-nothing"), "{rules:?}");
+    let totals: Vec<f64> = timings
+        .iter()
+        .filter_map(|t| t["total_ms"].as_f64())
+        .collect();
+    assert_eq!(totals.len(), timings.len());
+    assert!(
+        totals.windows(2).all(|w| w[0] >= w[1]),
+        "costliest first: {totals:?}"
+    );
+    for t in timings {
+        let evaluations = t["evaluations"].as_u64().expect("evaluations");
+        assert!(evaluations >= 1, "{t}");
+        if t["rule"] == "privileged-container" {
+            assert_eq!(evaluations, 1, "one workload, one evaluation: {t}");
+        }
+        let mean_of_total = t["total_ms"].as_f64().expect("total_ms") * 1000.0 / evaluations as f64;
+        let mean = t["mean_us"].as_f64().expect("mean_us");
+        assert!((mean_of_total - mean).abs() < 1e-6, "{t}");
+    }
+    // The same table for people on standard error, one line per timed rule.
+    let header = timed_err
+        .lines()
+        .position(|l| l.starts_with("rule ") && l.contains("evaluations"))
+        .unwrap_or_else(|| panic!("no timings table:\n{timed_err}"));
+    let listed = timed_err.lines().skip(header + 1).take(rules.len());
+    for (line, rule) in listed.zip(&rules) {
+        assert!(line.starts_with(rule), "{line:?} is not {rule}");
+    }
+}

@@ -89,6 +89,8 @@ pub struct Evaluator {
     pub(super) fallback: Option<Box<regorus::Engine>>,
     pub(super) data: Value,
     pub(super) uses_inventory: bool,
+    /// Set by [`Evaluator::time_rules`]: each rule then runs on its own and is timed.
+    pub(super) timings: Option<Timings>,
 }
 
 /// What evaluation runs on.
@@ -187,6 +189,7 @@ impl Evaluator {
             fallback,
             data: Value::new_object(),
             uses_inventory,
+            timings: None,
         })
     }
 
@@ -198,6 +201,19 @@ impl Evaluator {
     /// True when some policy reads `data.inventory`, so the caller must build it.
     pub fn uses_inventory(&self) -> bool {
         self.uses_inventory
+    }
+
+    /// Times every rule from now on (`seaworthy lint --timings`): each runs in an execution of its
+    /// own, so a timed run is slower; see [`Evaluator::rule_timings`].
+    pub fn time_rules(&mut self) {
+        self.timings = Some(Timings::new(self.active.len()));
+    }
+
+    /// What each rule cost so far, costliest first; None unless [`Evaluator::time_rules`] was
+    /// called.
+    pub fn rule_timings(&self) -> Option<Vec<RuleTiming>> {
+        let timings = self.timings.as_ref()?;
+        Some(timings.report(|slot| self.rules[self.active[slot].index].meta.id.as_str()))
     }
 
     /// Sets `data` (the inventory) for every later evaluation. Called once per run.
@@ -300,6 +316,20 @@ impl Evaluator {
                     timed_out: false,
                 });
             }
+        }
+        if let Some(timings) = &self.timings {
+            for &slot in applicable {
+                if self.active[slot].broken.is_some() {
+                    continue;
+                }
+                let started = Instant::now();
+                let go_on = self.evaluate_rule(state, subject, data, deadline, slot, &mut out);
+                timings.record(slot, started.elapsed());
+                if !go_on {
+                    break;
+                }
+            }
+            return out;
         }
         if !matches!(self.compiled, Compiled::Vm(_)) {
             for &slot in applicable {

@@ -11,6 +11,7 @@ mod catalog;
 mod compile;
 mod evaluate;
 pub mod policy;
+mod timings;
 
 mod builtin {
     include!(concat!(env!("OUT_DIR"), "/builtin_policies.rs"));
@@ -36,6 +37,8 @@ pub use catalog::*;
 use compile::*;
 pub use evaluate::*;
 pub use policy::{ReadKind, RuleDoc, RuleMeta, Scope};
+use timings::Timings;
+pub use timings::{table as timings_table, RuleTiming};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {

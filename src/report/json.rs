@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
+use crate::engine::RuleTiming;
 use crate::finding::Finding;
 use crate::lint::{Outcome, Summary};
 
@@ -17,6 +18,9 @@ struct Report<'a> {
     /// The kustomize patch files that were skipped (partial objects).
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     patch_files: &'a [String],
+    /// Per-rule timings, when asked for (`--timings`), costliest first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timings: Option<&'a [RuleTiming]>,
 }
 
 #[derive(Serialize)]
@@ -37,7 +41,7 @@ struct Unit<'a> {
     files: Vec<&'a str>,
 }
 
-pub fn render(outcome: &Outcome, show_suppressed: bool) -> String {
+pub fn render(outcome: &Outcome, show_suppressed: bool, timings: Option<&[RuleTiming]>) -> String {
     // Indexed by name, and each unit's files by name, so that a run of many small units (one per
     // file with `--relate file`) is not quadratic.
     let mut units: Vec<Unit> = Vec::new();
@@ -74,6 +78,7 @@ pub fn render(outcome: &Outcome, show_suppressed: bool) -> String {
         summary: &outcome.summary,
         units,
         patch_files: &outcome.patch_files,
+        timings,
     };
     let mut text =
         serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
