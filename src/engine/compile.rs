@@ -32,7 +32,9 @@ pub(super) fn plan_batches(
     rules: &[Rule],
     by_kind: &HashMap<String, Vec<usize>>,
     any_kind: &[usize],
+    inlined: &HashSet<usize>,
 ) -> BatchPlan {
+    let no_params = Value::new_object();
     let mut module = format!("package {BATCH_PACKAGE}\n\nimport rego.v1\n");
     let mut entries: HashMap<Vec<usize>, String> = HashMap::new();
     let mut entry_order: Vec<String> = Vec::new();
@@ -42,7 +44,12 @@ pub(super) fn plan_batches(
             if active[slot].broken.is_some() || active[slot].interpreted {
                 continue;
             }
-            let params = &active[slot].params;
+            // A rule whose params are compiled in reads none from `input`.
+            let params = if inlined.contains(&slot) {
+                &no_params
+            } else {
+                &active[slot].params
+            };
             match groups.iter_mut().find(|(p, _)| p == params) {
                 Some((_, group)) => group.push(slot),
                 None => groups.push((params.clone(), vec![slot])),
@@ -92,14 +99,18 @@ pub(super) fn plan_batches(
 }
 
 /// The RVM program for these entry points: from the cache, or compiled (and then cached).
-/// `batch_module` is the generated Rego that defines the batch entry points.
+/// `batch_module` is the generated Rego that defines the batch entry points; `inlined` the rules'
+/// params compiled in (see [`inline_params`]).
 pub(super) fn compile_program(
     catalog: &mut Catalog,
+    inlined: &InlinedParams,
     batch_module: &str,
     entries: &[&str],
 ) -> Result<Arc<Program>, PolicyError> {
-    let mut key = sources_key("program", &catalog.sources);
+    let sources = inlined.sources.as_deref().unwrap_or(&catalog.sources);
+    let mut key = sources_key("program", sources);
     key.add(batch_module.as_bytes());
+    key.add(inlined.module.as_bytes());
     for entry in entries {
         key.add(entry.as_bytes());
     }
@@ -118,10 +129,18 @@ pub(super) fn compile_program(
     let Some(first) = entries.first() else {
         return Err(PolicyError::Compile("no rule to compile".into()));
     };
-    let mut engine = catalog.take_engine()?;
+    let mut engine = match &inlined.sources {
+        Some(sources) => parse_policies(sources)?,
+        None => catalog.take_engine()?,
+    };
     engine
         .add_policy("<seaworthy batches>".into(), batch_module.into())
         .map_err(|e| PolicyError::Compile(format!("generated batches: {e}")))?;
+    if !inlined.slots.is_empty() {
+        engine
+            .add_policy("<seaworthy params>".into(), inlined.module.clone())
+            .map_err(|e| PolicyError::Compile(format!("generated params: {e}")))?;
+    }
     let compiled = engine
         .compile_with_entrypoint(&(*first).into())
         .map_err(|e| PolicyError::Compile(e.to_string()))?;
@@ -132,4 +151,242 @@ pub(super) fn compile_program(
         catalog.cache.store(&key, &bytes);
     }
     Ok(program)
+}
+
+/// The package of the generated constants that hold rules' params (see [`inline_params`]).
+pub(super) const PARAMS_PACKAGE: &str = "seaworthy.engine.params";
+
+/// Rules whose params are compiled in, so that rules with different params still share their
+/// kind's batch (one VM execution per object instead of one more per rule with params).
+#[derive(Default)]
+pub(super) struct InlinedParams {
+    /// The slots (indexes into the active rules) whose params are compiled in.
+    pub(super) slots: HashSet<usize>,
+    /// The generated module: one constant per such rule (`r<slot> := {...}`).
+    pub(super) module: String,
+    /// Every policy source, those rules' own modules reading `data.seaworthy.engine.params.r<slot>`
+    /// where they read `input.params`; None when no rule's params are compiled in.
+    pub(super) sources: Option<Vec<PolicySource>>,
+}
+
+/// Compiles each rule's params in as a constant of a generated module, and makes the rule's own
+/// module read that constant where it reads `input.params`, so each rule still sees only its own
+/// params while every rule of a kind runs in one execution (`with input.params as ...` would say
+/// the same, but the RVM rejects `with`). Only what is compiled changes: the interpreter and the
+/// sources reports quote are untouched.
+///
+/// A rule keeps its params in `input` (and a batch of its own) unless this is certain to be
+/// exact: its package is in one file, that file reaches `input` only through `input.<field>`
+/// (`input[...]`, a bare `input` or `with input` could reach the params another way), and no
+/// other policy file names `input.params` or a bare `input` (a library reading params would not
+/// know whose).
+pub(super) fn inline_params(
+    active: &[Active],
+    rules: &[Rule],
+    sources: &[PolicySource],
+) -> InlinedParams {
+    let with_params: Vec<usize> = (0..active.len())
+        .filter(|&slot| {
+            let a = &active[slot];
+            a.broken.is_none() && !a.interpreted && a.params != Value::new_object()
+        })
+        .collect();
+    if with_params.is_empty() {
+        return InlinedParams::default();
+    }
+    let rule_files: HashSet<&str> = with_params
+        .iter()
+        .map(|&slot| rules[active[slot].index].file.as_str())
+        .collect();
+    let others_clean = sources
+        .iter()
+        .filter(|s| !rule_files.contains(s.file.as_str()))
+        .all(|s| rewrite_input_params(&s.text, "").is_some_and(|(_, n)| n == 0));
+    if !others_clean {
+        return InlinedParams::default();
+    }
+    let mut inlined = InlinedParams {
+        module: format!("package {PARAMS_PACKAGE}\n"),
+        ..InlinedParams::default()
+    };
+    let mut rewritten: Vec<PolicySource> = sources.to_vec();
+    for slot in with_params {
+        let rule = &rules[active[slot].index];
+        let declaring = package_declarations(sources, &rule.package);
+        let [index] = declaring.as_slice() else {
+            continue;
+        };
+        let reference = format!("data.{PARAMS_PACKAGE}.r{slot}");
+        let Some((text, _)) = rewrite_input_params(&rewritten[*index].text, &reference) else {
+            continue;
+        };
+        let Ok(constant) = serde_json::to_string(&active[slot].params) else {
+            continue;
+        };
+        rewritten[*index].text = text;
+        inlined
+            .module
+            .push_str(&format!("\nr{slot} := {constant}\n"));
+        inlined.slots.insert(slot);
+    }
+    if !inlined.slots.is_empty() {
+        inlined.sources = Some(rewritten);
+    }
+    inlined
+}
+
+/// The sources (by index) that declare `package`.
+fn package_declarations(sources: &[PolicySource], package: &str) -> Vec<usize> {
+    sources
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| {
+            code_spans(&s.text).any(|(start, end)| {
+                let code = &s.text[start..end];
+                code.split('\n').any(|line| {
+                    let mut words = line.split_whitespace();
+                    words.next() == Some("package") && words.next() == Some(package)
+                })
+            })
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// `text` with every `input.params` written in code (not in a string or comment) replaced by
+/// `replacement`, and how many were; None when the code reaches `input` in another way than
+/// `input.<field>`, through which the params could be read unreplaced.
+pub(super) fn rewrite_input_params(text: &str, replacement: &str) -> Option<(String, usize)> {
+    let is_ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut replaced = 0;
+    for (start, end) in code_spans(text) {
+        let mut i = start;
+        while i < end {
+            if !is_ident(bytes[i]) {
+                i += 1;
+                continue;
+            }
+            let word_start = i;
+            while i < end && is_ident(bytes[i]) {
+                i += 1;
+            }
+            // A field (`x.input`) or part of a number is not the root document.
+            let after_dot = word_start > 0 && bytes[word_start - 1] == b'.';
+            if &text[word_start..i] != "input" || after_dot || bytes[word_start].is_ascii_digit() {
+                continue;
+            }
+            if i >= end || bytes[i] != b'.' {
+                return None;
+            }
+            let field_start = i + 1;
+            let mut field_end = field_start;
+            while field_end < end && is_ident(bytes[field_end]) {
+                field_end += 1;
+            }
+            if field_end == field_start {
+                return None;
+            }
+            if &text[field_start..field_end] == "params" {
+                out.push_str(&text[copied..word_start]);
+                out.push_str(replacement);
+                copied = field_end;
+                replaced += 1;
+            }
+            i = field_end;
+        }
+    }
+    out.push_str(&text[copied..]);
+    Some((out, replaced))
+}
+
+/// The byte ranges of `text` that are Rego code: outside comments (`#` to the end of the line),
+/// strings (`"..."` with escapes) and raw strings (`` `...` ``).
+fn code_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        if i >= bytes.len() {
+            return None;
+        }
+        let start = i;
+        while i < bytes.len() && !matches!(bytes[i], b'#' | b'"' | b'`') {
+            i += 1;
+        }
+        let span = (start, i);
+        if i < bytes.len() {
+            match bytes[i] {
+                b'#' => {
+                    while i < bytes.len() && bytes[i] != b'\n' {
+                        i += 1;
+                    }
+                }
+                b'"' => {
+                    i += 1;
+                    while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                        i += if bytes[i] == b'\\' { 2 } else { 1 };
+                    }
+                    i = (i + 1).min(bytes.len());
+                }
+                _ => {
+                    i += 1;
+                    while i < bytes.len() && bytes[i] != b'`' {
+                        i += 1;
+                    }
+                    i = (i + 1).min(bytes.len());
+                }
+            }
+        }
+        Some(span)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_params_in_code_is_replaced_and_strings_and_comments_are_not() {
+        let text = "# input.params in a comment\nx := input.params.limit if {\n\t\"input.params\" != `input.params`\n\tinput.object.spec\n\ty := input.params[\"k\"]\n}\n";
+        let (out, n) = rewrite_input_params(text, "data.p.r1").expect("rewritable");
+        assert_eq!(n, 2);
+        assert_eq!(
+            out,
+            "# input.params in a comment\nx := data.p.r1.limit if {\n\t\"input.params\" != `input.params`\n\tinput.object.spec\n\ty := data.p.r1[\"k\"]\n}\n"
+        );
+    }
+
+    #[test]
+    fn other_ways_to_reach_input_are_not_rewritten() {
+        for text in [
+            "x := input[\"params\"]",
+            "x := object.get(input, \"params\", {})",
+            "v := f(x) with input as {}",
+            "import input",
+        ] {
+            assert!(rewrite_input_params(text, "r").is_none(), "{text}");
+        }
+        // A field named input, or a word ending in input, is not the root document.
+        assert_eq!(
+            rewrite_input_params("x := y.input + my_input", "r"),
+            Some(("x := y.input + my_input".to_string(), 0))
+        );
+    }
+
+    #[test]
+    fn a_package_is_found_by_its_declaration_only() {
+        let source = |text: &str| PolicySource {
+            file: "f.rego".into(),
+            text: text.into(),
+            builtin: false,
+        };
+        let sources = [
+            source("package a.b\n"),
+            source("# package a.b\npackage a.bc\n"),
+            source("package a.b\n\nimport rego.v1\n"),
+        ];
+        assert_eq!(package_declarations(&sources, "a.b"), [0, 2]);
+    }
 }

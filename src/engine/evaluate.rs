@@ -150,7 +150,11 @@ impl Evaluator {
             .sources
             .iter()
             .any(|s| s.text.contains("data.inventory"));
-        let plan = plan_batches(&active, &rules, &by_kind, &any_kind);
+        let inlined = match backend {
+            Backend::Rvm => inline_params(&active, &rules, &catalog.sources),
+            Backend::Interpreter => InlinedParams::default(),
+        };
+        let plan = plan_batches(&active, &rules, &by_kind, &any_kind, &inlined.slots);
         let mut entries: Vec<&str> = active
             .iter()
             .filter(|a| a.broken.is_none() && !a.interpreted)
@@ -168,7 +172,12 @@ impl Evaluator {
         let compiled = match backend {
             Backend::Rvm if entries.is_empty() => Compiled::Nothing,
             Backend::Interpreter if active.iter().all(|a| a.broken.is_some()) => Compiled::Nothing,
-            Backend::Rvm => Compiled::Vm(compile_program(&mut catalog, &plan.module, &entries)?),
+            Backend::Rvm => Compiled::Vm(compile_program(
+                &mut catalog,
+                &inlined,
+                &plan.module,
+                &entries,
+            )?),
             Backend::Interpreter => {
                 let mut engine = catalog.take_engine()?;
                 // A builtin that fails makes its expression undefined, as in the RVM (which

@@ -95,12 +95,25 @@ violations contains v if {{
 
     fn catalog() -> Catalog {
         Catalog::from_sources(vec![
-            limit_rule("small_a", r#"["Deployment", "Pod"]"#, 1),
-            limit_rule("small_b", r#"["Deployment", "Pod"]"#, 1),
+            limit_rule("small_a", r#"["Deployment", "Pod", "Job"]"#, 1),
+            limit_rule("small_b", r#"["Deployment", "Pod", "Job"]"#, 1),
             limit_rule("large", r#"["Deployment"]"#, 5),
             limit_rule("any_kind", "", 1),
         ])
         .expect("test policies load")
+    }
+
+    /// The rule ids of each batch, in order.
+    fn batch_ids(evaluator: &Evaluator, batches: &[Batch]) -> Vec<Vec<String>> {
+        batches
+            .iter()
+            .map(|b| {
+                b.slots
+                    .iter()
+                    .map(|&s| evaluator.rules[evaluator.active[s].index].meta.id.clone())
+                    .collect()
+            })
+            .collect()
     }
 
     fn messages(evaluator: &Evaluator, kind: &str, size: u32) -> Vec<String> {
@@ -125,32 +138,81 @@ violations contains v if {{
     }
 
     #[test]
-    fn rules_with_equal_params_share_a_batch_and_kinds_share_entry_points() {
+    fn rules_with_params_share_their_kinds_batch_and_kinds_share_entry_points() {
         let evaluator = Evaluator::new(catalog(), &HashMap::new(), Backend::Rvm).expect("compiles");
-        let slots_of = |batches: &[Batch]| -> Vec<Vec<String>> {
-            batches
-                .iter()
-                .map(|b| {
-                    b.slots
-                        .iter()
-                        .map(|&s| evaluator.rules[evaluator.active[s].index].meta.id.clone())
-                        .collect()
-                })
-                .collect()
-        };
         let deployment = &evaluator.batches_by_kind["Deployment"];
         assert_eq!(
-            slots_of(deployment),
-            [vec!["any-kind", "small-a", "small-b"], vec!["large"]],
-            "limit 1 together, limit 5 apart"
+            batch_ids(&evaluator, deployment),
+            [vec!["any-kind", "large", "small-a", "small-b"]],
+            "limit 1 and limit 5 in one execution: the params are compiled in"
         );
         let pod = &evaluator.batches_by_kind["Pod"];
-        assert_eq!(slots_of(pod), [vec!["any-kind", "small-a", "small-b"]]);
         assert_eq!(
-            pod[0].entry, deployment[0].entry,
+            batch_ids(&evaluator, pod),
+            [vec!["any-kind", "small-a", "small-b"]]
+        );
+        let job = &evaluator.batches_by_kind["Job"];
+        assert_eq!(
+            pod[0].entry, job[0].entry,
             "the same rules, one entry point"
         );
-        assert_eq!(slots_of(&evaluator.any_kind_batches), [vec!["any-kind"]]);
+        assert_ne!(pod[0].entry, deployment[0].entry);
+        assert_eq!(
+            batch_ids(&evaluator, &evaluator.any_kind_batches),
+            [vec!["any-kind"]]
+        );
+    }
+
+    /// A rule that reads `input` another way than `input.<field>` (here `input["params"]`)
+    /// could read its params where they were not replaced: it keeps them in `input`, and a batch
+    /// of its own when they differ from the others'. A library that reads `input.params` stops
+    /// every rule's params from being compiled in (whose would it read?).
+    #[test]
+    fn params_stay_in_input_where_a_policy_could_read_them_another_way() {
+        let indexed = limit_rule("indexed", r#"["Deployment"]"#, 7).1.replace(
+            "input.object.spec.size > input.params.limit",
+            "input.object.spec.size > input[\"params\"].limit",
+        );
+        let mut sources = vec![
+            limit_rule("small_a", r#"["Deployment"]"#, 1),
+            limit_rule("large", r#"["Deployment"]"#, 5),
+            ("indexed.rego".to_string(), indexed, false),
+        ];
+        let catalog = Catalog::from_sources(sources.clone()).expect("loads");
+        let evaluator = Evaluator::new(catalog, &HashMap::new(), Backend::Rvm).expect("compiles");
+        assert_eq!(
+            batch_ids(&evaluator, &evaluator.batches_by_kind["Deployment"]),
+            [vec!["indexed"], vec!["large", "small-a"]]
+        );
+        assert_eq!(
+            messages(&evaluator, "Deployment", 6),
+            ["large: size over 5", "small-a: size over 1"]
+        );
+        assert_eq!(
+            messages(&evaluator, "Deployment", 8),
+            [
+                "indexed: size over 7",
+                "large: size over 5",
+                "small-a: size over 1"
+            ]
+        );
+
+        sources.push((
+            "lib.rego".into(),
+            "package seaworthy.lib.limits\n\nlimit := input.params.limit\n".into(),
+            false,
+        ));
+        let catalog = Catalog::from_sources(sources).expect("loads");
+        let evaluator = Evaluator::new(catalog, &HashMap::new(), Backend::Rvm).expect("compiles");
+        assert_eq!(
+            evaluator.batches_by_kind["Deployment"].len(),
+            3,
+            "one batch per distinct params, as before"
+        );
+        assert_eq!(
+            messages(&evaluator, "Deployment", 6),
+            ["large: size over 5", "small-a: size over 1"]
+        );
     }
 
     #[test]
@@ -168,6 +230,13 @@ violations contains v if {{
         );
         for backend in [Backend::Rvm, Backend::Interpreter] {
             let evaluator = Evaluator::new(catalog(), &settings, backend).expect("compiles");
+            if backend == Backend::Rvm {
+                assert_eq!(
+                    evaluator.batches_by_kind["Deployment"].len(),
+                    1,
+                    "limits 1, 3 and 5 in one execution"
+                );
+            }
             assert_eq!(
                 messages(&evaluator, "Deployment", 4),
                 [
