@@ -178,8 +178,8 @@ pub(super) struct InlinedParams {
 /// A rule keeps its params in `input` (and a batch of its own) unless this is certain to be
 /// exact: its package is in one file, that file reaches `input` only through `input.<field>`
 /// (`input[...]`, a bare `input` or `with input` could reach the params another way), and no
-/// other policy file names `input.params` or a bare `input` (a library reading params would not
-/// know whose).
+/// library (a policy file that is no rule's) names `input.params` or a bare `input` (a library
+/// reading params would not know whose).
 pub(super) fn inline_params(
     active: &[Active],
     rules: &[Rule],
@@ -194,10 +194,9 @@ pub(super) fn inline_params(
     if with_params.is_empty() {
         return InlinedParams::default();
     }
-    let rule_files: HashSet<&str> = with_params
-        .iter()
-        .map(|&slot| rules[active[slot].index].file.as_str())
-        .collect();
+    // Every rule's file, enabled or not: a rule's module reads its own params (the contract), a
+    // library's would read whichever rule's called it.
+    let rule_files: HashSet<&str> = rules.iter().map(|rule| rule.file.as_str()).collect();
     let others_clean = sources
         .iter()
         .filter(|s| !rule_files.contains(s.file.as_str()))

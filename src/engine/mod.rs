@@ -163,6 +163,34 @@ violations contains v if {{
         );
     }
 
+    /// A disabled rule's module still reads only its own params: it does not stop the others'
+    /// from being compiled in (serve turns off rules by scope, and this kept its batches apart).
+    #[test]
+    fn a_disabled_rule_with_params_does_not_split_the_batch() {
+        let mut settings = HashMap::new();
+        settings.insert(
+            "small-b".to_string(),
+            RuleSetting {
+                enabled: false,
+                severity: Severity::Warning,
+                params: serde_json::Map::new(),
+            },
+        );
+        let evaluator = Evaluator::new(catalog(), &settings, Backend::Rvm).expect("compiles");
+        assert_eq!(
+            batch_ids(&evaluator, &evaluator.batches_by_kind["Deployment"]),
+            [vec!["any-kind", "large", "small-a"]]
+        );
+        assert_eq!(
+            messages(&evaluator, "Deployment", 9),
+            [
+                "any-kind: size over 1",
+                "large: size over 5",
+                "small-a: size over 1"
+            ]
+        );
+    }
+
     /// A rule that reads `input` another way than `input.<field>` (here `input["params"]`)
     /// could read its params where they were not replaced: it keeps them in `input`, and a batch
     /// of its own when they differ from the others'. A library that reads `input.params` stops
