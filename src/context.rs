@@ -3,7 +3,7 @@
 //! the rules as plain data:
 //!
 //! - on a workload's view (`input.workload`): `hpa`, `min_replicas`, `pdbs`, `network_policies`,
-//!   `limit_range`;
+//!   `limit_range`, `services` (the Services that select its pods);
 //! - on every namespaced object, `input.related.namespace`: what its namespace holds (including
 //!   network policies of other APIs, Cilium, Calico, Antrea, AdminNetworkPolicy, which may isolate
 //!   pods where no Kubernetes NetworkPolicy does);
@@ -70,6 +70,12 @@ fn chosen<'a, T: 'a>(
         let d = definition(t);
         Some(d.file) == file || (d.primary && !local.contains(&identity(t)))
     })
+}
+
+struct Service {
+    definition: Definition,
+    name: String,
+    selector: Labels,
 }
 
 struct Workload {
@@ -423,6 +429,8 @@ struct Namespace {
     pdbs: Vec<Pdb>,
     policies: Vec<NetworkPolicy>,
     hpas: Vec<Hpa>,
+    /// Services with a selector (not ExternalName), which send traffic to the pods they select.
+    services: Vec<Service>,
     /// `Kind/name` of network policies of other APIs that apply here (see `other_network_policy`).
     other_policies: Vec<String>,
     limits: LimitDefaults,
@@ -682,6 +690,15 @@ impl Context {
                         ..policy
                     });
                 }
+                ("", "Service") => {
+                    if let Some(selector) = service_selector(entry.object) {
+                        namespace.services.push(Service {
+                            definition,
+                            name: name.to_string(),
+                            selector,
+                        });
+                    }
+                }
                 ("autoscaling", "HorizontalPodAutoscaler") => {
                     if let Some(hpa) = Hpa::from_object(name, entry.object) {
                         namespace.hpas.push(Hpa { definition, ..hpa });
@@ -782,6 +799,20 @@ impl Context {
         )
         .map(NetworkPolicy::summary)
         .collect();
+        let mut services: Vec<&str> = chosen(
+            &namespace.services,
+            namespace
+                .services
+                .iter()
+                .filter(|s| s.selector.iter().all(|(k, v)| labels.get(k) == Some(v))),
+            |s| s.definition,
+            |s| ("", s.name.as_str()),
+            file,
+        )
+        .map(|s| s.name.as_str())
+        .collect();
+        services.sort_unstable();
+        services.dedup();
         let Ok(fields) = view.as_object_mut() else {
             return;
         };
@@ -796,6 +827,10 @@ impl Context {
         set("pdbs", RegoValue::from(pdbs));
         set("network_policies", RegoValue::from(policies));
         set("limit_range", namespace.limits.summary());
+        set(
+            "services",
+            RegoValue::from(services.into_iter().map(RegoValue::from).collect::<Vec<_>>()),
+        );
     }
 
     /// `input.related`: the object's namespace; for a PodDisruptionBudget, NetworkPolicy or

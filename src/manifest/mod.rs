@@ -166,7 +166,7 @@ impl Job {
         let (name, read) = match self {
             Job::Stdin => (
                 STDIN_NAME.to_string(),
-                read_limited(std::io::stdin().lock(), options.max_file_size),
+                read_limited(std::io::stdin().lock(), options.max_file_size, 0),
             ),
             Job::File(path) => {
                 let name = display_name(&path);
@@ -257,12 +257,16 @@ fn read_file(path: &Path, max: u64) -> Result<Vec<u8>, String> {
     } else {
         std::fs::File::open(path).map_err(|e| format!("cannot read file: {e}"))?
     };
+    let mut expected = 0;
     if let Ok(meta) = file.metadata() {
         if meta.is_file() && meta.len() > max {
             return Err(too_large(meta.len(), max));
         }
+        if meta.is_file() {
+            expected = meta.len();
+        }
     }
-    read_limited(file, max)
+    read_limited(file, max, expected)
 }
 
 #[cfg(unix)]
@@ -298,8 +302,12 @@ fn open_pipe(path: &Path) -> Result<std::fs::File, String> {
     }
 }
 
-fn read_limited(reader: impl Read, max: u64) -> Result<Vec<u8>, String> {
-    let mut bytes = Vec::new();
+/// Reads at most `max` bytes (one more tells it is too large). `expected` is the size the file
+/// says it has: read into a buffer of that size at once rather than one that doubles as it grows,
+/// which touched (and the kernel zeroed) up to twice the pages.
+fn read_limited(reader: impl Read, max: u64, expected: u64) -> Result<Vec<u8>, String> {
+    let capacity = usize::try_from(expected.min(max).saturating_add(1)).unwrap_or(0);
+    let mut bytes = Vec::with_capacity(capacity);
     reader
         .take(max.saturating_add(1))
         .read_to_end(&mut bytes)

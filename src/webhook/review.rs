@@ -168,6 +168,30 @@ pub struct Reviewer {
     /// Rules switched off for serving and why (logged at startup).
     pub skipped_rules: Vec<(String, &'static str)>,
     states: Mutex<Vec<EvalState>>,
+    /// `policy.controller_users` compiled once (a pattern that is not a valid glob matches
+    /// itself only).
+    controller_users: Vec<UserPattern>,
+}
+
+enum UserPattern {
+    Glob(glob::Pattern),
+    Exact(String),
+}
+
+impl UserPattern {
+    fn new(pattern: &str) -> UserPattern {
+        glob::Pattern::new(pattern).map_or_else(
+            |_| UserPattern::Exact(pattern.to_string()),
+            UserPattern::Glob,
+        )
+    }
+
+    fn matches(&self, user: &str) -> bool {
+        match self {
+            UserPattern::Glob(p) => p.matches(user),
+            UserPattern::Exact(p) => p == user,
+        }
+    }
 }
 
 impl Reviewer {
@@ -208,6 +232,11 @@ impl Reviewer {
         let evaluator = Evaluator::new(catalog, &settings, backend)?;
         Ok(Reviewer {
             evaluator,
+            controller_users: policy
+                .controller_users
+                .iter()
+                .map(|p| UserPattern::new(p))
+                .collect(),
             policy,
             skipped_rules,
             states: Mutex::new(Vec::new()),
@@ -274,10 +303,7 @@ impl Reviewer {
             .as_ref()
             .and_then(|u| u.username.as_deref())
             .unwrap_or("");
-        let is_controller = self.policy.controller_users.iter().any(|pattern| {
-            glob::Pattern::new(pattern).map_or(pattern == user, |p| p.matches(user))
-        });
-        is_controller && has_controller_owner(object)
+        has_controller_owner(object) && self.controller_users.iter().any(|p| p.matches(user))
     }
 
     /// The verdict when no evaluation could be made, by the failure mode.
