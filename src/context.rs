@@ -829,7 +829,12 @@ impl Context {
         set("limit_range", namespace.limits.summary());
         set(
             "services",
-            RegoValue::from(services.into_iter().map(RegoValue::from).collect::<Vec<_>>()),
+            RegoValue::from(
+                services
+                    .into_iter()
+                    .map(RegoValue::from)
+                    .collect::<Vec<_>>(),
+            ),
         );
     }
 
