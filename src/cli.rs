@@ -763,7 +763,9 @@ fn policy_load_error(error: &crate::engine::PolicyError) -> crate::finding::Find
             (file.clone(), line, column, message.clone())
         }
         PolicyError::Invalid { file, message } => (file.clone(), 1, 1, message.clone()),
-        PolicyError::Read { path, message } => (path.clone(), 1, 1, format!("cannot read: {message}")),
+        PolicyError::Read { path, message } => {
+            (path.clone(), 1, 1, format!("cannot read: {message}"))
+        }
         PolicyError::Compile(message) => (String::new(), 1, 1, message.clone()),
     };
     crate::finding::Finding {

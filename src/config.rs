@@ -564,7 +564,10 @@ impl Config {
 
     /// Gatekeeper folders with paths made relative to the config file's directory.
     pub fn gatekeeper_dirs(&self) -> Vec<PathBuf> {
-        self.gatekeeper.iter().map(|p| self.resolve_path(p)).collect()
+        self.gatekeeper
+            .iter()
+            .map(|p| self.resolve_path(p))
+            .collect()
     }
 
     /// conftest folders with paths made relative to the config file's directory.

@@ -14,7 +14,11 @@ use crate::engine::{Catalog, PolicyError, PolicySource};
 use crate::foreign::{files_in, Loaded};
 
 /// The rule names conftest reads, and what each reports as.
-const KINDS: [(&str, &str); 3] = [("deny", "error"), ("violation", "error"), ("warn", "warning")];
+const KINDS: [(&str, &str); 3] = [
+    ("deny", "error"),
+    ("violation", "error"),
+    ("warn", "warning"),
+];
 
 struct File {
     name: String,
@@ -121,7 +125,11 @@ pub fn load(dirs: &[PathBuf], namespaces: &[String]) -> Loaded {
 
 /// The rule id of a conftest rule: `conftest/<package>/<rule>`, lowercase.
 pub fn rule_id(package: &str, rule: &str) -> String {
-    format!("conftest/{}/{}", package.to_ascii_lowercase(), rule.to_ascii_lowercase())
+    format!(
+        "conftest/{}/{}",
+        package.to_ascii_lowercase(),
+        rule.to_ascii_lowercase()
+    )
 }
 
 /// Parses a file as Rego v1, else as v0 (true). The error is the v1 parser's when the file uses
@@ -139,7 +147,9 @@ fn parse(name: &str, text: &str) -> Result<bool, PolicyError> {
     match attempt(true) {
         Ok(_) => Ok(true),
         Err(v0) => {
-            let looks_v1 = text.contains("import rego.v1") || text.contains(" if ") || text.contains(" contains ");
+            let looks_v1 = text.contains("import rego.v1")
+                || text.contains(" if ")
+                || text.contains(" contains ");
             let error = if looks_v1 { v1 } else { v0 };
             Err(syntax(name, &error.to_string()))
         }
@@ -151,9 +161,11 @@ fn syntax(file: &str, message: &str) -> PolicyError {
     let location = message
         .lines()
         .find_map(|l| l.trim().strip_prefix("-->").map(|r| r.trim().to_string()));
-    let error = message
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("error:").map(|r| r.trim().to_string()));
+    let error = message.lines().find_map(|l| {
+        l.trim()
+            .strip_prefix("error:")
+            .map(|r| r.trim().to_string())
+    });
     match (location, error) {
         (Some(location), Some(error)) => PolicyError::Syntax {
             file: file.to_string(),
@@ -180,7 +192,10 @@ fn rule_names(text: &str) -> Vec<String> {
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
             .collect();
         let known = KINDS.iter().any(|(kind, _)| {
-            ident == *kind || ident.strip_prefix(kind).is_some_and(|rest| rest.starts_with('_'))
+            ident == *kind
+                || ident
+                    .strip_prefix(kind)
+                    .is_some_and(|rest| rest.starts_with('_'))
         });
         if known && !names.contains(&ident) {
             names.push(ident);

@@ -134,7 +134,9 @@ pub fn load(dirs: &[PathBuf]) -> Loaded {
             continue;
         };
         let id = rule_id(&constraint.kind, &constraint.name);
-        if let Some((file, line)) = seen.insert(id.clone(), (constraint.file.clone(), constraint.line)) {
+        if let Some((file, line)) =
+            seen.insert(id.clone(), (constraint.file.clone(), constraint.line))
+        {
             loaded.errors.push(invalid(
                 &constraint.file,
                 constraint.line,
@@ -143,7 +145,10 @@ pub fn load(dirs: &[PathBuf]) -> Loaded {
             continue;
         }
         match wrapper(template, constraint, index) {
-            Ok(source) => wrappers.entry(constraint.kind.clone()).or_default().push(source),
+            Ok(source) => wrappers
+                .entry(constraint.kind.clone())
+                .or_default()
+                .push(source),
             Err(e) => loaded.errors.push(e),
         }
     }
@@ -234,7 +239,10 @@ fn template_of(object: &Object, file: &str, text: &str) -> Result<Template, Poli
     let rego_code = target
         .get("code")
         .and_then(Node::as_seq)
-        .and_then(|code| code.iter().find(|c| text_at(c, &["engine"]) == Some("Rego")))
+        .and_then(|code| {
+            code.iter()
+                .find(|c| text_at(c, &["engine"]) == Some("Rego"))
+        })
         .and_then(|c| c.get("source"));
     let holder = match (target.get("rego"), rego_code) {
         (Some(_), _) => target,
@@ -249,9 +257,9 @@ fn template_of(object: &Object, file: &str, text: &str) -> Result<Template, Poli
             ))
         }
     };
-    let rego_node = holder.get("rego").ok_or_else(|| {
-        invalid(file, line, format!("ConstraintTemplate {name} has no rego"))
-    })?;
+    let rego_node = holder
+        .get("rego")
+        .ok_or_else(|| invalid(file, line, format!("ConstraintTemplate {name} has no rego")))?;
     let lower = kind.to_ascii_lowercase();
     let base = format!("seaworthy.gatekeeper.{lower}");
     let mut sources = vec![source_of(
@@ -262,7 +270,11 @@ fn template_of(object: &Object, file: &str, text: &str) -> Result<Template, Poli
         &base,
         None,
     )?];
-    for lib in holder.get("libs").and_then(Node::as_seq).unwrap_or_default() {
+    for lib in holder
+        .get("libs")
+        .and_then(Node::as_seq)
+        .unwrap_or_default()
+    {
         sources.push(source_of(lib, text, file, "", &base, Some("lib"))?);
     }
     let reads_inventory = sources.iter().any(|s| s.contains("data.inventory"));
@@ -295,10 +307,17 @@ fn sync_kinds(text: &str) -> Vec<String> {
     let list = |v: &Json, key: &str| -> Vec<String> {
         v.get(key)
             .and_then(Json::as_array)
-            .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default()
     };
-    for entry in outer.iter().flat_map(|inner| inner.as_array().cloned().unwrap_or_default()) {
+    for entry in outer
+        .iter()
+        .flat_map(|inner| inner.as_array().cloned().unwrap_or_default())
+    {
         for group in list(&entry, "groups") {
             for version in list(&entry, "versions") {
                 for kind in list(&entry, "kinds") {
@@ -326,9 +345,9 @@ fn source_of(
     lib: Option<&str>,
 ) -> Result<String, PolicyError> {
     let line = node.span.line;
-    let rego = node.as_str().ok_or_else(|| {
-        invalid(file, line, "the template's rego must be a string".into())
-    })?;
+    let rego = node
+        .as_str()
+        .ok_or_else(|| invalid(file, line, "the template's rego must be a string".into()))?;
     // A block scalar (`rego: |`) starts on the line after its indicator.
     let indicator = file_text
         .lines()
@@ -413,7 +432,11 @@ fn constraint_of(object: &Object, file: &str) -> Result<Constraint, PolicyError>
     let root = &object.root;
     let line = root.span.line;
     let name = object.id.name.clone().ok_or_else(|| {
-        invalid(file, line, format!("{} constraint has no metadata.name", object.id.kind))
+        invalid(
+            file,
+            line,
+            format!("{} constraint has no metadata.name", object.id.kind),
+        )
     })?;
     let spec = root.get("spec");
     let json_at = |key: &str| {
@@ -423,7 +446,11 @@ fn constraint_of(object: &Object, file: &str) -> Result<Constraint, PolicyError>
     };
     let matcher = json_at("match").unwrap_or_else(|| json!({}));
     if !matcher.is_object() {
-        return Err(invalid(file, line, format!("constraint {name}: spec.match must be a mapping")));
+        return Err(invalid(
+            file,
+            line,
+            format!("constraint {name}: spec.match must be a mapping"),
+        ));
     }
     let parameters = json_at("parameters").unwrap_or_else(|| json!({}));
     let action = spec
@@ -514,7 +541,10 @@ fn wrapper(
     if !every_kind {
         metadata["kinds"] = json!(kinds);
     }
-    let base = format!("seaworthy.gatekeeper.{}", constraint.kind.to_ascii_lowercase());
+    let base = format!(
+        "seaworthy.gatekeeper.{}",
+        constraint.kind.to_ascii_lowercase()
+    );
     let text = format!(
         r#"# What it does: runs Gatekeeper constraint {name} ({file}) of ConstraintTemplate {template} ({template_file}).
 # Why: the template's own rule, run unchanged.

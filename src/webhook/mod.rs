@@ -74,13 +74,12 @@ impl PolicySource {
         let config = self.load_config()?;
         let foreign = crate::foreign::load_all(&self.folders.with_config(&config))
             .map_err(|e| e.to_string())?;
-        let catalog =
-            Catalog::load_with_sources(
-                &self.policy_dirs(&config),
-                foreign,
-                &crate::engine::Cache::disabled(),
-            )
-                .map_err(|e| e.to_string())?;
+        let catalog = Catalog::load_with_sources(
+            &self.policy_dirs(&config),
+            foreign,
+            &crate::engine::Cache::disabled(),
+        )
+        .map_err(|e| e.to_string())?;
         config.check_serve(&catalog).map_err(|e| e.to_string())?;
         let policy = settings.policy(flags, &config);
         let reviewer =
