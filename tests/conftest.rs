@@ -5,7 +5,10 @@
 use assert_cmd::Command;
 use serde_json::Value;
 
-fn lint(args: &[&str]) -> (i32, Vec<(String, String, String, String)>, Value) {
+/// A finding of a conftest rule or a load error: (rule, severity, object name, message).
+type Row = (String, String, String, String);
+
+fn lint(args: &[&str]) -> (i32, Vec<Row>, Value) {
     let output = Command::cargo_bin("seaworthy")
         .expect("binary")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -15,7 +18,7 @@ fn lint(args: &[&str]) -> (i32, Vec<(String, String, String, String)>, Value) {
         .expect("runs");
     let json: Value = serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
-    let mut findings: Vec<(String, String, String, String)> = json["findings"]
+    let mut findings: Vec<Row> = json["findings"]
         .as_array()
         .expect("findings")
         .iter()
@@ -38,7 +41,7 @@ fn lint(args: &[&str]) -> (i32, Vec<(String, String, String, String)>, Value) {
 
 const OBJECTS: &str = "fixtures/conftest/objects";
 
-fn row(rule: &str, severity: &str, name: &str, message: &str) -> (String, String, String, String) {
+fn row(rule: &str, severity: &str, name: &str, message: &str) -> Row {
     (rule.into(), severity.into(), name.into(), message.into())
 }
 

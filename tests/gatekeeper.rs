@@ -18,7 +18,10 @@ fn seaworthy() -> Command {
 
 /// Runs `lint --format json` and returns (exit code, findings of gatekeeper rules and policy
 /// errors as (rule, severity, object name, line, message)).
-fn lint(args: &[&str]) -> (i32, Vec<(String, String, String, u64, String)>, Value) {
+/// A finding of a constraint or a load error: (rule, severity, object name, line, message).
+type Row = (String, String, String, u64, String);
+
+fn lint(args: &[&str]) -> (i32, Vec<Row>, Value) {
     let output = seaworthy()
         .args(["lint", "--no-config", "--format", "json"])
         .args(args)
@@ -50,7 +53,7 @@ fn lint(args: &[&str]) -> (i32, Vec<(String, String, String, u64, String)>, Valu
 const POLICIES: &str = "fixtures/gatekeeper/policies";
 const OBJECTS: &str = "fixtures/gatekeeper/objects";
 
-fn flagged(findings: &[(String, String, String, u64, String)], rule: &str) -> Vec<String> {
+fn flagged(findings: &[Row], rule: &str) -> Vec<String> {
     let mut names: Vec<String> = findings
         .iter()
         .filter(|f| f.0 == rule)
