@@ -556,8 +556,9 @@ import rego.v1
 
 metadata := {metadata}
 
+# Reads input.request, the admission request in serve (its operation, oldObject and userInfo).
 violations contains v if {{
-	review := data.{MATCHING}.review(input.object)
+	review := data.{MATCHING}.review(input.object, object.get(input, "request", {{}}))
 	data.{MATCHING}.matches(input.params.match, review)
 	results := data.{base}.template.violation with input as {{"review": review, "parameters": input.params.parameters}}
 	some result in results
@@ -611,7 +612,11 @@ group_version(api_version) := ["", api_version] if {
 	not contains(api_version, "/")
 } else := split(api_version, "/")
 
-review(obj) := {
+# Gatekeeper's review of an object: in serve, `request` (the operation, the old object of an
+# UPDATE, the user) replaces lint's CREATE.
+review(obj, request) := object.union(created(obj), {key: request[key] | some key in ["operation", "oldObject", "userInfo", "dryRun"]})
+
+created(obj) := {
 	"object": obj,
 	"kind": {"group": gv[0], "version": gv[1], "kind": object.get(obj, "kind", "")},
 	"name": object.get(obj, ["metadata", "name"], ""),

@@ -688,6 +688,7 @@ fn check_in_groups(
                         converted,
                         context: &view,
                         problems,
+                        request: None,
                     },
                     Evaluation::Budgeted {
                         state,

@@ -381,6 +381,10 @@ fn sarif_lists_the_constraint_rules() {
 
 /// An AdmissionReview CREATE of `object`.
 fn admission(uid: &str, object: Value) -> Vec<u8> {
+    admission_of(uid, "CREATE", object, None)
+}
+
+fn admission_of(uid: &str, operation: &str, object: Value, old: Option<Value>) -> Vec<u8> {
     let kind = object["kind"].as_str().unwrap_or_default().to_string();
     let (group, version) = match object["apiVersion"]
         .as_str()
@@ -405,9 +409,10 @@ fn admission(uid: &str, object: Value) -> Vec<u8> {
             "resource": {"group": group, "version": version, "resource": "deployments"},
             "namespace": object["metadata"]["namespace"],
             "name": object["metadata"]["name"],
-            "operation": "CREATE",
+            "operation": operation,
             "userInfo": {"username": "alice"},
             "object": object,
+            "oldObject": old,
         }
     }))
     .expect("json")
@@ -456,5 +461,43 @@ async fn serve_denies_by_a_gatekeeper_constraint_and_a_conftest_rule() {
     assert!(
         warned.iter().any(|w| w.contains("prod-needs-cost-center")),
         "{answer}"
+    );
+    // The real operation and old object reach the template: an UPDATE that changes the image.
+    let frozen = |image: &str| {
+        serde_json::json!({
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "app", "namespace": "frozen", "labels": {"owner": "bob", "team": "a"}},
+            "spec": {"template": {"spec": {"securityContext": {"runAsNonRoot": true}, "containers": [{"name": "app", "image": image}]}}}
+        })
+    };
+    let (_, review) = conn
+        .review(admission_of(
+            "gk-3",
+            "UPDATE",
+            frozen("app:2"),
+            Some(frozen("app:1")),
+        ))
+        .await;
+    let answer = response(&review);
+    assert_eq!(answer["allowed"], false, "{answer}");
+    let message = denial(answer);
+    assert!(
+        message.contains("container app: image app:1 may not change to app:2 (asked by alice)"),
+        "{message}"
+    );
+    let (_, review) = conn.review(admission("gk-4", frozen("app:2"))).await;
+    assert!(
+        !denial(response(&review)).contains("frozen-images"),
+        "a CREATE is no update: {review}"
+    );
+}
+
+#[test]
+fn lint_reviews_objects_as_created() {
+    let (_, findings, _) = lint(&["--gatekeeper", POLICIES, OBJECTS]);
+    assert!(
+        findings.iter().all(|f| !f.0.contains("frozen-images")),
+        "{findings:?}"
     );
 }
