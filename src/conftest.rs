@@ -232,7 +232,7 @@ package seaworthy.rules.conftest.p{index}
 
 import rego.v1
 
-metadata := {metadata}
+metadata := {metadata:#}
 
 violations contains v if {{
 	results := data.{package}.{rule} with input as input.object

@@ -554,7 +554,7 @@ package seaworthy.rules.gatekeeper.c{index}
 
 import rego.v1
 
-metadata := {metadata}
+metadata := {metadata:#}
 
 # Reads input.request, the admission request in serve (its operation, oldObject and userInfo).
 violations contains v if {{

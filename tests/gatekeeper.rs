@@ -501,3 +501,38 @@ fn lint_reviews_objects_as_created() {
         "{findings:?}"
     );
 }
+
+#[test]
+fn long_parameters_load() {
+    // The generated rule carries the constraint's parameters: a long list must not make a line
+    // longer than the Rego parser takes.
+    let dir = tempfile::tempdir().expect("tmp");
+    let template = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(POLICIES)
+        .join("requiredlabels.yaml");
+    let text = std::fs::read_to_string(template).expect("template");
+    let template_only = text.split("\n---\n").next().expect("template document");
+    let labels: Vec<String> = (0..200).map(|i| format!("\"label-number-{i}\"")).collect();
+    std::fs::write(
+        dir.path().join("policy.yaml"),
+        format!(
+            "{template_only}\n---\napiVersion: constraints.gatekeeper.sh/v1beta1\nkind: TestRequiredLabels\nmetadata:\n  name: many\nspec:\n  parameters:\n    labels: [{}]\n",
+            labels.join(", ")
+        ),
+    )
+    .expect("write");
+    let policies = dir.path().display().to_string();
+    let (code, findings, _) = lint(&[
+        "--gatekeeper",
+        &policies,
+        "fixtures/gatekeeper/objects/deployments.yaml",
+    ]);
+    assert_eq!(code, 1, "{findings:?}");
+    assert!(
+        findings.iter().all(|f| f.0 != "policy-error"),
+        "{findings:?}"
+    );
+    assert!(findings
+        .iter()
+        .any(|f| f.0 == "gatekeeper/testrequiredlabels/many"));
+}

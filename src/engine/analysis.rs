@@ -598,13 +598,20 @@ fn walk_expr(expr: &Expr, scope: &Scope, refs: &mut BTreeSet<String>) -> Result<
                 Some((called, None))
                     if !scope.trusted && !regorus::unstable::BUILTINS.contains_key(called) =>
                 {
+                    // regorus reads `input.x` followed by `(...)` on the next line as one call.
+                    let hint = if called == "input" || called.starts_with("input.") {
+                        "; a reference followed by a parenthesised expression on the next line \
+                         is read as a call: put a `true` or a comparison after the reference"
+                    } else {
+                        ""
+                    };
                     return Err(PolicyError::Syntax {
                         file: span.source.file().to_string(),
                         position: format!("{}:{}", span.line, span.col),
                         message: format!(
                             "`{called}` is neither a rule of the policies nor a builtin of \
                              seaworthy's Rego engine (which has no network access: no \
-                             `http.send`, no Gatekeeper `external_data`)"
+                             `http.send`, no Gatekeeper `external_data`){hint}"
                         ),
                     });
                 }
