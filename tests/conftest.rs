@@ -181,3 +181,26 @@ fn http_send_fails_at_load_naming_file_and_line_and_the_rest_still_runs() {
         json["summary"]
     );
 }
+
+#[test]
+fn a_boolean_rule_in_v1_without_the_import_reports_once() {
+    // OPA 1.0 parses files as v1 without `import rego.v1`; a boolean deny reports its name.
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        dir.path().join("service.rego"),
+        "package main\n\ndeny if input.kind == \"Service\"\n",
+    )
+    .expect("write");
+    let policy = dir.path().display().to_string();
+    let (code, findings, _) = lint(&["--conftest", &policy, OBJECTS]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        findings,
+        [row(
+            "conftest/main/deny",
+            "error",
+            "web",
+            "deny of package main"
+        )]
+    );
+}
