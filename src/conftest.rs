@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use serde_json::json;
 
 use crate::engine::{Catalog, PolicyError, PolicySource};
-use crate::foreign::{files_in, Loaded};
+use crate::gatekeeper::{files_in, rego_string, Loaded};
 
 /// The rule names conftest reads, and what each reports as.
 const KINDS: [(&str, &str); 3] = [
@@ -222,7 +222,7 @@ fn wrapper(package: &str, rule: &str, file: &str, index: usize) -> PolicySource 
         "summary": format!("conftest rule {rule} of package {package}"),
         "remediation": "Change the object so that the conftest policy passes, or add a conftest exception.",
     });
-    let short = crate::foreign::rego_string(short);
+    let short = rego_string(short);
     let text = format!(
         r#"# What it does: runs the conftest rule {rule} of package {package} ({file}) on each object.
 # Why: the conftest policy's own rule, run unchanged.

@@ -5,7 +5,7 @@
 //! annotations, baselines, every output format and the webhook treat them as the built-in ones,
 //! through the same check step.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::config::Config;
 use crate::engine::{PolicyError, PolicySource};
@@ -57,13 +57,7 @@ impl Folders {
     }
 }
 
-/// What loading the foreign policies gave: the sources of the rules that load, and an error for
-/// each template, constraint or policy file that does not (the others still run).
-#[derive(Default)]
-pub struct Loaded {
-    pub sources: Vec<PolicySource>,
-    pub errors: Vec<PolicyError>,
-}
+pub use crate::gatekeeper::Loaded;
 
 /// Loads every folder. Nothing is read when there is no folder.
 pub fn load(folders: &Folders) -> Loaded {
@@ -89,33 +83,4 @@ pub fn load_all(folders: &Folders) -> Result<Vec<PolicySource>, PolicyError> {
         Some(error) => Err(error),
         None => Ok(sources),
     }
-}
-
-/// The files under `dir` (or `dir` itself, a file) whose name ends with one of `extensions`,
-/// sorted.
-pub(crate) fn files_in(dir: &Path, extensions: &[&str]) -> Result<Vec<PathBuf>, PolicyError> {
-    let read_err = |message: String| PolicyError::Read {
-        path: dir.display().to_string(),
-        message,
-    };
-    if dir.is_file() {
-        return Ok(vec![dir.to_path_buf()]);
-    }
-    if !dir.is_dir() {
-        return Err(read_err("not a directory".into()));
-    }
-    let mut files = Vec::new();
-    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
-        let entry = entry.map_err(|e| read_err(e.to_string()))?;
-        let name = entry.file_name().to_string_lossy();
-        if entry.file_type().is_file() && extensions.iter().any(|ext| name.ends_with(ext)) {
-            files.push(entry.into_path());
-        }
-    }
-    Ok(files)
-}
-
-/// A Rego string literal (JSON's syntax is Rego's).
-pub(crate) fn rego_string(text: &str) -> String {
-    serde_json::Value::String(text.to_string()).to_string()
 }

@@ -8,12 +8,11 @@
 //! and their `lib.*` packages cannot collide, as Gatekeeper does.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value as Json};
 
 use crate::engine::{Catalog, PolicyError, PolicySource};
-use crate::foreign::{files_in, rego_string, Loaded};
 use crate::manifest::{self, node::Node, LoadOptions, Object};
 
 /// The Gatekeeper target whose Rego seaworthy runs (admission of Kubernetes objects).
@@ -24,6 +23,14 @@ const CONSTRAINT_GROUP: &str = "constraints.gatekeeper.sh/";
 const MATCHING: &str = "seaworthy.gatekeeper.matching";
 /// Gatekeeper's annotation naming the kinds a template reads from `data.inventory`.
 const SYNC_ANNOTATION: &str = "metadata.gatekeeper.sh/requires-sync-data";
+
+/// What loading policies of another tool gave: the sources of the rules that load, and an error
+/// for each template, constraint or policy file that does not (the others still run).
+#[derive(Default)]
+pub struct Loaded {
+    pub sources: Vec<PolicySource>,
+    pub errors: Vec<PolicyError>,
+}
 
 struct Template {
     file: String,
@@ -800,3 +807,32 @@ step(part) := to_number(part) if {
 	regex.match(`^[0-9]+$`, part)
 } else := part
 "#;
+
+/// The files under `dir` (or `dir` itself, a file) whose name ends with one of `extensions`,
+/// sorted.
+pub fn files_in(dir: &Path, extensions: &[&str]) -> Result<Vec<PathBuf>, PolicyError> {
+    let read_err = |message: String| PolicyError::Read {
+        path: dir.display().to_string(),
+        message,
+    };
+    if dir.is_file() {
+        return Ok(vec![dir.to_path_buf()]);
+    }
+    if !dir.is_dir() {
+        return Err(read_err("not a directory".into()));
+    }
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.map_err(|e| read_err(e.to_string()))?;
+        let name = entry.file_name().to_string_lossy();
+        if entry.file_type().is_file() && extensions.iter().any(|ext| name.ends_with(ext)) {
+            files.push(entry.into_path());
+        }
+    }
+    Ok(files)
+}
+
+/// A Rego string literal (JSON's syntax is Rego's).
+pub fn rego_string(text: &str) -> String {
+    serde_json::Value::String(text.to_string()).to_string()
+}
