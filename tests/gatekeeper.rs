@@ -536,3 +536,46 @@ fn long_parameters_load() {
         .iter()
         .any(|f| f.0 == "gatekeeper/testrequiredlabels/many"));
 }
+
+#[test]
+fn rego_in_a_code_entry_runs_and_config_folders_are_relative_to_the_config_file() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let policies = dir.path().join("policy/gatekeeper");
+    std::fs::create_dir_all(&policies).expect("mkdir");
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/gatekeeper/code/hostnetwork.yaml");
+    std::fs::copy(fixture, policies.join("hostnetwork.yaml")).expect("copy");
+    std::fs::write(
+        dir.path().join("seaworthy.yaml"),
+        "gatekeeper: [policy/gatekeeper]\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("pods.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: hostnet\n  namespace: shop\nspec:\n  hostNetwork: true\n  containers: [{name: app, image: app:1}]\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: plain\n  namespace: shop\nspec:\n  containers: [{name: app, image: app:1}]\n",
+    )
+    .expect("write");
+    let config = dir.path().join("seaworthy.yaml").display().to_string();
+    let pods = dir.path().join("pods.yaml").display().to_string();
+    // Run from the repository root: the folder is found relative to the config file.
+    let output = seaworthy()
+        .args(["lint", "--format", "json", "--config", &config, &pods])
+        .output()
+        .expect("runs");
+    let json: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
+    let found: Vec<(&str, &str, u64)> = json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["rule"] == "gatekeeper/testhostnetwork/no-host-network")
+        .map(|f| {
+            (
+                f["object"]["name"].as_str().unwrap_or_default(),
+                f["message"].as_str().unwrap_or_default(),
+                f["location"]["line"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(found, [("hostnet", "hostnet uses the host network", 7)]);
+}
