@@ -462,6 +462,31 @@ async fn serve_denies_by_a_gatekeeper_constraint_and_a_conftest_rule() {
         warned.iter().any(|w| w.contains("prod-needs-cost-center")),
         "{answer}"
     );
+    // A dryrun constraint never denies nor warns (recorded as audit).
+    let service = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "web-front", "namespace": "shop", "labels": {"owner": "bob"}},
+        "spec": {"ports": [{"port": 80}]}
+    });
+    let (_, review) = conn.review(admission("gk-5", service)).await;
+    let answer = response(&review);
+    assert_eq!(answer["allowed"], true, "{answer}");
+    assert!(
+        warnings(answer)
+            .iter()
+            .all(|w| !w.contains("named-web-audit")),
+        "{answer}"
+    );
+    server.wait_for(
+        "the audited finding in the log",
+        std::time::Duration::from_secs(5),
+        || {
+            server
+                .logs()
+                .contains("gatekeeper/testrequiredlabels/named-web-audit")
+        },
+    );
     // The real operation and old object reach the template: an UPDATE that changes the image.
     let frozen = |image: &str| {
         serde_json::json!({
