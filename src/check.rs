@@ -100,6 +100,9 @@ pub struct Batch<'a> {
     /// Findings that loading made on these objects (duplicate keys), suppressed and fingerprinted
     /// with the rest.
     pub problems: Vec<Finding>,
+    /// The admission request around the objects, for the rules that read it (see
+    /// [`crate::engine::Subject::request`]); None in lint.
+    pub request: Option<RegoValue>,
 }
 
 /// What the check found.
@@ -126,6 +129,7 @@ impl Checker<'_> {
             converted,
             context,
             problems,
+            request,
         } = batch;
         let mut subjects = Vec::new();
         let mut subject_objects = Vec::new();
@@ -147,6 +151,7 @@ impl Checker<'_> {
                 object: value,
                 workload: view,
                 schema,
+                request: request.clone(),
             });
             subject_objects.push(index);
         }

@@ -166,6 +166,17 @@ pub struct PolicyArgs {
     /// Extra directory of Rego policies (repeatable), same contract as the built-in rules.
     #[arg(long = "policies", value_name = "DIR")]
     pub policies: Vec<PathBuf>,
+    /// Folder of Gatekeeper ConstraintTemplates and Constraints, run unchanged (repeatable):
+    /// each Constraint is a rule gatekeeper/<kind>/<name>.
+    #[arg(long = "gatekeeper", value_name = "DIR")]
+    pub gatekeeper: Vec<PathBuf>,
+    /// Folder of conftest policies, run unchanged (repeatable): each deny, violation and warn
+    /// rule is a rule conftest/<package>/<rule>.
+    #[arg(long = "conftest", value_name = "DIR")]
+    pub conftest: Vec<PathBuf>,
+    /// conftest package whose rules run (conftest's --namespace; repeatable) [default: main].
+    #[arg(long = "conftest-namespace", value_name = "NS")]
+    pub conftest_namespaces: Vec<String>,
     /// Rego back end (the RVM is faster; the interpreter is kept for comparison).
     #[arg(long, value_enum, default_value_t, hide = true)]
     pub engine: EngineChoice,
@@ -175,6 +186,16 @@ pub struct PolicyArgs {
 }
 
 impl PolicyArgs {
+    /// The Gatekeeper and conftest folders of the command line and of `config`.
+    pub fn folders(&self, config: &Config) -> crate::foreign::Folders {
+        crate::foreign::Folders {
+            gatekeeper: self.gatekeeper.clone(),
+            conftest: self.conftest.clone(),
+            conftest_namespaces: self.conftest_namespaces.clone(),
+        }
+        .with_config(config)
+    }
+
     /// The policy cache this run uses: the user's cache directory unless turned off.
     pub fn cache(&self) -> Cache {
         if self.no_cache {
@@ -378,7 +399,8 @@ fn load_config(args: &PolicyArgs) -> Result<Config, Fatal> {
 fn load_catalog(args: &PolicyArgs, config: &Config) -> Result<Catalog, Fatal> {
     let mut dirs = config.policy_dirs();
     dirs.extend(args.policies.iter().cloned());
-    Ok(Catalog::load_with_cache(&dirs, &args.cache())?)
+    let foreign = crate::foreign::load_all(&args.folders(config))?;
+    Ok(Catalog::load_with_sources(&dirs, foreign, &args.cache())?)
 }
 
 /// Runs a parsed command line and returns the exit code.
@@ -528,9 +550,13 @@ pub fn run_lint(args: LintArgs) -> Result<i32, Fatal> {
         EngineChoice::Rvm => Backend::Rvm,
         EngineChoice::Interpreter => Backend::Interpreter,
     };
-    let mut evaluator = lint::evaluator_with_switches(
+    // A Gatekeeper template or conftest file that does not load is reported (exit 2) and the
+    // others still run.
+    let foreign = crate::foreign::load(&args.policy.folders(&config));
+    let mut evaluator = lint::evaluator_with_sources(
         &config,
         &args.policy.policies,
+        foreign.sources,
         backend,
         &args.policy.cache(),
         &lint::RuleSwitches {
@@ -648,6 +674,10 @@ pub fn run_lint(args: LintArgs) -> Result<i32, Fatal> {
         ));
     }
     let mut outcome = lint::Outcome::merge(parts);
+    for error in &foreign.errors {
+        outcome.findings.push(policy_load_error(error));
+        outcome.broken = true;
+    }
     let mut fail_on = args.fail_on.or(config.fail_on).unwrap_or_default();
     if let Some(baseline) = &baseline {
         outcome.apply_baseline(baseline);
@@ -717,6 +747,40 @@ pub fn run_lint(args: LintArgs) -> Result<i32, Fatal> {
     Ok(code)
 }
 
+/// A Gatekeeper or conftest policy that failed to load, as a `policy-error` finding at its file
+/// and line.
+fn policy_load_error(error: &crate::engine::PolicyError) -> crate::finding::Finding {
+    use crate::engine::PolicyError;
+    let (file, line, column, message) = match error {
+        PolicyError::Syntax {
+            file,
+            position,
+            message,
+        } => {
+            let mut parts = position.split(':').map(|p| p.parse::<u32>().unwrap_or(1));
+            let line = parts.next().unwrap_or(1);
+            let column = parts.next().unwrap_or(1);
+            (file.clone(), line, column, message.clone())
+        }
+        PolicyError::Invalid { file, message } => (file.clone(), 1, 1, message.clone()),
+        PolicyError::Read { path, message } => {
+            (path.clone(), 1, 1, format!("cannot read: {message}"))
+        }
+        PolicyError::Compile(message) => (String::new(), 1, 1, message.clone()),
+    };
+    crate::finding::Finding {
+        rule: crate::check::POLICY_ERROR.to_string(),
+        severity: crate::finding::Severity::Error,
+        message: format!("policy does not load: {message}"),
+        object: None,
+        location: crate::finding::Location::at(&file, line, column),
+        path: Vec::new(),
+        subject: None,
+        suppressed: None,
+        fingerprint: String::new(),
+    }
+}
+
 pub fn run_serve(args: ServeArgs) -> Result<i32, Fatal> {
     let config_path = if args.policy.no_config {
         None
@@ -730,6 +794,11 @@ pub fn run_serve(args: ServeArgs) -> Result<i32, Fatal> {
     let source = crate::webhook::PolicySource {
         config_path,
         extra_policies: args.policy.policies.clone(),
+        folders: crate::foreign::Folders {
+            gatekeeper: args.policy.gatekeeper.clone(),
+            conftest: args.policy.conftest.clone(),
+            conftest_namespaces: args.policy.conftest_namespaces.clone(),
+        },
         backend: match args.policy.engine {
             EngineChoice::Rvm => Backend::Rvm,
             EngineChoice::Interpreter => Backend::Interpreter,

@@ -313,6 +313,15 @@ pub struct Config {
     /// Extra policy directories, relative to the config file.
     #[serde(default)]
     pub policies: Vec<PathBuf>,
+    /// Folders of Gatekeeper ConstraintTemplates and Constraints, relative to the config file.
+    #[serde(default)]
+    pub gatekeeper: Vec<PathBuf>,
+    /// Folders of conftest policies, relative to the config file.
+    #[serde(default)]
+    pub conftest: Vec<PathBuf>,
+    /// The conftest packages to run (conftest's `--namespace`); `main` when empty.
+    #[serde(default)]
+    pub conftest_namespaces: Vec<String>,
     #[serde(default)]
     pub rules: BTreeMap<String, RuleConfig>,
     #[serde(default)]
@@ -551,6 +560,19 @@ impl Config {
     /// Extra policy directories with paths made relative to the config file's directory.
     pub fn policy_dirs(&self) -> Vec<PathBuf> {
         self.policies.iter().map(|p| self.resolve_path(p)).collect()
+    }
+
+    /// Gatekeeper folders with paths made relative to the config file's directory.
+    pub fn gatekeeper_dirs(&self) -> Vec<PathBuf> {
+        self.gatekeeper
+            .iter()
+            .map(|p| self.resolve_path(p))
+            .collect()
+    }
+
+    /// conftest folders with paths made relative to the config file's directory.
+    pub fn conftest_dirs(&self) -> Vec<PathBuf> {
+        self.conftest.iter().map(|p| self.resolve_path(p)).collect()
     }
 
     /// Checks rule ids and parameter names against the catalog and turns the config into settings.

@@ -150,6 +150,7 @@ pub fn load_policy(text: &[u8]) -> Result<(usize, usize), PolicyError> {
         object: value,
         related: None,
         schema: None,
+        request: None,
     };
     let deadline = Instant::now() + POLICY_EVAL_TIMEOUT;
     let data = regorus::Value::new_object();

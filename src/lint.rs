@@ -688,6 +688,7 @@ fn check_in_groups(
                         converted,
                         context: &view,
                         problems,
+                        request: None,
                     },
                     Evaluation::Budgeted {
                         state,
@@ -782,9 +783,24 @@ pub fn evaluator_with_switches(
     cache: &crate::engine::Cache,
     switches: &RuleSwitches,
 ) -> Result<Evaluator, SetupError> {
+    let folders = crate::foreign::Folders::default().with_config(config);
+    let foreign = crate::foreign::load_all(&folders)?;
+    evaluator_with_sources(config, extra_dirs, foreign, backend, cache, switches)
+}
+
+/// As [`evaluator_with_switches`], with the rules generated for Gatekeeper and conftest policies
+/// (see `foreign::load`) given.
+pub fn evaluator_with_sources(
+    config: &crate::config::Config,
+    extra_dirs: &[std::path::PathBuf],
+    foreign: Vec<crate::engine::PolicySource>,
+    backend: crate::engine::Backend,
+    cache: &crate::engine::Cache,
+    switches: &RuleSwitches,
+) -> Result<Evaluator, SetupError> {
     let mut dirs = config.policy_dirs();
     dirs.extend(extra_dirs.iter().cloned());
-    let catalog = crate::engine::Catalog::load_with_cache(&dirs, cache)?;
+    let catalog = crate::engine::Catalog::load_with_sources(&dirs, foreign, cache)?;
     let mut settings = config.rule_settings(&catalog)?;
     for (flag, ids, enabled) in [
         ("--enable", &switches.enable, true),

@@ -7,7 +7,7 @@ use crate::finding::ObjectRef;
 pub const DEFAULT_NAMESPACE: &str = "default";
 
 /// Kinds the API server keeps outside namespaces (built-in, and the common add-ons).
-const CLUSTER_SCOPED: &[&str] = &[
+pub const CLUSTER_SCOPED: &[&str] = &[
     "AdminNetworkPolicy",
     "APIService",
     "BaselineAdminNetworkPolicy",

@@ -185,10 +185,22 @@ pub fn analyze(
     let mut valued: BTreeMap<String, usize> = BTreeMap::new();
     // Rules and functions of custom policies that call `numbers.range` with computed bounds.
     let mut bounded_calls: BTreeSet<String> = BTreeSet::new();
+    // A package may span files: a rule of another file of the package is as local as one of
+    // this file.
+    let mut package_rules: HashMap<String, BTreeSet<String>> = HashMap::new();
+    for module in modules {
+        if let Some(package) = ref_path(&module.package.refr) {
+            package_rules
+                .entry(package)
+                .or_default()
+                .extend(module_rule_names(module));
+        }
+    }
     for module in modules {
         let Some(package) = ref_path(&module.package.refr) else {
             continue;
         };
+        let locals = package_rules.get(&package).cloned().unwrap_or_default();
         let package = format!("data.{package}");
         let mut scope = Scope {
             trusted: trusted(module.package.span.source.file()),
@@ -196,7 +208,7 @@ pub fn analyze(
             bounded_calls: Default::default(),
             package: package.clone(),
             imports: HashMap::new(),
-            locals: module_rule_names(module),
+            locals,
         };
         for import in &module.imports {
             let Some(path) = ref_path(&import.refr) else {
@@ -500,6 +512,11 @@ fn walk_query(
         for with in &stmt.with_mods {
             walk_expr(&with.r#as, scope, refs)?;
         }
+        // The RVM cannot compile `with` (regorus refuses the whole program): such a rule runs
+        // on the interpreter, as the rules generated for Gatekeeper and conftest policies do.
+        if !stmt.with_mods.is_empty() && !scope.trusted {
+            scope.bounded_calls.set(true);
+        }
     }
     Ok(())
 }
@@ -573,8 +590,32 @@ fn walk_expr(expr: &Expr, scope: &Scope, refs: &mut BTreeSet<String>) -> Result<
                     )),
                 }
             }
-            if let Some(path) = name.and_then(|p| scope.resolve(&p)) {
-                refs.insert(path);
+            match name.as_deref().map(|p| (p, scope.resolve(p))) {
+                Some((_, Some(path))) => {
+                    refs.insert(path);
+                }
+                // Neither a rule nor a builtin: regorus would only fail when the call runs.
+                Some((called, None))
+                    if !scope.trusted && !regorus::unstable::BUILTINS.contains_key(called) =>
+                {
+                    // regorus reads `input.x` followed by `(...)` on the next line as one call.
+                    let hint = if called == "input" || called.starts_with("input.") {
+                        "; a reference followed by a parenthesised expression on the next line \
+                         is read as a call: put a `true` or a comparison after the reference"
+                    } else {
+                        ""
+                    };
+                    return Err(PolicyError::Syntax {
+                        file: span.source.file().to_string(),
+                        position: format!("{}:{}", span.line, span.col),
+                        message: format!(
+                            "`{called}` is neither a rule of the policies nor a builtin of \
+                             seaworthy's Rego engine (which has no network access: no \
+                             `http.send`, no Gatekeeper `external_data`){hint}"
+                        ),
+                    });
+                }
+                _ => {}
             }
             for p in params {
                 walk_expr(p, scope, refs)?;

@@ -35,6 +35,9 @@ pub struct PolicySource {
     pub file: String,
     pub text: String,
     pub builtin: bool,
+    /// Parsed as Rego v0 (Gatekeeper templates, older conftest policies): `import rego.v1` in
+    /// the file still switches it to v1. Seaworthy's own rules are v1.
+    pub rego_v0: bool,
 }
 
 /// Every policy of the run, parsed and checked, not yet compiled for evaluation.
@@ -56,12 +59,23 @@ impl Catalog {
     /// As [`Catalog::load`], taking the rules' metadata from `cache` when it holds an entry for
     /// exactly these policy sources (and filling it when not).
     pub fn load_with_cache(extra_dirs: &[PathBuf], cache: &Cache) -> Result<Catalog, PolicyError> {
+        Catalog::load_with_sources(extra_dirs, Vec::new(), cache)
+    }
+
+    /// As [`Catalog::load_with_cache`], with policy sources made elsewhere (the rules generated
+    /// for Gatekeeper constraints and conftest policies) after the directories' files.
+    pub fn load_with_sources(
+        extra_dirs: &[PathBuf],
+        extra_sources: Vec<PolicySource>,
+        cache: &Cache,
+    ) -> Result<Catalog, PolicyError> {
         let mut sources: Vec<PolicySource> = builtin::BUILTIN_POLICIES
             .iter()
             .map(|(name, text)| PolicySource {
                 file: name.to_string(),
                 text: text.to_string(),
                 builtin: true,
+                rego_v0: false,
             })
             .collect();
         for dir in extra_dirs {
@@ -70,9 +84,11 @@ impl Catalog {
                     file,
                     text,
                     builtin: false,
+                    rego_v0: false,
                 });
             }
         }
+        sources.extend(extra_sources);
         let key = sources_key("catalog", &sources);
         let cached = cache
             .load(&key)
@@ -102,12 +118,14 @@ impl Catalog {
                     file,
                     text,
                     builtin,
+                    rego_v0: false,
                 })
                 .collect(),
         )
     }
 
-    fn from_policy_sources(sources: Vec<PolicySource>) -> Result<Catalog, PolicyError> {
+    /// Builds a catalog from policy sources (see [`PolicySource`]).
+    pub fn from_policy_sources(sources: Vec<PolicySource>) -> Result<Catalog, PolicyError> {
         let mut engine = parse_policies(&sources)?;
         let builtin: HashSet<&str> = sources
             .iter()
@@ -210,10 +228,12 @@ pub(super) fn parse_policies(sources: &[PolicySource]) -> Result<regorus::Engine
     bounded::install(&mut engine)?;
     for source in sources {
         analysis::check_nesting(&source.file, &source.text)?;
+        engine.set_rego_v0(source.rego_v0);
         engine
             .add_policy(source.file.clone(), source.text.clone())
             .map_err(|e| syntax_error(&e.to_string(), &source.file))?;
     }
+    engine.set_rego_v0(false);
     Ok(engine)
 }
 
@@ -223,7 +243,7 @@ pub(super) fn sources_key(kind: &'static str, sources: &[PolicySource]) -> Key {
     for source in sources {
         key.add(source.file.as_bytes());
         key.add(source.text.as_bytes());
-        key.add(&[u8::from(source.builtin)]);
+        key.add(&[u8::from(source.builtin), u8::from(source.rego_v0)]);
     }
     key
 }

@@ -380,6 +380,7 @@ mod tests {
             file: "f.rego".into(),
             text: text.into(),
             builtin: false,
+            rego_v0: false,
         };
         let sources = [
             source("package a.b\n"),

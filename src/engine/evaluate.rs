@@ -49,6 +49,9 @@ pub struct Subject {
     pub related: Option<Value>,
     /// What the schema check found (see `schema::to_rego`); None for a kind it cannot check.
     pub schema: Option<Value>,
+    /// The admission request around the object (`operation`, `oldObject`, `userInfo`), in serve
+    /// when some rule reads it (the Gatekeeper constraints' review); `input.request`.
+    pub request: Option<Value>,
 }
 
 /// What the rules found on one subject, and the rules that failed on it.
@@ -458,6 +461,9 @@ pub(super) fn input_of(subject: &Subject, params: &Value) -> Value {
     }
     if let Some(s) = &subject.schema {
         input.insert(Value::from("schema"), s.clone());
+    }
+    if let Some(r) = &subject.request {
+        input.insert(Value::from("request"), r.clone());
     }
     input.insert(Value::from("params"), params.clone());
     Value::from(input)

@@ -124,6 +124,7 @@ violations contains v if {{
             workload: None,
             related: None,
             schema: None,
+            request: None,
         };
         let mut state = evaluator.state();
         let evaluated = evaluator.evaluate(&mut state, &subject, &Value::new_object(), None);
@@ -325,6 +326,7 @@ violations := "not a set"
             workload: None,
             related: None,
             schema: None,
+            request: None,
         };
         for backend in [Backend::Rvm, Backend::Interpreter] {
             let catalog = Catalog::from_sources(sources.clone()).expect("loads");
@@ -378,6 +380,7 @@ violations contains v if {
             workload: None,
             related: None,
             schema: None,
+            request: None,
         };
         for backend in [Backend::Rvm, Backend::Interpreter] {
             let catalog = Catalog::from_sources(sources.clone()).expect("loads");
@@ -408,6 +411,7 @@ violations contains v if {
             workload: None,
             related: None,
             schema: None,
+            request: None,
         };
         let past = Instant::now() - std::time::Duration::from_millis(1);
         let evaluated = evaluator.evaluate(

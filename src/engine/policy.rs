@@ -212,7 +212,23 @@ impl Scope {
     }
 }
 
+/// The sources of rules generated from policies written for other tools, whose ids name the
+/// original: `gatekeeper/<constraint kind>/<constraint name>`, `conftest/<package>/<rule>`.
+pub const FOREIGN_ID_PREFIXES: [&str; 2] = ["gatekeeper/", "conftest/"];
+
 pub fn is_valid_id(id: &str) -> bool {
+    if let Some(rest) = FOREIGN_ID_PREFIXES
+        .iter()
+        .find_map(|prefix| id.strip_prefix(prefix))
+    {
+        // Kubernetes object names and Rego package and rule names, lowercased.
+        return rest.split('/').all(|part| {
+            !part.is_empty()
+                && part.chars().all(|c| {
+                    c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '.' | '_')
+                })
+        });
+    }
     !id.is_empty()
         && id.split('-').all(|part| {
             !part.is_empty()

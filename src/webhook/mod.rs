@@ -46,6 +46,8 @@ pub struct PolicySource {
     pub config_path: Option<PathBuf>,
     /// `--policies` directories (the config's own `policies:` are added at each load).
     pub extra_policies: Vec<PathBuf>,
+    /// `--gatekeeper` and `--conftest` folders (the config's are added at each load).
+    pub folders: crate::foreign::Folders,
     pub backend: Backend,
 }
 
@@ -70,7 +72,14 @@ impl PolicySource {
         settings: &Settings,
     ) -> Result<(Reviewer, Config), String> {
         let config = self.load_config()?;
-        let catalog = Catalog::load(&self.policy_dirs(&config)).map_err(|e| e.to_string())?;
+        let foreign = crate::foreign::load_all(&self.folders.with_config(&config))
+            .map_err(|e| e.to_string())?;
+        let catalog = Catalog::load_with_sources(
+            &self.policy_dirs(&config),
+            foreign,
+            &crate::engine::Cache::disabled(),
+        )
+        .map_err(|e| e.to_string())?;
         config.check_serve(&catalog).map_err(|e| e.to_string())?;
         let policy = settings.policy(flags, &config);
         let reviewer =
@@ -82,6 +91,7 @@ impl PolicySource {
     /// reload is due.
     fn fingerprint(&self, config: &Config) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
         let mut files: Vec<PathBuf> = self.config_path.iter().cloned().collect();
+        files.extend(self.folders.with_config(config).files());
         for dir in self.policy_dirs(config) {
             files.extend(
                 walkdir::WalkDir::new(dir)

@@ -171,6 +171,8 @@ pub struct Reviewer {
     /// `policy.controller_users` compiled once (a pattern that is not a valid glob matches
     /// itself only).
     controller_users: Vec<UserPattern>,
+    /// Some rule reads `input.request` (the Gatekeeper constraints): only then is it built.
+    reads_request: bool,
 }
 
 enum UserPattern {
@@ -229,6 +231,10 @@ impl Reviewer {
                 }
             }
         }
+        let reads_request = catalog
+            .sources()
+            .iter()
+            .any(|s| !s.builtin && s.text.contains("input.request"));
         let evaluator = Evaluator::new(catalog, &settings, backend)?;
         Ok(Reviewer {
             evaluator,
@@ -240,6 +246,7 @@ impl Reviewer {
             policy,
             skipped_rules,
             states: Mutex::new(Vec::new()),
+            reads_request,
         })
     }
 
@@ -331,7 +338,8 @@ impl Reviewer {
         deadline: Option<Instant>,
     ) -> Verdict {
         let uid = request.uid.as_str();
-        let mut findings = match self.evaluate(&object, cluster, deadline) {
+        let around = self.reads_request.then(|| request_value(request));
+        let mut findings = match self.evaluate(&object, around, cluster, deadline) {
             Ok(findings) => findings,
             Err(failure) => return self.failed(uid, object.id, failure),
         };
@@ -349,7 +357,7 @@ impl Reviewer {
         };
         let preexisting: HashSet<String> = match &old_object {
             None => HashSet::new(),
-            Some(old) => match self.evaluate(old, cluster, deadline) {
+            Some(old) => match self.evaluate(old, None, cluster, deadline) {
                 Ok(old_findings) => old_findings
                     .into_iter()
                     // A rule that failed judged nothing: nothing to grandfather.
@@ -440,6 +448,7 @@ impl Reviewer {
     fn evaluate(
         &self,
         object: &Object,
+        request: Option<regorus::Value>,
         cluster: &Snapshot,
         deadline: Option<Instant>,
     ) -> Result<Vec<Finding>, Failure> {
@@ -475,6 +484,7 @@ impl Reviewer {
                 converted: vec![converted],
                 context: &context,
                 problems: Vec::new(),
+                request,
             },
             Evaluation::Budgeted {
                 state: &mut state,
@@ -513,6 +523,22 @@ impl Reviewer {
 
 /// The object of a request as the API server will store it: identity from the object, else from
 /// the request, and the request's namespace filled in when the object leaves it out.
+/// What the rules that read `input.request` see of the request: its operation, the old object of
+/// an UPDATE and the requesting user.
+fn request_value(request: &AdmissionRequest) -> regorus::Value {
+    let mut value = serde_json::json!({
+        "operation": request.operation.as_str(),
+        "dryRun": request.dry_run.unwrap_or(false),
+        "userInfo": {
+            "username": request.user_info.as_ref().and_then(|u| u.username.clone()).unwrap_or_default(),
+        },
+    });
+    if let Some(old) = &request.old_object {
+        value["oldObject"] = old.clone();
+    }
+    regorus::Value::from(value)
+}
+
 fn admitted_object(request: &AdmissionRequest, json: &serde_json::Value) -> Option<Object> {
     if !json.is_object() {
         return None;
