@@ -5,7 +5,8 @@
 //!
 //! `cargo bench --bench webhook [-- --rate 2000 --duration 30 --connections 16]`, and
 //! `--fixtures a.json,b.json` (from `fixtures/admission/`) to send other reviews,
-//! `--decision-rounds N` for the in-process phase, `--decision-only` to stop after it (to profile).
+//! `--decision-rounds N` for the in-process phase, `--decision-only` to stop after it (to profile),
+//! `--disable a,b` to time the decision without some rules.
 //!
 //! The rate is open-loop: request i is due at start + i/rate whatever happened before. Its latency
 //! counts from when it was due if its connection was still busy then, so a stall shows up in the
@@ -36,6 +37,8 @@ struct Args {
     fixtures: String,
     /// Time the decision with each rule alone enabled (`--rule-costs`), then stop.
     rule_costs: bool,
+    /// Rules off for the in-process decision (`--disable a,b`), e.g. to time an older rule set.
+    disable: Vec<String>,
 }
 
 fn args() -> Args {
@@ -47,6 +50,7 @@ fn args() -> Args {
         decision_only: false,
         fixtures: DEFAULT_FIXTURES.to_string(),
         rule_costs: false,
+        disable: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -64,6 +68,9 @@ fn args() -> Args {
             "--decision-only" => args.decision_only = true,
             "--fixtures" => args.fixtures = text(it.next()),
             "--rule-costs" => args.rule_costs = true,
+            "--disable" => {
+                args.disable = text(it.next()).split(',').map(str::to_string).collect()
+            }
             // `cargo bench` passes --bench.
             _ => {}
         }
@@ -149,8 +156,18 @@ fn time_reviews(
 }
 
 /// The decision alone, in this process, without HTTP or TLS: what one review costs in CPU.
-fn decision_cost(bodies: &[Vec<u8>], rounds: u64) {
-    let reviewer = reviewer(&seaworthy::config::Config::default());
+fn decision_cost(bodies: &[Vec<u8>], rounds: u64, disable: &[String]) {
+    let mut config = seaworthy::config::Config::default();
+    for id in disable {
+        config.rules.insert(
+            id.clone(),
+            seaworthy::config::RuleConfig {
+                enabled: Some(false),
+                ..Default::default()
+            },
+        );
+    }
+    let reviewer = reviewer(&config);
     let each = time_reviews(&reviewer, &requests(bodies), rounds);
     println!(
         "decision only (1 thread, no HTTP): {:.3} ms per review, {:.0} reviews/s",
@@ -209,7 +226,7 @@ fn main() {
         rule_costs(&bodies, args.decision_rounds);
         return;
     }
-    decision_cost(&bodies, args.decision_rounds);
+    decision_cost(&bodies, args.decision_rounds, &args.disable);
     if args.decision_only {
         return;
     }
