@@ -68,9 +68,7 @@ fn args() -> Args {
             "--decision-only" => args.decision_only = true,
             "--fixtures" => args.fixtures = text(it.next()),
             "--rule-costs" => args.rule_costs = true,
-            "--disable" => {
-                args.disable = text(it.next()).split(',').map(str::to_string).collect()
-            }
+            "--disable" => args.disable = text(it.next()).split(',').map(str::to_string).collect(),
             // `cargo bench` passes --bench.
             _ => {}
         }
