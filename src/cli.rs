@@ -5,6 +5,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -337,6 +338,10 @@ pub struct RenderArgs {
     /// The kubectl or kustomize program [default: kubectl on PATH, else kustomize].
     #[arg(long, value_name = "PATH")]
     pub kustomize_bin: Option<PathBuf>,
+    /// How long one `helm template` or kustomize build may run before it is stopped and reported
+    /// as a render error (e.g. `90s`, `5m`).
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = config::parse_duration)]
+    pub render_timeout: Duration,
 }
 
 #[derive(Debug, clap::Args)]
@@ -831,10 +836,15 @@ fn render_inputs(args: &RenderArgs) -> Result<Vec<render::Rendered>, Fatal> {
             values: args.values.clone(),
             sets: args.sets.clone(),
             matrix: args.render_matrix,
+            timeout: args.render_timeout,
         })?);
     }
     for dir in &args.kustomize {
-        renders.push(render::kustomize(dir, args.kustomize_bin.as_deref())?);
+        renders.push(render::kustomize(
+            dir,
+            args.kustomize_bin.as_deref(),
+            args.render_timeout,
+        )?);
     }
     Ok(renders)
 }
@@ -886,13 +896,14 @@ fn render_found(
                     values: chart_values(dir, config),
                     sets: Vec::new(),
                     matrix: true,
+                    timeout: args.render_timeout,
                 })
                 .map_err(|e| {
                     let origin = discover::display_path(&dir.join(discover::CHART_FILE));
                     Box::new(render::not_rendered(&origin, &e.to_string()))
                 })
             } else {
-                render::kustomize(dir, args.kustomize_bin.as_deref())
+                render::kustomize(dir, args.kustomize_bin.as_deref(), args.render_timeout)
                     .map(|r| vec![r])
                     .map_err(|e| {
                         let origin = discover::kustomization_file(dir)

@@ -8,9 +8,11 @@
 
 use std::collections::HashMap;
 use std::ffi::OsString;
+use std::io::Read;
 use std::path::{Component, Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
@@ -44,7 +46,14 @@ pub struct HelmRequest {
     pub sets: Vec<String>,
     /// One render per values file instead of one with all of them.
     pub matrix: bool,
+    /// How long `helm template` may run (`--render-timeout`).
+    pub timeout: Duration,
 }
+
+/// How long a render may run unless `--render-timeout` says otherwise: far more than any real
+/// chart or kustomization needs, short enough that a hung one (a remote base that never answers,
+/// a named pipe among the resources) fails the CI job with a message rather than stalling it.
+pub const DEFAULT_RENDER_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// One rendering to lint.
 #[derive(Debug, Clone)]
@@ -123,7 +132,7 @@ pub fn helm(request: &HelmRequest) -> Result<Vec<Rendered>, RenderError> {
                 label: Some(label),
                 chart: Some(request.chart.clone()),
                 origin: origin.clone(),
-                output: run(&bin, &args)?,
+                output: run(&bin, &args, request.timeout)?,
                 tool: "helm template".into(),
                 sets: request.sets.clone(),
                 kustomization: None,
@@ -135,7 +144,11 @@ pub fn helm(request: &HelmRequest) -> Result<Vec<Rendered>, RenderError> {
 /// Runs `kubectl kustomize DIR`, or `kustomize build DIR` when only kustomize is on PATH. With
 /// `bin`, a program whose name starts with "kustomize" is run as `kustomize build`, any other as
 /// `kubectl kustomize`.
-pub fn kustomize(dir: &Path, bin: Option<&Path>) -> Result<Rendered, RenderError> {
+pub fn kustomize(
+    dir: &Path,
+    bin: Option<&Path>,
+    timeout: Duration,
+) -> Result<Rendered, RenderError> {
     let hint =
         "install kubectl (it builds kustomizations) or kustomize, or pass --kustomize-bin PATH";
     let program = match bin {
@@ -166,7 +179,7 @@ pub fn kustomize(dir: &Path, bin: Option<&Path>) -> Result<Rendered, RenderError
         label: None,
         chart: None,
         origin,
-        output: run(&program, &args)?,
+        output: run(&program, &args, timeout)?,
         tool: tool.into(),
         sets: Vec::new(),
         kustomization: Some(dir.to_path_buf()),
@@ -214,22 +227,73 @@ fn is_executable(path: &Path) -> bool {
     path.is_file()
 }
 
-/// Runs a program: its standard output, or (inner error) the message it failed with.
-fn run(program: &Path, args: &[OsString]) -> Result<Result<String, String>, RenderError> {
-    let output = Command::new(program)
+/// Runs a program: its standard output, or (inner error) the message it failed with, or that it
+/// did not finish within `timeout` (then it is killed; a child of it that keeps the pipes open
+/// is left to the readers, which nothing waits for).
+fn run(
+    program: &Path,
+    args: &[OsString],
+    timeout: Duration,
+) -> Result<Result<String, String>, RenderError> {
+    let spawn_error = |e: std::io::Error| RenderError::Spawn {
+        program: program.display().to_string(),
+        message: e.to_string(),
+    };
+    let mut child = Command::new(program)
         .args(args)
-        .output()
-        .map_err(|e| RenderError::Spawn {
-            program: program.display().to_string(),
-            message: e.to_string(),
-        })?;
-    if !output.status.success() {
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(spawn_error)?;
+    let read_all = |pipe: Option<Box<dyn Read + Send>>| {
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            let _ = sender.send(bytes);
+        });
+        receiver
+    };
+    let stdout = read_all(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = read_all(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait().map_err(spawn_error)? {
+            Some(status) => break status,
+            None if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Ok(Err(format!(
+                    "did not finish within {} (--render-timeout), so it was stopped",
+                    humantime::format_duration(timeout)
+                )));
+            }
+            None => std::thread::sleep(Duration::from_millis(10)),
+        }
+    };
+    let left = deadline.saturating_duration_since(Instant::now()) + Duration::from_secs(1);
+    let stdout = stdout.recv_timeout(left).unwrap_or_default();
+    let stderr = stderr.recv_timeout(left).unwrap_or_default();
+    if !status.success() {
         return Ok(Err(tool_message(
-            &String::from_utf8_lossy(&output.stderr),
-            &output.status.to_string(),
+            &String::from_utf8_lossy(&stderr),
+            &status.to_string(),
         )));
     }
-    Ok(String::from_utf8(output.stdout).map_err(|_| "the output is not UTF-8".to_string()))
+    Ok(String::from_utf8(stdout).map_err(|_| "the output is not UTF-8".to_string()))
 }
 
 /// What a failed tool said: everything from its first `Error:` line on, whole (helm and kubectl

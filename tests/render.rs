@@ -774,3 +774,58 @@ fn an_object_a_template_only_includes_stays_at_its_rendered_position() {
         "::error file=gen/templates/pod.yaml,line=1,col=1,title=missing-readiness-probe::"
     ));
 }
+
+/// A kustomization that never finishes building (here a named pipe nobody writes among its
+/// resources: kubectl blocks opening it, as it would on a remote base that never answers) is
+/// stopped at `--render-timeout` and reported as a render error; the file beside it is still
+/// linted and the run ends.
+#[cfg(unix)]
+#[test]
+fn a_render_that_hangs_is_stopped_at_the_render_timeout() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let overlay = dir.path().join("overlay");
+    std::fs::create_dir_all(&overlay).expect("mkdir");
+    std::fs::write(
+        overlay.join("kustomization.yaml"),
+        "resources:\n  - pipe.yaml\n",
+    )
+    .expect("write");
+    let made = std::process::Command::new("mkfifo")
+        .arg(overlay.join("pipe.yaml"))
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let example = common::root().join("fixtures/manifests/example/deployment.yaml");
+    let started = std::time::Instant::now();
+    let run = run_in(
+        dir.path(),
+        &[
+            "lint",
+            "--no-config",
+            "--kustomize",
+            "overlay",
+            "--render-timeout",
+            "2s",
+            example.to_str().expect("UTF-8 path"),
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    let took = started.elapsed();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let report = json(&run);
+    let error = only(&report, "render-error");
+    assert_eq!(
+        error["message"],
+        "kubectl kustomize failed: did not finish within 2s (--render-timeout), so it was stopped"
+    );
+    assert!(
+        !findings(&report, "missing-readiness-probe").is_empty(),
+        "the file beside it is still linted"
+    );
+    assert!(
+        took < std::time::Duration::from_secs(60),
+        "stopped at the timeout, not hung: {took:?}"
+    );
+}
