@@ -1,7 +1,7 @@
 //! The webhook's limits against the real `seaworthy serve` on 127.0.0.1 over HTTPS, with small
 //! numbers: the connection cap, the handshake, header, body and idle timeouts, the budget of
-//! request bodies in flight, the per-object budget, bounded metric labels, certificate validity
-//! and the drain on SIGTERM. Every loop here is bounded in count and time.
+//! request bodies in flight, the per-object budget, bounded metric labels, certificate validity,
+//! a stalled log pipe and the drain on SIGTERM. Every loop here is bounded in count and time.
 
 mod common;
 
@@ -483,4 +483,45 @@ async fn sigterm_fails_readiness_first_and_keeps_answering_kept_alive_connection
     assert!(connect(server.addr, &server.ca.cert_pem, None)
         .await
         .is_err());
+}
+
+/// Nobody reads the server's log output (a stalled log collector): its pipe fills after a few
+/// hundred lines, and with logs written in the request path every review would then wait on it.
+/// Lines go through a queue to a writer thread instead: the reviews are all answered in time,
+/// no line is dropped (the queue holds far more), and every line arrives once the pipe drains.
+#[tokio::test]
+async fn a_stalled_log_pipe_never_stalls_reviews() {
+    const REVIEWS: usize = 1500;
+    let server = start(&["--no-config"]);
+    let mut conn = server.connect().await.expect("connect");
+    server
+        .log_paused
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let body = fixture("deployment-delete.json");
+    let started = Instant::now();
+    for i in 0..REVIEWS {
+        let answered =
+            tokio::time::timeout(Duration::from_secs(10), conn.review(body.clone())).await;
+        let Ok((status, _)) = answered else {
+            panic!("review {i} was not answered within 10 s while the log pipe was full");
+        };
+        assert_eq!(status, 200, "review {i}");
+    }
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(120),
+        "{REVIEWS} reviews took {took:?}"
+    );
+    assert_eq!(server.metric("seaworthy_log_lines_dropped_total"), 0.0);
+    server
+        .log_paused
+        .store(false, std::sync::atomic::Ordering::Relaxed);
+    server.wait_for("every review's log line", Duration::from_secs(30), || {
+        server
+            .logs()
+            .lines()
+            .filter(|l| l.contains("operation=DELETE"))
+            .count()
+            >= REVIEWS
+    });
 }

@@ -73,6 +73,8 @@ pub struct Metrics {
     pub object_budget_exceeded: Family<LimitLabels, Counter>,
     /// notAfter of the certificate being served, in seconds since the epoch.
     pub tls_expiry: Gauge<i64>,
+    /// Log lines dropped because the log pipe could not keep up (brought up to date at scrape).
+    pub log_lines_dropped: Counter,
 }
 
 impl Default for Metrics {
@@ -185,8 +187,15 @@ impl Metrics {
             "notAfter of the serving certificate, in seconds since the Unix epoch",
             tls_expiry.clone(),
         );
+        let log_lines_dropped = Counter::default();
+        registry.register(
+            "log_lines_dropped",
+            "Log lines dropped because the log output could not keep up (the queue was full)",
+            log_lines_dropped.clone(),
+        );
         Metrics {
             registry,
+            log_lines_dropped,
             open_connections,
             connections_closed,
             body_bytes_in_flight,
@@ -207,6 +216,11 @@ impl Metrics {
     }
 
     pub fn encode(&self) -> String {
+        let dropped = super::log_lines_dropped();
+        let counted = self.log_lines_dropped.get();
+        if dropped > counted {
+            self.log_lines_dropped.inc_by(dropped - counted);
+        }
         let mut out = String::new();
         // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);

@@ -115,16 +115,53 @@ impl PolicySource {
     }
 }
 
+/// Log lines queued for the writer thread at most; beyond that (the log pipe stalled) lines are
+/// dropped and counted (`seaworthy_log_lines_dropped_total`) rather than stalling reviews.
+const LOG_QUEUE_LINES: usize = 64 * 1024;
+
+/// The writer thread's guard (dropping it writes what is queued) and its count of dropped lines,
+/// set by the first `init_logging` of the process.
+static LOG_WRITER: std::sync::Mutex<Option<tracing_appender::non_blocking::WorkerGuard>> =
+    std::sync::Mutex::new(None);
+static LOG_DROPPED: std::sync::OnceLock<tracing_appender::non_blocking::ErrorCounter> =
+    std::sync::OnceLock::new();
+
+/// Log lines dropped so far because the log pipe could not keep up.
+pub fn log_lines_dropped() -> u64 {
+    LOG_DROPPED
+        .get()
+        .map_or(0, |counter| counter.dropped_lines() as u64)
+}
+
 fn init_logging(format: LogFormat) {
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(true)
+        .buffered_lines_limit(LOG_QUEUE_LINES)
+        .thread_name("seaworthy-log")
+        .finish(std::io::stderr());
+    let dropped = writer.error_counter();
     let builder = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .with_target(false)
         .with_max_level(tracing::Level::INFO);
     // A second call (tests running servers in one process) keeps the first subscriber.
-    let _ = match format {
+    let installed = match format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
         LogFormat::Text => builder.with_ansi(false).try_init(),
     };
+    if installed.is_ok() {
+        let _ = LOG_DROPPED.set(dropped);
+        if let Ok(mut slot) = LOG_WRITER.lock() {
+            *slot = Some(guard);
+        }
+    }
+}
+
+/// Writes out the log lines still queued (before the process exits).
+fn flush_logs() {
+    if let Ok(mut slot) = LOG_WRITER.lock() {
+        drop(slot.take());
+    }
 }
 
 /// Runs the webhook until SIGTERM or SIGINT. Returns the process exit code: 0 after a clean
@@ -143,14 +180,17 @@ pub fn run(flags: ServeFlags, source: PolicySource) -> i32 {
             return 2;
         }
     };
-    match runtime.block_on(serve(flags, source)) {
+    let code = match runtime.block_on(serve(flags, source)) {
         Ok(()) => 0,
         Err(message) => {
             tracing::error!("{message}");
+            flush_logs();
             eprintln!("error: {message}");
             2
         }
-    }
+    };
+    flush_logs();
+    code
 }
 
 async fn serve(flags: ServeFlags, source: PolicySource) -> Result<(), String> {

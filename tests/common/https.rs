@@ -85,6 +85,9 @@ pub struct Server {
     pub dir: tempfile::TempDir,
     pub ca: Ca,
     pub log: Arc<Mutex<Vec<String>>>,
+    /// While set, nothing reads the server's log output: its pipe fills as a stalled log
+    /// collector's would.
+    pub log_paused: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Drop for Server {
@@ -143,12 +146,17 @@ impl Server {
         let log = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = std::sync::mpsc::channel();
         let sink = log.clone();
+        let log_paused = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let paused = log_paused.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if line.contains("seaworthy serve starting") || line.starts_with("error:") {
                     let _ = tx.send(line.clone());
                 }
                 sink.lock().expect("log").push(line);
+                while paused.load(std::sync::atomic::Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
             }
         });
         let line = rx
@@ -178,6 +186,7 @@ impl Server {
             dir,
             ca,
             log,
+            log_paused,
         }
     }
 
