@@ -155,15 +155,18 @@ pub fn load_policy(text: &[u8]) -> Result<(usize, usize), PolicyError> {
     let deadline = Instant::now() + POLICY_EVAL_TIMEOUT;
     let data = regorus::Value::new_object();
     let evaluated = std::thread::scope(|scope| {
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .stack_size(EVAL_STACK_BYTES)
             .spawn_scoped(scope, || {
                 evaluator.evaluate(&mut evaluator.state(), &subject, &data, Some(deadline))
             })
-            .ok()
-            .and_then(|thread| thread.join().ok())
-    });
-    let evaluated =
-        evaluated.ok_or_else(|| PolicyError::Compile("the evaluation panicked".into()))?;
+            .map_err(|e| PolicyError::Compile(format!("cannot start the evaluation: {e}")))?;
+        // A panic of the evaluation is what the fuzzer looks for: raised again here, where the
+        // fuzzer and the regression replay (`tests/fuzz_corpus.rs`) see it.
+        match thread.join() {
+            Ok(evaluated) => Ok(evaluated),
+            Err(payload) => std::panic::resume_unwind(payload),
+        }
+    })?;
     Ok((evaluated.violations.len(), evaluated.errors.len()))
 }

@@ -361,6 +361,32 @@ fn computed_ranges_within_the_limit_are_unchanged() {
     }
 }
 
+/// A step that is not a positive integer, written in the policy: regorus (builtin errors not
+/// strict) divided by zero or reserved a negative count and panicked, which ended the whole run
+/// (found by the policy fuzzer). Such a call is undefined, as in OPA, on both back ends.
+#[test]
+fn a_range_step_that_is_not_positive_is_undefined_not_a_crash() {
+    let steps = r#"violations contains v if {
+	not numbers.range_step(0, 100000000, 0)
+	not numbers.range_step(0, 10, -1)
+	not numbers.range_step(0, 10, 0.5)
+	numbers.range_step(0, 10, 5) == [0, 5, 10]
+	v := {"msg": "bad steps are undefined", "path": []}
+}"#;
+    for engine in ["rvm", "interpreter"] {
+        let (code, report, stderr) = lint_with_rule("range-steps", steps, engine);
+        let found = findings(&report);
+        assert!(
+            found
+                .iter()
+                .any(|(r, m)| r == "range-steps" && m == "bad steps are undefined"),
+            "{engine}: {found:?} {stderr}"
+        );
+        assert!(!found.iter().any(|(r, _)| r == "policy-error"), "{engine}");
+        assert_eq!(code, Some(1), "{engine}: {stderr}");
+    }
+}
+
 /// A `sprintf` padding width written in the policy is checked at load: regorus builds the padding
 /// in one step (`%4000000000d` is 4 GB), and panics on a width with a digit other than 0-9.
 #[test]

@@ -709,6 +709,12 @@ fn over_limit(name: Option<&str>, params: &[Ref<Expr>]) -> Limit {
             Limit::Within
         };
     };
+    // regorus, with builtin errors not strict (as here), does not check the step: 0 divides by
+    // zero and a negative step makes a negative element count, and either panics. The
+    // interpreter's bounded version (see `bounded`) makes such a call undefined, as OPA does.
+    if name == "numbers.range_step" && !(step.fract() == 0.0 && step >= 1.0) {
+        return Limit::AtRunTime;
+    }
     let step = (name == "numbers.range_step").then_some(step);
     match super::bounded::range_elements(from, to, step) {
         Some(elements) if elements > MAX_RANGE_ELEMENTS as f64 => Limit::Over(format!(
