@@ -90,16 +90,17 @@ fn reviewer() -> &'static Reviewer {
 /// webhook's default time budget, on a thread with the evaluation stack the server gives it.
 /// Returns the decision, or the 400 answer's message.
 pub fn review_admission(body: &[u8]) -> Result<Decision, String> {
-    let request = decode_review(body)?;
+    let mut request = decode_review(body)?;
     let reviewer = reviewer();
-    let object = match reviewer.triage(&request) {
+    let object = request.object.take();
+    let object = match reviewer.triage(&request, object) {
         Err(verdict) => return Ok(verdict.decision),
         Ok(object) => object,
     };
     let budget = ObjectBudget {
         max_containers: REVIEW_MAX_CONTAINERS,
     };
-    if let Some((verdict, _)) = budget.check(reviewer, &request) {
+    if let Some((verdict, _)) = budget.check(reviewer, &request, &object) {
         return Ok(verdict.decision);
     }
     let deadline = Instant::now() + REVIEW_TIMEOUT;

@@ -70,13 +70,6 @@ pub fn pod_paths(api_version: &str, kind: &str) -> Option<PodPaths> {
     Some(PodPaths { metadata, spec })
 }
 
-fn node_at<'a>(root: &'a Node, path: &[PathStep]) -> Option<&'a Node> {
-    path.iter().try_fold(root, |node, step| match step {
-        PathStep::Key(k) => node.get(k),
-        PathStep::Index(i) => node.as_seq().and_then(|items| items.get(*i)),
-    })
-}
-
 /// Builds `input.workload` for an object, or None when it runs no pods (or its pod spec is missing,
 /// as for a Rollout that points at a Deployment with `workloadRef`). `object` is `root` already
 /// converted for the engine: the view shares its parts instead of converting them again.
@@ -85,7 +78,7 @@ pub fn view(root: &Node, object: &RegoValue) -> Option<RegoValue> {
     let kind = root.get("kind")?.as_str()?;
     let shape = shape(api_version, kind)?;
     let paths = pod_paths(api_version, kind)?;
-    let pod_spec = node_at(root, &paths.spec).filter(|n| n.as_map().is_some())?;
+    let pod_spec = root.at(&paths.spec).filter(|n| n.as_map().is_some())?;
     let pod_spec_value = value_at(object, &paths.spec);
     let pod_meta_value = value_at(object, &paths.metadata);
 
@@ -442,7 +435,7 @@ pub fn container_at(root: &Node, path: &[PathStep]) -> Option<String> {
     let position = path.iter().position(|s| {
         matches!(s, PathStep::Key(k) if k == "containers" || k == "initContainers" || k == "ephemeralContainers")
     })?;
-    let container = node_at(root, path.get(..position + 2)?)?;
+    let container = root.at(path.get(..position + 2)?)?;
     match &container.get("name")?.value {
         Value::String(s) => Some(s.clone()),
         _ => None,
@@ -467,7 +460,7 @@ pub fn is_node_level(root: &Node) -> bool {
     let Some(paths) = pod_paths(api_version, kind) else {
         return false;
     };
-    let Some(pod_spec) = node_at(root, &paths.spec) else {
+    let Some(pod_spec) = root.at(&paths.spec) else {
         return false;
     };
     let is_true = |node: Option<&Node>| node.is_some_and(|n| n.value == Value::Bool(true));

@@ -55,6 +55,14 @@ impl Node {
         keys.iter().try_fold(self, |node, key| node.get(key))
     }
 
+    /// The node at a path of keys and indices, if there is one.
+    pub fn at(&self, path: &[PathStep]) -> Option<&Node> {
+        path.iter().try_fold(self, |node, step| match step {
+            PathStep::Key(key) => node.get(key),
+            PathStep::Index(index) => node.as_seq().and_then(|items| items.get(*index)),
+        })
+    }
+
     pub fn as_str(&self) -> Option<&str> {
         match &self.value {
             Value::String(s) => Some(s),
@@ -131,7 +139,7 @@ impl Node {
             Value::Map(entries) => {
                 let map: BTreeMap<regorus::Value, regorus::Value> = entries
                     .iter()
-                    .map(|e| (regorus::Value::from(e.key.as_str()), e.value.to_rego()))
+                    .map(|e| (rego_key(&e.key), e.value.to_rego()))
                     .collect();
                 regorus::Value::from(map)
             }
@@ -184,5 +192,179 @@ impl Node {
                     .collect(),
             ),
         }
+    }
+}
+
+/// Keys longer than this are converted each time; shorter ones are shared (see [`rego_key`]).
+const SHARED_KEY_MAX_LEN: usize = 48;
+
+/// Distinct keys a thread keeps for sharing: the field names of every Kubernetes kind and of
+/// typical custom resources fit many times over; past it, new keys are converted each time.
+const SHARED_KEYS_MAX: usize = 8192;
+
+thread_local! {
+    static SHARED_KEYS: std::cell::RefCell<std::collections::HashMap<Box<str>, regorus::Value>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// A mapping key as an engine value. The same few hundred field names (`name`, `image`,
+/// `containers`, `description`, ...) make up most keys of every object, so each thread converts
+/// each once and shares it (a reference count) instead of allocating a string per key per
+/// object: less memory for the converted objects and less time converting them.
+fn rego_key(key: &str) -> regorus::Value {
+    if key.len() > SHARED_KEY_MAX_LEN {
+        return regorus::Value::from(key);
+    }
+    SHARED_KEYS.with(|keys| {
+        let mut keys = keys.borrow_mut();
+        if let Some(value) = keys.get(key) {
+            return value.clone();
+        }
+        let value = regorus::Value::from(key);
+        if keys.len() < SHARED_KEYS_MAX {
+            keys.insert(key.into(), value.clone());
+        }
+        value
+    })
+}
+
+/// A tree straight from a serde deserializer (an AdmissionReview's object as the webhook decodes
+/// it), with no intermediate JSON value: every span is 0:0, as from [`Node::from_json`]. Numbers
+/// read as that does (an integer that fits i64, else a float), and of repeated keys the last wins,
+/// as in serde_json's own map, so both ways give the same tree.
+impl<'de> serde::Deserialize<'de> for Node {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Node, D::Error> {
+        deserializer
+            .deserialize_any(NodeVisitor)
+            .map(|value| Node::new(value, Span::default()))
+    }
+}
+
+struct NodeVisitor;
+
+impl<'de> serde::de::Visitor<'de> for NodeVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(NodeVisitor)
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+
+    fn visit_i64<E>(self, i: i64) -> Result<Value, E> {
+        Ok(Value::Int(i))
+    }
+
+    fn visit_u64<E>(self, u: u64) -> Result<Value, E> {
+        Ok(match i64::try_from(u) {
+            Ok(i) => Value::Int(i),
+            Err(_) => Value::Float(u as f64),
+        })
+    }
+
+    fn visit_f64<E>(self, f: f64) -> Result<Value, E> {
+        Ok(Value::Float(f))
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::String(s.to_string()))
+    }
+
+    fn visit_string<E>(self, s: String) -> Result<Value, E> {
+        Ok(Value::String(s))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(item) = seq.next_element::<Node>()? {
+            items.push(item);
+        }
+        Ok(Value::Seq(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut entries: Vec<Entry> = Vec::new();
+        // Where each key is, once a mapping is too big to search for repeats one by one.
+        let mut index: Option<std::collections::HashMap<String, usize>> = None;
+        while let Some((key, value)) = map.next_entry::<String, Node>()? {
+            if entries.len() == 32 && index.is_none() {
+                index = Some(
+                    entries
+                        .iter()
+                        .enumerate()
+                        .map(|(i, e)| (e.key.clone(), i))
+                        .collect(),
+                );
+            }
+            let repeated = match &mut index {
+                Some(index) => match index.get(&key) {
+                    Some(&at) => Some(at),
+                    None => {
+                        index.insert(key.clone(), entries.len());
+                        None
+                    }
+                },
+                None => entries.iter().position(|e| e.key == key),
+            };
+            match repeated {
+                Some(at) => entries[at].value = value,
+                None => entries.push(Entry {
+                    key,
+                    key_span: Span::default(),
+                    value,
+                }),
+            }
+        }
+        Ok(Value::Map(entries))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decoding_straight_into_a_tree_gives_the_tree_from_a_json_value() {
+        let many_keys: String = (0..100).map(|i| format!("\"k{i}\": {i}, ")).collect();
+        let text = format!(
+            r#"{{"apiVersion": "v1", "kind": "Pod", "n": [1, -2, 3.5, 1.0, 18446744073709551615,
+                null, true, "s", {{}}, []], "repeated": 1, "m": {{"a": {{"b": [{{"c": "d"}}]}}}},
+                "repeated": 2, "big": {{ {many_keys} "k7": "again" }}}}"#
+        );
+        let decoded: Node = serde_json::from_str(&text).expect("decodes");
+        let value: serde_json::Value = serde_json::from_str(&text).expect("parses");
+        assert_eq!(decoded, Node::from_json(&value));
+        assert_eq!(
+            decoded.get("repeated").map(|n| n.value.clone()),
+            Some(Value::Int(2)),
+            "the last of repeated keys wins, at the first one's place"
+        );
+        let big = decoded.get("big").and_then(Node::as_map).expect("a map");
+        assert_eq!(big.len(), 100, "a repeat in a large mapping is found too");
+        assert_eq!(big[7].value.as_str(), Some("again"));
+        assert_eq!(
+            decoded.at(&[
+                PathStep::Key("m".into()),
+                PathStep::Key("a".into()),
+                PathStep::Key("b".into()),
+                PathStep::Index(0),
+                PathStep::Key("c".into()),
+            ]),
+            Some(&Node::new(Value::String("d".into()), Span::default()))
+        );
     }
 }

@@ -354,8 +354,12 @@ impl Builder {
                 Some(Frame::Seq {
                     span,
                     anchor,
-                    items,
-                }) => self.complete(Node::new(Value::Seq(items), span), anchor),
+                    mut items,
+                }) => {
+                    // The tree lives for the whole run: no room left over from growing.
+                    items.shrink_to_fit();
+                    self.complete(Node::new(Value::Seq(items), span), anchor)
+                }
                 _ => Ok(()),
             },
             Event::MappingEnd => match self.stack.pop() {
@@ -372,6 +376,7 @@ impl Builder {
                         .first()
                         .map_or(span, |first| first.key_span.min(span));
                     apply_merges(&mut entries, merges);
+                    entries.shrink_to_fit();
                     self.complete(Node::new(Value::Map(entries), span), anchor)
                 }
                 _ => Ok(()),

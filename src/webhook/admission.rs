@@ -1,7 +1,9 @@
 //! The AdmissionReview v1 wire format: the request the API server sends and the review we answer.
-//! Only the fields the webhook reads are typed; the objects stay raw JSON.
+//! Only the fields the webhook reads are typed; the objects are read into document trees.
 
 use serde::{Deserialize, Serialize};
+
+use crate::manifest::node::Node;
 
 pub const API_VERSION: &str = "admission.k8s.io/v1";
 
@@ -88,10 +90,11 @@ pub struct AdmissionRequest {
     pub operation: Operation,
     #[serde(default)]
     pub user_info: Option<UserInfo>,
+    /// Decoded straight into the tree the rest of the review reads (no intermediate JSON value).
     #[serde(default)]
-    pub object: Option<serde_json::Value>,
+    pub object: Option<Node>,
     #[serde(default)]
-    pub old_object: Option<serde_json::Value>,
+    pub old_object: Option<Node>,
     #[serde(default)]
     pub dry_run: Option<bool>,
 }

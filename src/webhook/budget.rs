@@ -5,11 +5,9 @@
 //! mode, a warning in warn mode, and counted. Never silently admitted: size is not a way around
 //! the rules.
 
-use serde_json::Value;
-
 use crate::config::Mode;
-use crate::finding::ObjectRef;
-use crate::manifest::node::PathStep;
+use crate::manifest::node::Node;
+use crate::manifest::Object;
 
 use super::admission::{AdmissionRequest, AdmissionResponse};
 use super::review::{Decision, Reviewer, Verdict};
@@ -35,28 +33,18 @@ impl Exceeded {
 
 /// Containers, init containers and ephemeral containers in the object's pod spec (0 when the
 /// kind runs no pods). The pod spec is found where lint and the rules find it.
-pub fn containers(request: &AdmissionRequest) -> usize {
-    let Some(object) = request.object.as_ref() else {
-        return 0;
-    };
+pub fn containers(request: &AdmissionRequest, object: &Object) -> usize {
     let Some(paths) = crate::workload::pod_paths(&request.kind.api_version(), &request.kind.kind)
     else {
         return 0;
     };
-    let spec = paths
-        .spec
-        .iter()
-        .try_fold(object, |value, step| match step {
-            PathStep::Key(key) => value.get(key.as_str()),
-            PathStep::Index(i) => value.get(*i),
-        });
-    let Some(spec) = spec else {
+    let Some(spec) = object.root.at(&paths.spec) else {
         return 0;
     };
     ["containers", "initContainers", "ephemeralContainers"]
         .iter()
-        .filter_map(|field| spec.get(*field).and_then(Value::as_array))
-        .map(Vec::len)
+        .filter_map(|field| spec.get(field).and_then(Node::as_seq))
+        .map(<[Node]>::len)
         .sum()
 }
 
@@ -77,8 +65,8 @@ pub fn slots_for(containers: usize, slots: usize) -> usize {
 impl ObjectBudget {
     /// What the object goes over, if anything. Only the new object counts: an UPDATE that brings
     /// an oversized workload back under the limit must not be refused for what it fixes.
-    pub fn exceeded(&self, request: &AdmissionRequest) -> Option<Exceeded> {
-        let count = containers(request);
+    pub fn exceeded(&self, request: &AdmissionRequest, object: &Object) -> Option<Exceeded> {
+        let count = containers(request, object);
         (count > self.max_containers).then_some(Exceeded::Containers {
             count,
             limit: self.max_containers,
@@ -91,21 +79,10 @@ impl ObjectBudget {
         &self,
         reviewer: &Reviewer,
         request: &AdmissionRequest,
+        object: &Object,
     ) -> Option<(Verdict, Exceeded)> {
-        let exceeded = self.exceeded(request)?;
-        let object = ObjectRef {
-            api_version: request.kind.api_version(),
-            kind: request.kind.kind.clone(),
-            namespace: request.namespace.clone(),
-            name: request.name.clone().or_else(|| {
-                request
-                    .object
-                    .as_ref()
-                    .and_then(|o| o.pointer("/metadata/name"))
-                    .and_then(Value::as_str)
-                    .map(String::from)
-            }),
-        };
+        let exceeded = self.exceeded(request, object)?;
+        let object = object.id.clone();
         let message = match &exceeded {
             Exceeded::Containers { count, limit } => format!(
                 "{object} has {count} containers, more than the {limit} seaworthy evaluates \

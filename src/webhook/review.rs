@@ -257,7 +257,7 @@ impl Reviewer {
         cluster: &Snapshot,
         deadline: Option<Instant>,
     ) -> Verdict {
-        match self.triage(request) {
+        match self.triage(request, request.object.clone()) {
             Err(verdict) => *verdict,
             Ok(object) => self.review_object(request, object, cluster, deadline),
         }
@@ -265,8 +265,13 @@ impl Reviewer {
 
     /// The requests answered without evaluation (DELETE, CONNECT, status updates, exempt
     /// namespaces, kinds no rule reads) get their verdict here, at once; the others give the
-    /// object to evaluate.
-    pub fn triage(&self, request: &AdmissionRequest) -> Result<Object, Box<Verdict>> {
+    /// object to evaluate. `object` is the request's object, taken out of it (the server does not
+    /// copy it; see [`Reviewer::review`] for a caller that keeps the request whole).
+    pub fn triage(
+        &self,
+        request: &AdmissionRequest,
+        object: Option<Node>,
+    ) -> Result<Object, Box<Verdict>> {
         let skip = |decision, object: Option<ObjectRef>| {
             Box::new(Verdict {
                 response: AdmissionResponse::allow(&request.uid),
@@ -281,11 +286,7 @@ impl Reviewer {
         {
             return Err(skip(Decision::Skipped, None));
         }
-        let Some(object) = request
-            .object
-            .as_ref()
-            .and_then(|o| admitted_object(request, o))
-        else {
+        let Some(object) = object.and_then(|o| admitted_object(request, o)) else {
             return Err(skip(Decision::Skipped, None));
         };
         let namespace = crate::inventory::effective_namespace(&object.id);
@@ -313,19 +314,14 @@ impl Reviewer {
         has_controller_owner(object) && self.controller_users.iter().any(|p| p.matches(user))
     }
 
-    /// The verdict when no evaluation could be made, by the failure mode.
-    pub fn failed_request(&self, request: &AdmissionRequest, failure: Failure) -> Verdict {
-        let object = request
-            .object
-            .as_ref()
-            .and_then(|o| admitted_object(request, o))
-            .map(|o| o.id)
-            .unwrap_or_else(|| ObjectRef {
-                api_version: request.kind.api_version(),
-                kind: request.kind.kind.clone(),
-                namespace: request.namespace.clone(),
-                name: request.name.clone(),
-            });
+    /// The verdict when the object `triage` let through (`object` is its identity) could not be
+    /// evaluated, by the failure mode.
+    pub fn failed_request(
+        &self,
+        request: &AdmissionRequest,
+        object: ObjectRef,
+        failure: Failure,
+    ) -> Verdict {
         self.failed(&request.uid, object, failure)
     }
 
@@ -351,7 +347,7 @@ impl Reviewer {
             (Operation::Update, Some(old))
                 if self.policy.update_policy == UpdatePolicy::Ratchet =>
             {
-                admitted_object(request, old)
+                admitted_object(request, old.clone())
             }
             _ => None,
         };
@@ -526,30 +522,27 @@ impl Reviewer {
 /// What the rules that read `input.request` see of the request: its operation, the old object of
 /// an UPDATE and the requesting user.
 fn request_value(request: &AdmissionRequest) -> regorus::Value {
-    let mut value = serde_json::json!({
+    let mut value = regorus::Value::from(serde_json::json!({
         "operation": request.operation.as_str(),
         "dryRun": request.dry_run.unwrap_or(false),
         "userInfo": {
             "username": request.user_info.as_ref().and_then(|u| u.username.clone()).unwrap_or_default(),
         },
-    });
-    if let Some(old) = &request.old_object {
-        value["oldObject"] = old.clone();
+    }));
+    if let (Some(old), Ok(fields)) = (&request.old_object, value.as_object_mut()) {
+        fields.insert(regorus::Value::from("oldObject"), old.to_rego());
     }
-    regorus::Value::from(value)
+    value
 }
 
-fn admitted_object(request: &AdmissionRequest, json: &serde_json::Value) -> Option<Object> {
-    if !json.is_object() {
-        return None;
-    }
+fn admitted_object(request: &AdmissionRequest, mut root: Node) -> Option<Object> {
+    root.as_map()?;
     let fallback = ObjectRef {
         api_version: request.kind.api_version(),
         kind: request.kind.kind.clone(),
         namespace: request.namespace.clone().filter(|n| !n.is_empty()),
         name: request.name.clone().filter(|n| !n.is_empty()),
     };
-    let mut root = Node::from_json(json);
     let id = identity(&root, Some(&fallback))?;
     if let Some(ns) = &id.namespace {
         set_namespace(&mut root, ns);
@@ -612,14 +605,6 @@ fn has_controller_owner(object: &Object) -> bool {
         })
 }
 
-/// The node at a path (keys and indices), if there is one.
-fn node_at<'a>(root: &'a Node, path: &[PathStep]) -> Option<&'a Node> {
-    path.iter().try_fold(root, |node, step| match step {
-        PathStep::Key(key) => node.get(key),
-        PathStep::Index(index) => node.as_seq().and_then(|items| items.get(*index)),
-    })
-}
-
 /// Whether an update changes what a finding is about: the whole container when the finding is
 /// in one (a new image makes a team own the container's violations), else the field itself; a
 /// finding on the whole object is about its `spec`, so metadata-only updates leave it alone.
@@ -635,7 +620,7 @@ fn touched(old: &Node, new: &Node, path: &[PathStep]) -> bool {
                 && matches!(pair[1], PathStep::Index(_))
         })
         .map_or(path, |at| &path[..at + 2]);
-    node_at(old, scope) != node_at(new, scope)
+    old.at(scope) != new.at(scope)
 }
 
 const CONTAINER_LISTS: [&str; 3] = ["containers", "initContainers", "ephemeralContainers"];

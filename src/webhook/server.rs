@@ -336,15 +336,18 @@ async fn validate(State(state): State<Arc<AppState>>, headers: HeaderMap, body: 
         };
     let decoded = decode_review(&bytes);
     drop(bytes);
-    let request = match decoded {
+    let mut request = match decoded {
         Ok(request) => request,
         Err(message) => return reject(&state, StatusCode::BAD_REQUEST, message),
     };
 
     let (reviewer, kinds) = state.loaded();
-    let verdict = match reviewer.triage(&request) {
+    let object = request.object.take();
+    // Shared with the evaluation thread without copying the old object of an UPDATE.
+    let request = Arc::new(request);
+    let verdict = match reviewer.triage(&request, object) {
         Err(verdict) => *verdict,
-        Ok(object) => match state.object_budget.check(&reviewer, &request) {
+        Ok(object) => match state.object_budget.check(&reviewer, &request, &object) {
             Some((verdict, exceeded)) => {
                 state
                     .metrics
@@ -380,22 +383,26 @@ async fn validate(State(state): State<Arc<AppState>>, headers: HeaderMap, body: 
 async fn evaluate(
     state: &Arc<AppState>,
     reviewer: Arc<Reviewer>,
-    request: &AdmissionRequest,
+    request: &Arc<AdmissionRequest>,
     object: crate::manifest::Object,
     started: Instant,
 ) -> Verdict {
     let deadline = started + state.eval_timeout;
-    let weight = slots_for(super::budget::containers(request), state.max_concurrency);
+    let weight = slots_for(
+        super::budget::containers(request, &object),
+        state.max_concurrency,
+    );
+    let id = object.id.clone();
     // At most max_concurrency; one slot in the absurd case of a count beyond u32.
     let weight = u32::try_from(weight).unwrap_or(1);
     let permit =
         match tokio::time::timeout_at(deadline.into(), state.slots.acquire_many(weight)).await {
             Ok(Ok(permit)) => permit,
             // No slot came free within the budget (or the semaphore closed at shutdown).
-            _ => return reviewer.failed_request(request, Failure::Overloaded),
+            _ => return reviewer.failed_request(request, id, Failure::Overloaded),
         };
     let snapshot = state.cluster.snapshot();
-    let owned_request = request.clone();
+    let owned_request = Arc::clone(request);
     let owned_reviewer = reviewer.clone();
     let mut evaluation = state.evaluators.run(move || {
         owned_reviewer.review_object(&owned_request, object, &snapshot, Some(deadline))
@@ -406,6 +413,7 @@ async fn evaluate(
             evaluated.unwrap_or_else(|_| {
                 reviewer.failed_request(
                     request,
+                    id,
                     Failure::Error("the evaluation failed: it panicked".to_string()),
                 )
             })
@@ -420,7 +428,7 @@ async fn evaluate(
                 let _ = evaluation.await;
                 state.slots.add_permits(weight as usize);
             });
-            reviewer.failed_request(request, Failure::Timeout)
+            reviewer.failed_request(request, id, Failure::Timeout)
         }
     };
     for judged in &verdict.findings {
