@@ -31,14 +31,17 @@ pub struct Converted {
 
 impl Converted {
     /// One object alone (an admission request): a custom resource's schema is not at hand.
-    pub fn of(object: &Object) -> Converted {
-        Converted::with_crds(object, &CrdSchemas::default())
+    /// With `rules`, the schema check runs only if some enabled rule reads its report.
+    pub fn of(object: &Object, rules: Option<&Evaluator>) -> Converted {
+        Converted::with_crds(object, &CrdSchemas::default(), reads_schema(rules))
     }
 
-    fn with_crds(object: &Object, crds: &CrdSchemas) -> Converted {
+    fn with_crds(object: &Object, crds: &CrdSchemas, check_schema: bool) -> Converted {
         let value = object.root.to_rego();
         let view = workload::view(&object.root, &value);
-        let schema = schema::check(&object.root, crds).map(|report| schema::to_rego(&report));
+        let schema = check_schema
+            .then(|| schema::check(&object.root, crds).map(|report| schema::to_rego(&report)))
+            .flatten();
         Converted {
             value,
             view,
@@ -46,14 +49,40 @@ impl Converted {
         }
     }
 
+    /// Nothing of an object that nothing reads (see [`Converted::all`]).
+    fn unread() -> Converted {
+        Converted {
+            value: RegoValue::Null,
+            view: None,
+            schema: None,
+        }
+    }
+
     /// Every object converted, in parallel, in order. An Argo Rollout that takes its pod template
     /// from a Deployment of the same objects (`workloadRef`) gets its view from it; a custom
     /// resource is checked against the schema of its CustomResourceDefinition among them.
-    pub fn all(objects: &[Object]) -> Vec<Converted> {
+    ///
+    /// With `rules`, only what the enabled rules and the context read is converted: an object
+    /// of a kind that no rule judges, names in its metadata `reads` or may find in
+    /// `data.inventory`, and whose content the context does not read (the large
+    /// CustomResourceDefinitions of a chart when only workload rules run), is left unconverted;
+    /// and the schema check runs only when some rule reads its report. Without, everything is.
+    pub fn all(objects: &[Object], rules: Option<&Evaluator>) -> Vec<Converted> {
         let crds = schema::crds_of(objects);
+        let check_schema = reads_schema(rules);
+        let read = |object: &Object| {
+            let id = &object.id;
+            rules.is_none_or(|rules| {
+                crate::context::reads_content(id)
+                    || rules.reads_kind(crate::context::group_of(&id.api_version), &id.kind)
+            })
+        };
         let mut converted: Vec<Converted> = objects
             .par_iter()
-            .map(|object| Converted::with_crds(object, &crds))
+            .map(|object| match read(object) {
+                true => Converted::with_crds(object, &crds, check_schema),
+                false => Converted::unread(),
+            })
             .collect();
         let mut views: Vec<Option<RegoValue>> =
             converted.iter_mut().map(|c| c.view.take()).collect();
@@ -73,6 +102,11 @@ impl Converted {
             view: self.view.as_ref(),
         }
     }
+}
+
+/// True unless `rules` are given and none of them reads `input.schema`.
+fn reads_schema(rules: Option<&Evaluator>) -> bool {
+    rules.is_none_or(Evaluator::reads_schema)
 }
 
 /// How the evaluations run.

@@ -34,8 +34,21 @@ pub struct Entry<'a> {
     pub view: Option<&'a RegoValue>,
 }
 
-fn group_of(api_version: &str) -> &str {
+pub fn group_of(api_version: &str) -> &str {
     api_version.rsplit_once('/').map(|(g, _)| g).unwrap_or("")
+}
+
+/// True for the objects whose content the context reads (see [`Context::build_in_units`]):
+/// PodDisruptionBudgets, NetworkPolicies, Services, HorizontalPodAutoscalers, LimitRanges and
+/// everything that runs pods. Of the others it reads the identity at most.
+pub fn reads_content(id: &ObjectRef) -> bool {
+    matches!(
+        (group_of(&id.api_version), id.kind.as_str()),
+        ("policy", "PodDisruptionBudget")
+            | ("networking.k8s.io", "NetworkPolicy")
+            | ("", "Service" | "LimitRange")
+            | ("autoscaling", "HorizontalPodAutoscaler")
+    ) || crate::workload::pod_paths(&id.api_version, &id.kind).is_some()
 }
 
 fn int_of(value: &RegoValue) -> Option<i64> {

@@ -26,7 +26,7 @@ pub fn load_manifest(bytes: &[u8]) -> (usize, usize) {
     for problem in &load.problems {
         std::hint::black_box(files[0].line(problem.location.line));
     }
-    std::hint::black_box(Converted::all(&load.objects));
+    std::hint::black_box(Converted::all(&load.objects, None));
     for object in &load.objects {
         std::hint::black_box(object.root.to_json());
         let mut paths = Vec::new();

@@ -393,7 +393,7 @@ pub fn lint_loaded(
     // Every object is converted once; its workload view and the relations between objects
     // (selectors, HPA targets, NetworkPolicy isolation) are worked out once, in Rust, for all
     // units together (each object sees them from its unit and file through `Context::for_viewer`).
-    let converted = Converted::all(&objects);
+    let converted = Converted::all(&objects, Some(evaluator));
     let context = Context::build_in_units(
         objects.iter().zip(&converted).map(|(o, c)| {
             let origin = Origin {

@@ -21,7 +21,7 @@ impl Run {
         let loaded = load_text("context.yaml", yaml, &LoadOptions::default());
         assert!(loaded.problems.is_empty(), "{:?}\n{yaml}", loaded.problems);
         let objects = loaded.objects;
-        let converted = Converted::all(&objects);
+        let converted = Converted::all(&objects, None);
         let context = Context::build(objects.iter().zip(&converted).map(|(o, c)| c.entry(o)));
         Run {
             objects,

@@ -9,6 +9,11 @@
 //!   passes every check says "all clear" about something that would never run.
 //!
 //! Both run every rule's fail fixtures, mutated, through the real lint path.
+//!
+//! - Reads: a run builds `data.inventory` and runs the schema check only when an enabled rule may
+//!   read them, as the load-time analysis finds; for every built-in rule that finding matches
+//!   what its source and the libraries it imports say (so no rule loses its input when others
+//!   are turned off).
 
 mod common;
 
@@ -542,4 +547,76 @@ fn a_null_field_is_judged_as_an_absent_one() {
     failures.dedup();
     assert!(checked > 200, "only {checked} fields checked");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The library packages (`seaworthy.lib.x`) a policy imports.
+fn imported_libraries(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|line| line.trim().strip_prefix("import data."))
+        .map(|path| {
+            path.split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn the_analysis_finds_every_built_in_rule_that_reads_the_inventory_or_the_schema_report() {
+    let catalog = Catalog::load(&[]).expect("built-in policies load");
+    let package_of = |text: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix("package "))
+            .map(|p| p.trim().to_string())
+            .unwrap_or_default()
+    };
+    let texts: std::collections::HashMap<String, &str> = catalog
+        .sources()
+        .iter()
+        .map(|s| (package_of(&s.text), s.text.as_str()))
+        .collect();
+    // What a rule's own text and the libraries it reaches (transitively) mention.
+    let mentions = |package: &str, needle: &str| {
+        let mut stack = vec![package.to_string()];
+        let mut seen = std::collections::HashSet::new();
+        while let Some(package) = stack.pop() {
+            if !seen.insert(package.clone()) {
+                continue;
+            }
+            let Some(text) = texts.get(&package) else {
+                continue;
+            };
+            if text.contains(needle) {
+                return true;
+            }
+            stack.extend(imported_libraries(text));
+        }
+        false
+    };
+    let mut inventory_readers = 0;
+    for rule in &catalog.rules {
+        assert_eq!(
+            rule.reads_inventory,
+            mentions(&rule.package, "data.inventory"),
+            "{}: data.inventory",
+            rule.meta.id
+        );
+        assert_eq!(
+            rule.reads_schema,
+            mentions(&rule.package, "input.schema"),
+            "{}: input.schema",
+            rule.meta.id
+        );
+        inventory_readers += usize::from(rule.reads_inventory);
+    }
+    assert!(
+        inventory_readers >= 8,
+        "the built-in inventory readers are found"
+    );
+    let schema = catalog.rules.iter().filter(|r| r.reads_schema).count();
+    assert_eq!(
+        schema, 2,
+        "unknown-field and invalid-field-type read the schema report"
+    );
 }

@@ -115,8 +115,23 @@ pub fn check_nesting(file: &str, text: &str) -> Result<(), PolicyError> {
 struct Node {
     /// Where it is defined (the first definition), `file:line:col`.
     at: String,
-    /// The paths it refers to (rules, functions, packages), resolved.
+    /// The paths it refers to (rules, functions, packages), resolved; empty for the built-in
+    /// policies, whose recursion is not checked (see [`analyze`]).
     refs: BTreeSet<String>,
+    /// The paths it refers to, in every policy.
+    all_refs: BTreeSet<String>,
+}
+
+/// True for a reference that may read `data.inventory`: the inventory itself, a part of it, or
+/// the whole of `data`.
+fn reads_inventory(path: &str) -> bool {
+    path == "data" || path == "data.inventory" || path.starts_with("data.inventory.")
+}
+
+/// True for a reference that may read `input.schema` (what the schema check found): it, a part
+/// of it, or the whole of `input` (`input[x]` with a computed key reads as all of it).
+fn reads_schema(path: &str) -> bool {
+    path == "input" || path == "input.schema" || path.starts_with("input.schema.")
 }
 
 /// What the analysis found.
@@ -130,6 +145,12 @@ pub struct Analysis {
     /// Rules and functions of custom policies that call a builtin only the interpreter bounds.
     bounded_calls: BTreeSet<String>,
     nodes_refs: HashMap<String, Vec<String>>,
+    /// Every reference between rules and functions, built-in policies included.
+    all_refs: HashMap<String, Vec<String>>,
+    /// Rules and functions that refer to `data.inventory` (or all of `data`) themselves.
+    inventory_readers: BTreeSet<String>,
+    /// Rules and functions that refer to `input.schema` (or all of `input`) themselves.
+    schema_readers: BTreeSet<String>,
 }
 
 impl Analysis {
@@ -151,23 +172,51 @@ impl Analysis {
         .is_some()
     }
 
+    /// True when the rule whose `violations` is at `entry` may read `data.inventory`: it, or a
+    /// rule or function it reaches (in its own package or a library), refers to it. Only then
+    /// does a run need to build the inventory, and convert every object for it.
+    pub fn reads_inventory(&self, entry: &str) -> bool {
+        reached(&self.all_refs, entry, |path| {
+            self.inventory_readers.contains(path).then_some(())
+        })
+        .is_some()
+    }
+
+    /// True when the rule whose `violations` is at `entry` may read `input.schema`: only then
+    /// must the schema check run on the objects it judges.
+    pub fn reads_schema(&self, entry: &str) -> bool {
+        reached(&self.all_refs, entry, |path| {
+            self.schema_readers.contains(path).then_some(())
+        })
+        .is_some()
+    }
+
     /// The first `found` of the rules and functions `entry` reaches (itself included).
     fn reached<T>(&self, entry: &str, found: impl Fn(&str) -> Option<T>) -> Option<T> {
-        let mut seen = BTreeSet::new();
-        let mut stack = vec![entry.to_string()];
-        while let Some(path) = stack.pop() {
-            if !seen.insert(path.clone()) {
-                continue;
-            }
-            if let Some(hit) = found(&path) {
-                return Some(hit);
-            }
-            if let Some(refs) = self.nodes_refs.get(&path) {
-                stack.extend(refs.iter().cloned());
-            }
-        }
-        None
+        reached(&self.nodes_refs, entry, found)
     }
+}
+
+/// The first `found` of the rules and functions `entry` reaches through `edges` (itself included).
+fn reached<T>(
+    edges: &HashMap<String, Vec<String>>,
+    entry: &str,
+    found: impl Fn(&str) -> Option<T>,
+) -> Option<T> {
+    let mut seen = BTreeSet::new();
+    let mut stack = vec![entry.to_string()];
+    while let Some(path) = stack.pop() {
+        if !seen.insert(path.clone()) {
+            continue;
+        }
+        if let Some(hit) = found(&path) {
+            return Some(hit);
+        }
+        if let Some(refs) = edges.get(&path) {
+            stack.extend(refs.iter().cloned());
+        }
+    }
+    None
 }
 
 /// Walks every module: refuses `print` calls, finds recursion. Rules of `trusted` files (the
@@ -214,7 +263,7 @@ pub fn analyze(
             let Some(path) = ref_path(&import.refr) else {
                 continue;
             };
-            if !path.starts_with("data.") {
+            if !path.starts_with("data.") && path != "input" && !path.starts_with("input.") {
                 continue;
             }
             let alias = match &import.r#as {
@@ -241,6 +290,7 @@ pub fn analyze(
             let path = format!("{package}.{name}");
             let mut refs = BTreeSet::new();
             walk_rule(rule, &scope, &mut refs)?;
+            let all_refs = refs.clone();
             if scope.trusted {
                 refs.clear();
             }
@@ -269,30 +319,24 @@ pub fn analyze(
             let node = nodes.entry(path).or_insert_with(|| Node {
                 at: format!("{}:{}:{}", span.source.file(), span.line, span.col),
                 refs: BTreeSet::new(),
+                all_refs: BTreeSet::new(),
             });
             node.refs.extend(refs);
+            node.all_refs.extend(all_refs);
         }
     }
-    // Resolve each reference to the nodes it names: itself, a prefix (a package) or a part of a
-    // rule's value (`data.pkg.rule.field`).
     let paths: Vec<String> = nodes.keys().cloned().collect();
-    let mut edges: HashMap<String, Vec<String>> = HashMap::new();
-    for (path, node) in &nodes {
-        let mut targets = BTreeSet::new();
-        for r in &node.refs {
-            for p in &paths {
-                let named = p == r
-                    || p.strip_prefix(r.as_str())
-                        .is_some_and(|rest| rest.starts_with('.'))
-                    || r.strip_prefix(p.as_str())
-                        .is_some_and(|rest| rest.starts_with('.'));
-                if named {
-                    targets.insert(p.clone());
-                }
-            }
-        }
-        edges.insert(path.clone(), targets.into_iter().collect());
-    }
+    let edges = resolve_edges(&nodes, &paths, |node| &node.refs);
+    let all_refs = resolve_edges(&nodes, &paths, |node| &node.all_refs);
+    let readers = |reads: fn(&str) -> bool| -> BTreeSet<String> {
+        nodes
+            .iter()
+            .filter(|(_, node)| node.all_refs.iter().any(|r| reads(r)))
+            .map(|(path, _)| path.clone())
+            .collect()
+    };
+    let inventory_readers = readers(reads_inventory);
+    let schema_readers = readers(reads_schema);
     let mut recursive = limited;
     for path in &paths {
         if recursive.contains_key(path) {
@@ -325,7 +369,37 @@ pub fn analyze(
             .collect(),
         bounded_calls,
         nodes_refs: edges,
+        all_refs,
+        inventory_readers,
+        schema_readers,
     })
+}
+
+/// Each node's references resolved to the nodes they name: itself, a prefix (a package) or a
+/// part of a rule's value (`data.pkg.rule.field`).
+fn resolve_edges(
+    nodes: &BTreeMap<String, Node>,
+    paths: &[String],
+    refs_of: impl Fn(&Node) -> &BTreeSet<String>,
+) -> HashMap<String, Vec<String>> {
+    let mut edges: HashMap<String, Vec<String>> = HashMap::new();
+    for (path, node) in nodes {
+        let mut targets = BTreeSet::new();
+        for r in refs_of(node) {
+            for p in paths {
+                let named = p == r
+                    || p.strip_prefix(r.as_str())
+                        .is_some_and(|rest| rest.starts_with('.'))
+                    || r.strip_prefix(p.as_str())
+                        .is_some_and(|rest| rest.starts_with('.'));
+                if named {
+                    targets.insert(p.clone());
+                }
+            }
+        }
+        edges.insert(path.clone(), targets.into_iter().collect());
+    }
+    edges
 }
 
 /// `data.seaworthy.rules.test.x.f` → `test.x.f`-like short form: the last two parts.
@@ -378,14 +452,15 @@ struct Scope {
 }
 
 impl Scope {
-    /// The full path a reference names, when it names a rule, function or package.
+    /// The full path a reference names, when it names a rule, function or package, or a part of
+    /// `input`.
     fn resolve(&self, path: &str) -> Option<String> {
         let (root, rest) = match path.split_once('.') {
             Some((root, rest)) => (root, Some(rest)),
             None => (path, None),
         };
-        let base = if root == "data" {
-            "data".to_string()
+        let base = if root == "data" || root == "input" {
+            root.to_string()
         } else if let Some(import) = self.imports.get(root) {
             import.clone()
         } else if self.locals.contains(root) {

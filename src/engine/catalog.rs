@@ -21,6 +21,19 @@ pub struct Rule {
     /// or a call the interpreter bounds and the RVM cannot (`numbers.range` with computed bounds).
     #[serde(default)]
     pub may_conflict: bool,
+    /// The rule may read `data.inventory` (see `analysis::Analysis::reads_inventory`), so a run
+    /// that enables it builds the inventory.
+    #[serde(default = "may_read")]
+    pub reads_inventory: bool,
+    /// The rule may read `input.schema` (see `analysis::Analysis::reads_schema`), so the schema
+    /// check runs on the objects it judges.
+    #[serde(default = "may_read")]
+    pub reads_schema: bool,
+}
+
+/// A rule from a cache entry written without the field may read anything.
+fn may_read() -> bool {
+    true
 }
 
 impl Rule {
@@ -190,6 +203,8 @@ impl Catalog {
                 file: file.clone(),
                 broken: analysis.broken(&format!("data.{package}.violations")),
                 may_conflict: analysis.needs_interpreter(&format!("data.{package}.violations")),
+                reads_inventory: analysis.reads_inventory(&format!("data.{package}.violations")),
+                reads_schema: analysis.reads_schema(&format!("data.{package}.violations")),
                 package,
                 builtin: source.builtin,
             });

@@ -149,10 +149,7 @@ impl Evaluator {
             slots.sort_unstable();
             slots.dedup();
         }
-        let uses_inventory = catalog
-            .sources
-            .iter()
-            .any(|s| s.text.contains("data.inventory"));
+        let uses_inventory = active.iter().any(|a| rules[a.index].reads_inventory);
         let inlined = match backend {
             Backend::Rvm => inline_params(&active, &rules, &catalog.sources),
             Backend::Interpreter => InlinedParams::default(),
@@ -242,6 +239,27 @@ impl Evaluator {
     /// True when at least one enabled rule applies to objects of this kind.
     pub fn applies_to(&self, kind: &str) -> bool {
         !self.any_kind.is_empty() || self.by_kind.contains_key(kind)
+    }
+
+    /// True when some enabled rule may read `input.schema`: otherwise the schema check is not
+    /// run on the objects.
+    pub fn reads_schema(&self) -> bool {
+        self.active.iter().any(|a| self.rules[a.index].reads_schema)
+    }
+
+    /// True when some enabled rule may read objects of this kind: it judges them, names the kind
+    /// in its metadata `reads`, or reads `data.inventory` (which may hold any kind). Objects no
+    /// rule reads are counted and listed but never converted for the engine.
+    pub fn reads_kind(&self, group: &str, kind: &str) -> bool {
+        self.uses_inventory
+            || self.applies_to(kind)
+            || self.active.iter().any(|a| {
+                self.rules[a.index]
+                    .meta
+                    .reads
+                    .iter()
+                    .any(|read| read.kind == kind && read.group == group)
+            })
     }
 
     /// Evaluates every applicable rule on every subject, subjects in parallel.

@@ -139,6 +139,142 @@ violations contains v if {{
     }
 
     #[test]
+    fn only_kinds_a_rule_judges_or_reads_are_read() {
+        let reading = limit_rule("reads_pdbs", r#"["Deployment"]"#, 1).1.replace(
+            "\"params\":",
+            "\"reads\": [\"policy/v1/PodDisruptionBudget\"], \"params\":",
+        );
+        let reads_pdbs =
+            Catalog::from_sources(vec![("reads_pdbs.rego".to_string(), reading, false)])
+                .expect("loads");
+        let evaluator =
+            Evaluator::new(reads_pdbs, &HashMap::new(), Backend::Rvm).expect("compiles");
+        assert!(evaluator.reads_kind("apps", "Deployment"), "judged");
+        assert!(
+            evaluator.reads_kind("policy", "PodDisruptionBudget"),
+            "declared in reads"
+        );
+        assert!(
+            !evaluator.reads_kind("", "PodDisruptionBudget"),
+            "another group's kind"
+        );
+        assert!(!evaluator.reads_kind("apiextensions.k8s.io", "CustomResourceDefinition"));
+        assert!(!evaluator.reads_kind("", "ConfigMap"));
+
+        let any_kind = Evaluator::new(catalog(), &HashMap::new(), Backend::Rvm).expect("compiles");
+        assert!(
+            any_kind.reads_kind("apiextensions.k8s.io", "CustomResourceDefinition"),
+            "a rule without kinds judges every kind"
+        );
+
+        let inventory = limit_rule("inventory", r#"["Deployment"]"#, 1).1.replace(
+            "input.object.spec.size > input.params.limit",
+            "input.object.spec.size > input.params.limit\n\tcount(data.inventory) >= 0",
+        );
+        let inventory_rule =
+            Catalog::from_sources(vec![("inventory.rego".to_string(), inventory, false)])
+                .expect("loads");
+        let evaluator =
+            Evaluator::new(inventory_rule, &HashMap::new(), Backend::Rvm).expect("compiles");
+        assert!(
+            evaluator.reads_kind("", "ConfigMap"),
+            "data.inventory may hold any kind: everything is read"
+        );
+    }
+
+    /// An evaluator of one rule (`violations` body given) and a library it may call.
+    fn one_rule(body: &str, library: &str) -> Evaluator {
+        let rule = format!(
+            r#"package seaworthy.rules.test.probe
+
+import rego.v1
+
+import data.seaworthy.lib.helper
+{body}
+
+metadata := {{"id": "probe", "area": "test", "severity": "warning", "kinds": ["Pod"],
+	"summary": "Probe", "remediation": "Fix it."}}
+"#
+        );
+        let lib = format!("package seaworthy.lib.helper\n\nimport rego.v1\n\n{library}\n");
+        let catalog = Catalog::from_sources(vec![
+            ("probe.rego".to_string(), rule, false),
+            ("helper.rego".to_string(), lib, false),
+        ])
+        .expect("loads");
+        Evaluator::new(catalog, &HashMap::new(), Backend::Rvm).expect("compiles")
+    }
+
+    #[test]
+    fn what_a_rule_reads_of_its_input_and_the_inventory_is_found_through_its_calls() {
+        let plain = "violations contains {\"msg\": \"m\"} if input.object.spec.x";
+        let helper = "named(x) := x.metadata.name";
+        let cases = [
+            (plain, helper, false, false),
+            ("violations contains {\"msg\": \"m\"} if count(input.schema.unknown_fields) > 0", helper, true, false),
+            ("violations contains {\"msg\": \"m\"} if input[\"schema\"]", helper, true, false),
+            ("violations contains {\"msg\": \"m\"} if { x := input; x.object }", helper, true, false),
+            ("import input.schema as found\nviolations contains {\"msg\": \"m\"} if found.wrong_types", helper, true, false),
+            ("violations contains {\"msg\": \"m\"} if helper.odd", "odd if input.schema.builtin", true, false),
+            ("violations contains {\"msg\": \"m\"} if helper.odd", "odd if data.inventory.cluster", false, true),
+            ("violations contains {\"msg\": \"m\"} if { some k, _ in data; k }", helper, false, true),
+            // A library rule that reads the inventory counts only for the rules that reach it.
+            ("violations contains {\"msg\": \"m\"} if helper.named(input.object)", "named(x) := x.metadata.name\n\nodd if data.inventory.cluster", false, false),
+        ];
+        for (body, library, schema, inventory) in cases {
+            let evaluator = one_rule(body, library);
+            assert_eq!(
+                evaluator.reads_schema(),
+                schema,
+                "input.schema: {body} / {library}"
+            );
+            assert_eq!(
+                evaluator.uses_inventory(),
+                inventory,
+                "data.inventory: {body} / {library}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_disabled_rule_that_reads_the_inventory_does_not_make_the_run_build_it() {
+        let mut settings = HashMap::new();
+        settings.insert(
+            "probe".to_string(),
+            RuleSetting {
+                enabled: false,
+                severity: Severity::Warning,
+                params: serde_json::Map::new(),
+            },
+        );
+        let rule = limit_rule("plain", r#"["Deployment"]"#, 1);
+        let inventory = limit_rule("inventory_reader", r#"["Pod"]"#, 1).1.replace(
+            "input.object.spec.size > input.params.limit",
+            "input.object.spec.size > input.params.limit\n\tcount(data.inventory) >= 0",
+        );
+        let sources = vec![
+            rule,
+            ("inventory_reader.rego".to_string(), inventory, false),
+        ];
+        let all = Evaluator::new(
+            Catalog::from_sources(sources.clone()).expect("loads"),
+            &HashMap::new(),
+            Backend::Rvm,
+        )
+        .expect("compiles");
+        assert!(all.uses_inventory());
+        settings.insert("inventory-reader".to_string(), settings["probe"].clone());
+        let without = Evaluator::new(
+            Catalog::from_sources(sources).expect("loads"),
+            &settings,
+            Backend::Rvm,
+        )
+        .expect("compiles");
+        assert!(!without.uses_inventory());
+        assert!(!without.reads_kind("", "ConfigMap"));
+    }
+
+    #[test]
     fn rules_with_params_share_their_kinds_batch_and_kinds_share_entry_points() {
         let evaluator = Evaluator::new(catalog(), &HashMap::new(), Backend::Rvm).expect("compiles");
         let deployment = &evaluator.batches_by_kind["Deployment"];

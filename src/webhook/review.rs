@@ -448,7 +448,7 @@ impl Reviewer {
         cluster: &Snapshot,
         deadline: Option<Instant>,
     ) -> Result<Vec<Finding>, Failure> {
-        let mut converted = Converted::of(object);
+        let mut converted = Converted::of(object, Some(&self.evaluator));
         // An Argo Rollout with workloadRef runs the pods of a Deployment the cache holds.
         if converted.view.is_none() {
             if let Some((namespace, name)) =
