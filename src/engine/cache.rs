@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 pub const NO_CACHE_ENV: &str = "SEAWORTHY_NO_CACHE";
 
 /// Layout version of the cache files; bump when the layout or a payload's encoding changes.
-const FORMAT: &[u8; 8] = b"SWCACHE1";
+const FORMAT: &[u8; 8] = b"SWCACHE2";
 
 /// Entries kept per kind. Every new build of seaworthy, policy edit or set of enabled rules makes
 /// a new entry; the oldest beyond this many are removed when one is written, so the directory
@@ -97,7 +97,7 @@ impl Cache {
 
     fn path_for(&self, key: &Key) -> Option<PathBuf> {
         let dir = self.dir.as_ref()?;
-        Some(dir.join(format!("{}-{:016x}.bin", key.kind, fnv1a64(&key.bytes))))
+        Some(dir.join(format!("{}-{:08x}.bin", key.kind, crc32(&key.bytes))))
     }
 }
 
@@ -170,35 +170,30 @@ fn executable_identity() -> String {
     }
 }
 
-/// FNV-1a, 64 bits: a fixed, documented function (std's `DefaultHasher` may change between Rust
+/// CRC-32 (IEEE): a fixed, documented function (std's `DefaultHasher` may change between Rust
 /// releases). It names files and catches accidental damage; the key is compared in full, so it
-/// does not need to resist collisions.
-fn fnv1a64(data: &[u8]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for &byte in data {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    hash
+/// does not need to resist collisions (two keys with one name only take turns in one file).
+fn crc32(data: &[u8]) -> u32 {
+    crc32fast::hash(data)
 }
 
 /// `FORMAT | key length | key | payload length | payload | checksum of everything before it`.
 fn encode(key: &[u8], payload: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(FORMAT.len() + key.len() + payload.len() + 24);
+    let mut out = Vec::with_capacity(FORMAT.len() + key.len() + payload.len() + 20);
     out.extend_from_slice(FORMAT);
     out.extend_from_slice(&(key.len() as u64).to_le_bytes());
     out.extend_from_slice(key);
     out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
     out.extend_from_slice(payload);
-    let checksum = fnv1a64(&out);
+    let checksum = crc32(&out);
     out.extend_from_slice(&checksum.to_le_bytes());
     out
 }
 
 /// The payload of an entry, if the file is intact and was written for exactly `key`.
 fn decode<'a>(data: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
-    let (body, checksum) = data.split_at_checked(data.len().checked_sub(8)?)?;
-    if u64::from_le_bytes(checksum.try_into().ok()?) != fnv1a64(body) {
+    let (body, checksum) = data.split_at_checked(data.len().checked_sub(4)?)?;
+    if u32::from_le_bytes(checksum.try_into().ok()?) != crc32(body) {
         return None;
     }
     let rest = body.strip_prefix(FORMAT.as_slice())?;
@@ -279,9 +274,8 @@ mod tests {
     }
 
     #[test]
-    fn fnv_matches_the_reference_vectors() {
-        assert_eq!(fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
-        assert_eq!(fnv1a64(b"foobar"), 0x8594_4171_f739_67e8);
+    fn the_checksum_is_crc32_ieee() {
+        assert_eq!(crc32(b""), 0);
+        assert_eq!(crc32(b"123456789"), 0xcbf4_3926, "the standard check value");
     }
 }

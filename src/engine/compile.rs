@@ -209,10 +209,10 @@ pub(super) fn inline_params(
         ..InlinedParams::default()
     };
     let mut rewritten: Vec<PolicySource> = sources.to_vec();
+    let declarations = package_declarations(sources);
     for slot in with_params {
         let rule = &rules[active[slot].index];
-        let declaring = package_declarations(sources, &rule.package);
-        let [index] = declaring.as_slice() else {
+        let Some([index]) = declarations.get(rule.package.as_str()).map(Vec::as_slice) else {
             continue;
         };
         let reference = format!("data.{PARAMS_PACKAGE}.r{slot}");
@@ -234,22 +234,23 @@ pub(super) fn inline_params(
     inlined
 }
 
-/// The sources (by index) that declare `package`.
-fn package_declarations(sources: &[PolicySource], package: &str) -> Vec<usize> {
-    sources
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| {
-            code_spans(&s.text).any(|(start, end)| {
-                let code = &s.text[start..end];
-                code.split('\n').any(|line| {
-                    let mut words = line.split_whitespace();
-                    words.next() == Some("package") && words.next() == Some(package)
-                })
-            })
-        })
-        .map(|(i, _)| i)
-        .collect()
+/// For each package, the sources (by index) that declare it: one pass over every source.
+fn package_declarations(sources: &[PolicySource]) -> HashMap<&str, Vec<usize>> {
+    let mut declarations: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (index, source) in sources.iter().enumerate() {
+        for (start, end) in code_spans(&source.text) {
+            for line in source.text[start..end].split('\n') {
+                let mut words = line.split_whitespace();
+                if let (Some("package"), Some(package)) = (words.next(), words.next()) {
+                    let found = declarations.entry(package).or_default();
+                    if found.last() != Some(&index) {
+                        found.push(index);
+                    }
+                }
+            }
+        }
+    }
+    declarations
 }
 
 /// `text` with every `input.params` written in code (not in a string or comment) replaced by
@@ -387,6 +388,9 @@ mod tests {
             source("# package a.b\npackage a.bc\n"),
             source("package a.b\n\nimport rego.v1\n"),
         ];
-        assert_eq!(package_declarations(&sources, "a.b"), [0, 2]);
+        let declarations = package_declarations(&sources);
+        assert_eq!(declarations["a.b"], [0, 2]);
+        assert_eq!(declarations["a.bc"], [1]);
+        assert_eq!(declarations.len(), 2, "{declarations:?}");
     }
 }
