@@ -6,7 +6,7 @@
 //! `cargo bench --bench webhook [-- --rate 2000 --duration 30 --connections 16]`, and
 //! `--fixtures a.json,b.json` (from `fixtures/admission/`) to send other reviews,
 //! `--decision-rounds N` for the in-process phase, `--decision-only` to stop after it (to profile),
-//! `--disable a,b` to time the decision without some rules.
+//! `--disable a,b` to run without some rules (the in-process decision and the server both).
 //!
 //! The rate is open-loop: request i is due at start + i/rate whatever happened before. Its latency
 //! counts from when it was due if its connection was still busy then, so a stall shows up in the
@@ -37,7 +37,7 @@ struct Args {
     fixtures: String,
     /// Time the decision with each rule alone enabled (`--rule-costs`), then stop.
     rule_costs: bool,
-    /// Rules off for the in-process decision (`--disable a,b`), e.g. to time an older rule set.
+    /// Rules off for the decision and the server (`--disable a,b`), e.g. to time an older rule set.
     disable: Vec<String>,
 }
 
@@ -228,9 +228,26 @@ fn main() {
     if args.decision_only {
         return;
     }
+    // The rules left out of the decision are left out of the served ones too, by a config file.
+    let (config_args, files) = if args.disable.is_empty() {
+        (vec!["--no-config".to_string()], Vec::new())
+    } else {
+        let rules: String = args
+            .disable
+            .iter()
+            .map(|rule| format!("  {rule}:\n    enabled: false\n"))
+            .collect();
+        (
+            vec!["--config".to_string(), "seaworthy.yaml".to_string()],
+            vec![("seaworthy.yaml", format!("rules:\n{rules}"))],
+        )
+    };
     let server = Server::start(Options {
-        args: vec!["--no-config".into(), "--log-format".into(), "json".into()],
-        files: Vec::new(),
+        args: config_args
+            .into_iter()
+            .chain(["--log-format".to_string(), "json".to_string()])
+            .collect(),
+        files,
     });
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
