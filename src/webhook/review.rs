@@ -517,8 +517,6 @@ impl Reviewer {
     }
 }
 
-/// The object of a request as the API server will store it: identity from the object, else from
-/// the request, and the request's namespace filled in when the object leaves it out.
 /// What the rules that read `input.request` see of the request: its operation, the old object of
 /// an UPDATE and the requesting user.
 fn request_value(request: &AdmissionRequest) -> regorus::Value {
@@ -535,6 +533,9 @@ fn request_value(request: &AdmissionRequest) -> regorus::Value {
     value
 }
 
+/// The object of a request as the API server will store it: identity from the object, else from
+/// the request, and the request's namespace filled in when the object leaves it out. None unless
+/// the object is a mapping with an identity.
 fn admitted_object(request: &AdmissionRequest, mut root: Node) -> Option<Object> {
     root.as_map()?;
     let fallback = ObjectRef {
