@@ -64,10 +64,16 @@ impl Cache {
     }
 
     /// The payload stored under `key`, if there is an intact entry for exactly this key.
-    pub(crate) fn load(&self, key: &Key) -> Option<Vec<u8>> {
+    pub(crate) fn load(&self, key: &Key) -> Option<Payload> {
         let path = self.path_for(key)?;
         let data = std::fs::read(path).ok()?;
-        decode(&data, &key.bytes).map(<[u8]>::to_vec)
+        let payload = decode(&data, &key.bytes)?;
+        // Where the payload lies in the file's bytes, which are kept rather than copied.
+        let start = payload.as_ptr() as usize - data.as_ptr() as usize;
+        Some(Payload {
+            range: start..start + payload.len(),
+            data,
+        })
     }
 
     /// Stores `payload` under `key`. Written to a temporary file and renamed into place, so a
@@ -125,6 +131,21 @@ fn prune(dir: &Path, kind: &str, keep: usize) {
     }
 }
 
+/// A cache entry's payload, inside the bytes read from its file.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Payload {
+    data: Vec<u8>,
+    range: std::ops::Range<usize>,
+}
+
+impl std::ops::Deref for Payload {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.data[self.range.clone()]
+    }
+}
+
 /// What a cache entry depends on, as length-prefixed fields.
 #[derive(Debug, Clone)]
 pub(crate) struct Key {
@@ -144,6 +165,11 @@ impl Key {
         key.add(env!("CARGO_PKG_VERSION").as_bytes());
         key.add(executable_identity().as_bytes());
         key
+    }
+
+    /// Makes room for `bytes` more bytes of fields, so a large key is built without regrowing.
+    pub(crate) fn reserve(&mut self, bytes: usize) {
+        self.bytes.reserve(bytes);
     }
 
     pub(crate) fn add(&mut self, field: &[u8]) {
@@ -228,6 +254,12 @@ mod tests {
         assert_eq!(cache.load(&key("a")), None);
         cache.store(&key("a"), b"payload");
         assert_eq!(cache.load(&key("a")).as_deref(), Some(&b"payload"[..]));
+        cache.store(&key("a"), b"");
+        assert_eq!(
+            cache.load(&key("a")).as_deref(),
+            Some(&b""[..]),
+            "an empty payload"
+        );
         assert_eq!(cache.load(&key("b")), None);
     }
 

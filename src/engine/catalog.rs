@@ -255,6 +255,12 @@ pub(super) fn parse_policies(sources: &[PolicySource]) -> Result<regorus::Engine
 /// A cache key over every policy's name and full text.
 pub(super) fn sources_key(kind: &'static str, sources: &[PolicySource]) -> Key {
     let mut key = Key::new(kind);
+    key.reserve(
+        sources
+            .iter()
+            .map(|s| s.file.len() + s.text.len() + 2 + 3 * 8)
+            .sum(),
+    );
     for source in sources {
         key.add(source.file.as_bytes());
         key.add(source.text.as_bytes());
