@@ -257,20 +257,22 @@ pub fn analyze(
             bounded_calls: Default::default(),
             package: package.clone(),
             imports: HashMap::new(),
+            input_imports: HashMap::new(),
             locals,
         };
         for import in &module.imports {
             let Some(path) = ref_path(&import.refr) else {
                 continue;
             };
-            if !path.starts_with("data.") && path != "input" && !path.starts_with("input.") {
-                continue;
-            }
             let alias = match &import.r#as {
                 Some(span) => span.text().to_string(),
                 None => path.rsplit('.').next().unwrap_or_default().to_string(),
             };
-            scope.imports.insert(alias, path);
+            if path == "input" || path.starts_with("input.") {
+                scope.input_imports.insert(alias, path);
+            } else if path.starts_with("data.") {
+                scope.imports.insert(alias, path);
+            }
         }
         for rule in &module.policy {
             let (span, head_ref) = match rule.as_ref() {
@@ -447,20 +449,21 @@ struct Scope {
     bounded_calls: std::cell::Cell<bool>,
     package: String,
     imports: HashMap<String, String>,
+    /// Import aliases of `input` or a part of it (`import input.schema as found`).
+    input_imports: HashMap<String, String>,
     /// Names of the module's own rules and functions (the first part of each head).
     locals: BTreeSet<String>,
 }
 
 impl Scope {
-    /// The full path a reference names, when it names a rule, function or package, or a part of
-    /// `input`.
+    /// The full path a reference names, when it names a rule, function or package.
     fn resolve(&self, path: &str) -> Option<String> {
         let (root, rest) = match path.split_once('.') {
             Some((root, rest)) => (root, Some(rest)),
             None => (path, None),
         };
-        let base = if root == "data" || root == "input" {
-            root.to_string()
+        let base = if root == "data" {
+            "data".to_string()
         } else if let Some(import) = self.imports.get(root) {
             import.clone()
         } else if self.locals.contains(root) {
@@ -471,6 +474,26 @@ impl Scope {
         Some(match rest {
             Some(rest) => format!("{base}.{rest}"),
             None => base,
+        })
+    }
+
+    /// The part of `input` a reference may read (`input.schema.x`, or through an import of
+    /// `input.schema`), for the analysis of what a rule reads. Kept apart from [`Scope::resolve`]:
+    /// an import alias may share its name with a rule of the module, and the recursion check must
+    /// still see the rule.
+    fn input_ref(&self, path: &str) -> Option<String> {
+        let (root, rest) = match path.split_once('.') {
+            Some((root, rest)) => (root, Some(rest)),
+            None => (path, None),
+        };
+        let base = if root == "input" {
+            "input"
+        } else {
+            self.input_imports.get(root)?.as_str()
+        };
+        Some(match rest {
+            Some(rest) => format!("{base}.{rest}"),
+            None => base.to_string(),
         })
     }
 }
@@ -604,16 +627,18 @@ fn walk_expr(expr: &Expr, scope: &Scope, refs: &mut BTreeSet<String>) -> Result<
         | Expr::Bool { .. }
         | Expr::Null { .. } => {}
         Expr::Var { .. } | Expr::RefDot { .. } => {
-            if let Some(path) = ref_path(expr).and_then(|p| scope.resolve(&p)) {
-                refs.insert(path);
+            if let Some(path) = ref_path(expr) {
+                refs.extend(scope.resolve(&path));
+                refs.extend(scope.input_ref(&path));
             }
             if let Expr::RefDot { refr, .. } = expr {
                 walk_ref_keys(refr, scope, refs)?;
             }
         }
         Expr::RefBrack { refr, index, .. } => {
-            if let Some(path) = ref_path(expr).and_then(|p| scope.resolve(&p)) {
-                refs.insert(path);
+            if let Some(path) = ref_path(expr) {
+                refs.extend(scope.resolve(&path));
+                refs.extend(scope.input_ref(&path));
             }
             walk_expr(index, scope, refs)?;
             walk_ref_keys(refr, scope, refs)?;
