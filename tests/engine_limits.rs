@@ -459,6 +459,40 @@ fn deeply_nested_policy_source_is_refused_at_load() {
     );
 }
 
+/// Thousands of minus signs in a row, one a line (regorus refuses lines over 1,024 columns):
+/// each is a unary minus, which regorus's parser takes by recursion, so the run overflowed the
+/// stack and aborted lint (exit 134; found by fuzzing). Refused at load, naming the place; a
+/// policy's usual `x - -1` loads.
+#[test]
+fn a_long_run_of_minus_signs_is_refused_at_load() {
+    for (body, refused) in [
+        (format!("x := ({}1)", "-\n".repeat(5_000)), true),
+        ("x := 3 - -1".to_string(), false),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write(dir.path(), "pod.yaml", PRIVILEGED_POD);
+        let body = format!(
+            "{body}\n\nviolations contains v if {{\n\tx == 0\n\tv := {{\"msg\": \"never\", \"path\": []}}\n}}"
+        );
+        write(dir.path(), "org/minus.rego", &custom_rule("minus", &body));
+        let output = cmd(dir.path())
+            .args(["lint", "pod.yaml", "--no-config", "--policies", "org"])
+            .timeout(Duration::from_secs(120))
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if refused {
+            assert_eq!(output.status.code(), Some(2), "{stderr}");
+            assert!(
+                stderr.contains("minus.rego:35:") && stderr.contains("minus signs in a row"),
+                "{stderr}"
+            );
+        } else {
+            assert_eq!(output.status.code(), Some(1), "{stderr}");
+        }
+    }
+}
+
 /// Objects nested 20 deep, well under the bracket limit: regorus's parser tries each level as a
 /// comprehension and parses it again, doubling the time per level (found by fuzzing: 16 levels
 /// took 13 s). Refused at once, naming the place; 14 levels, as deep as public policies go, load.

@@ -31,16 +31,39 @@ pub const MAX_NESTING: usize = 64;
 /// policies (gatekeeper-library, a test's data) is 13; the built-in ones stay under 8.
 pub const MAX_COLLECTION_NESTING: usize = 14;
 
-/// Refuses a policy whose brackets nest deeper than [`MAX_NESTING`] (strings and comments aside).
+/// Minus signs a policy may write in a row. Each `-` before a term is a unary minus, which
+/// regorus parses by recursion with no limit (found by fuzzing: a few thousand in a row overflowed
+/// the stack and killed the process). Real policies write at most two (`x - -1`).
+pub const MAX_MINUS_RUN: usize = 16;
+
+/// Refuses a policy whose brackets nest deeper than [`MAX_NESTING`], or that writes more than
+/// [`MAX_MINUS_RUN`] minus signs in a row (strings and comments aside).
 /// Runs before parsing, since the parser recurses as deep as the nesting.
 pub fn check_nesting(file: &str, text: &str) -> Result<(), PolicyError> {
     // The open brackets, innermost last, and how many of them are `[` or `{`.
     let mut open: Vec<char> = Vec::new();
     let mut collections = 0usize;
+    // Minus signs in a row (whitespace between them allowed).
+    let mut minus_run = 0usize;
     let (mut line, mut column) = (1usize, 0usize);
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         column += 1;
+        match c {
+            '-' => minus_run += 1,
+            c if c.is_whitespace() => {}
+            _ => minus_run = 0,
+        }
+        if minus_run > MAX_MINUS_RUN {
+            return Err(PolicyError::Syntax {
+                file: file.to_string(),
+                position: format!("{line}:{column}"),
+                message: format!(
+                    "more than {MAX_MINUS_RUN} minus signs in a row (regorus's parser recurses \
+                     once for each, and a long run overflows its stack)"
+                ),
+            });
+        }
         match c {
             '\n' => {
                 line += 1;
