@@ -433,26 +433,39 @@ fn lint_a_sprintf_width_over_the_limit_is_a_policy_error() {
     assert_isolated("unicode-width", digits, &["digit other than 0-9"]);
 }
 
+/// Lints the privileged Pod with one custom rule (`custom_rule(id, body)`) in text format: the
+/// exit code and stderr, for policies that must be refused at load.
+fn lint_policy(id: &str, body: &str) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "pod.yaml", PRIVILEGED_POD);
+    write(
+        dir.path(),
+        &format!("org/{id}.rego"),
+        &custom_rule(id, body),
+    );
+    let output = cmd(dir.path())
+        .args(["lint", "pod.yaml", "--no-config", "--policies", "org"])
+        .timeout(Duration::from_secs(120))
+        .output()
+        .expect("runs");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
 /// Comprehensions nested thousands deep: a policy error naming the file at load (exit 2), not a
 /// stack overflow in the parser.
 #[test]
 fn deeply_nested_policy_source_is_refused_at_load() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    write(dir.path(), "pod.yaml", PRIVILEGED_POD);
     // One bracket a line: regorus refuses lines over 1,024 columns before nesting matters.
     let depth = 5_000;
     let nested = format!("{}1{}", "[x | x :=\n".repeat(depth), "]\n".repeat(depth));
     let body = format!(
         "violations contains v if {{\n\tcount({nested}) < 0\n\tv := {{\"msg\": \"never\", \"path\": []}}\n}}"
     );
-    write(dir.path(), "org/deep.rego", &custom_rule("deep", &body));
-    let output = cmd(dir.path())
-        .args(["lint", "pod.yaml", "--no-config", "--policies", "org"])
-        .timeout(Duration::from_secs(120))
-        .output()
-        .expect("runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    let (code, stderr) = lint_policy("deep", &body);
+    assert_eq!(code, Some(2), "{stderr}");
     assert!(
         stderr.contains("deep.rego") && stderr.contains("nest"),
         "{stderr}"
@@ -469,26 +482,18 @@ fn a_long_run_of_minus_signs_is_refused_at_load() {
         (format!("x := ({}1)", "-\n".repeat(5_000)), true),
         ("x := 3 - -1".to_string(), false),
     ] {
-        let dir = tempfile::tempdir().expect("tempdir");
-        write(dir.path(), "pod.yaml", PRIVILEGED_POD);
         let body = format!(
             "{body}\n\nviolations contains v if {{\n\tx == 0\n\tv := {{\"msg\": \"never\", \"path\": []}}\n}}"
         );
-        write(dir.path(), "org/minus.rego", &custom_rule("minus", &body));
-        let output = cmd(dir.path())
-            .args(["lint", "pod.yaml", "--no-config", "--policies", "org"])
-            .timeout(Duration::from_secs(120))
-            .output()
-            .expect("runs");
-        let stderr = String::from_utf8_lossy(&output.stderr);
+        let (code, stderr) = lint_policy("minus", &body);
         if refused {
-            assert_eq!(output.status.code(), Some(2), "{stderr}");
+            assert_eq!(code, Some(2), "{stderr}");
             assert!(
                 stderr.contains("minus.rego:35:") && stderr.contains("minus signs in a row"),
                 "{stderr}"
             );
         } else {
-            assert_eq!(output.status.code(), Some(1), "{stderr}");
+            assert_eq!(code, Some(1), "{stderr}");
         }
     }
 }
@@ -499,34 +504,22 @@ fn a_long_run_of_minus_signs_is_refused_at_load() {
 #[test]
 fn deeply_nested_collections_are_refused_before_parsing() {
     for (depth, refused) in [(20, true), (14, false)] {
-        let dir = tempfile::tempdir().expect("tempdir");
-        write(dir.path(), "pod.yaml", PRIVILEGED_POD);
         let nested = format!("{}1{}", "{\"a\": ".repeat(depth), "}".repeat(depth));
         let body = format!(
             "data_value := {nested}\n\nviolations contains v if {{\n\tdata_value == 1\n\tv := {{\"msg\": \"never\", \"path\": []}}\n}}"
         );
-        write(
-            dir.path(),
-            "org/objects.rego",
-            &custom_rule("objects", &body),
-        );
         let started = Instant::now();
-        let output = cmd(dir.path())
-            .args(["lint", "pod.yaml", "--no-config", "--policies", "org"])
-            .timeout(Duration::from_secs(120))
-            .output()
-            .expect("runs");
+        let (code, stderr) = lint_policy("objects", &body);
         let took = started.elapsed();
-        let stderr = String::from_utf8_lossy(&output.stderr);
         if refused {
-            assert_eq!(output.status.code(), Some(2), "{stderr}");
+            assert_eq!(code, Some(2), "{stderr}");
             assert!(
                 stderr.contains("objects.rego:19:") && stderr.contains("nested more than 14 deep"),
                 "{stderr}"
             );
             assert!(took < Duration::from_secs(10), "{took:?}");
         } else {
-            assert_eq!(output.status.code(), Some(1), "{depth}: {stderr}");
+            assert_eq!(code, Some(1), "{depth}: {stderr}");
         }
     }
 }
