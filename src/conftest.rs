@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use crate::engine::{Catalog, PolicyError, PolicySource};
+use crate::engine::{check_nesting, on_eval_stack, Catalog, PolicyError, PolicySource};
 use crate::gatekeeper::{files_in, rego_string, Loaded};
 
 /// The rule names conftest reads, and what each reports as.
@@ -133,8 +133,14 @@ pub fn rule_id(package: &str, rule: &str) -> String {
 }
 
 /// Parses a file as Rego v1, else as v0 (true). The error is the v1 parser's when the file uses
-/// v1's keywords, else the v0 parser's.
+/// v1's keywords, else the v0 parser's. The text passes the nesting checks first and is parsed on
+/// a deep stack, as the catalog's policies are: the parser recurses as deep as the text nests.
 fn parse(name: &str, text: &str) -> Result<bool, PolicyError> {
+    check_nesting(name, text)?;
+    on_eval_stack(|| parse_dialect(name, text))
+}
+
+fn parse_dialect(name: &str, text: &str) -> Result<bool, PolicyError> {
     let attempt = |v0: bool| {
         let mut engine = regorus::Engine::new();
         engine.set_rego_v0(v0);

@@ -204,3 +204,49 @@ fn a_boolean_rule_in_v1_without_the_import_reports_once() {
         )]
     );
 }
+
+/// A conftest file passes the same load-time checks as any policy before regorus parses it: a
+/// run of thousands of minus signs (each parsed by recursion) used to reach the parser unchecked
+/// and overflow the stack, aborting lint (exit 134). Now a policy error naming the file, and the
+/// other conftest file and the built-in rules still run.
+#[test]
+fn a_conftest_file_nested_past_the_limits_is_refused_and_the_rest_still_runs() {
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        dir.path().join("deep.rego"),
+        format!(
+            "package main\n\nx := ({}1)\n\ndeny[msg] {{\n  x == 0\n  msg := \"never\"\n}}\n",
+            "-\n".repeat(20_000)
+        ),
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("service.rego"),
+        "package main\n\ndeny[msg] {\n  input.kind == \"Service\"\n  msg := \"no services\"\n}\n",
+    )
+    .expect("write");
+    let policies = dir.path().to_str().expect("utf-8");
+    let (code, findings, json) = lint(&["--conftest", policies, OBJECTS]);
+    assert_eq!(code, 2, "{findings:?}");
+    let error = findings
+        .iter()
+        .find(|f| f.0 == "policy-error")
+        .expect("load error");
+    assert!(error.3.contains("minus signs in a row"), "{error:?}");
+    let file = json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["rule"] == "policy-error")
+        .map(|f| f["location"]["file"].clone())
+        .expect("location");
+    assert!(
+        file.as_str().is_some_and(|f| f.ends_with("deep.rego")),
+        "{file}"
+    );
+    assert!(
+        findings.iter().any(|f| f.0 == "conftest/main/deny"),
+        "the other file's rule ran: {findings:?}"
+    );
+    assert_eq!(json["summary"]["objects"].as_u64(), Some(3));
+}

@@ -236,8 +236,12 @@ impl Catalog {
     }
 }
 
-/// Parses every policy into one engine (Rego v1).
+/// Parses every policy into one engine (Rego v1), on a deep stack ([`on_eval_stack`]).
 pub(super) fn parse_policies(sources: &[PolicySource]) -> Result<regorus::Engine, PolicyError> {
+    on_eval_stack(|| parse_policies_here(sources))
+}
+
+fn parse_policies_here(sources: &[PolicySource]) -> Result<regorus::Engine, PolicyError> {
     let mut engine = regorus::Engine::new();
     engine.set_rego_v0(false);
     bounded::install(&mut engine)?;

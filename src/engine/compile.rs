@@ -141,12 +141,14 @@ pub(super) fn compile_program(
             .add_policy("<seaworthy params>".into(), inlined.module.clone())
             .map_err(|e| PolicyError::Compile(format!("generated params: {e}")))?;
     }
-    let compiled = engine
-        .compile_with_entrypoint(&(*first).into())
-        .map_err(|e| PolicyError::Compile(e.to_string()))?;
-    let program =
-        regorus::languages::rego::compiler::Compiler::compile_from_policy(&compiled, entries)
+    // Compiling recurses as deep as the policies nest, like parsing: on a deep stack too.
+    let program = on_eval_stack(|| {
+        let compiled = engine
+            .compile_with_entrypoint(&(*first).into())
             .map_err(|e| PolicyError::Compile(e.to_string()))?;
+        regorus::languages::rego::compiler::Compiler::compile_from_policy(&compiled, entries)
+            .map_err(|e| PolicyError::Compile(e.to_string()))
+    })?;
     if let Ok(bytes) = program.serialize_binary() {
         catalog.cache.store(&key, &bytes);
     }

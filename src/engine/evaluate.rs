@@ -617,6 +617,32 @@ pub(super) fn eval_pool() -> Option<&'static rayon::ThreadPool> {
     .as_ref()
 }
 
+/// Runs `work` on a thread with [`EVAL_STACK_BYTES`] of stack and returns its result (a panic is
+/// raised again here). Parsing and compiling policies recurse in regorus as deep as the policy
+/// text nests; the load-time checks refuse the recursions we know of
+/// ([`analysis::check_nesting`]), and this margin keeps one we don't know of from overflowing the
+/// caller's stack (8 MiB on the main thread, 2 MiB on others), which aborts the whole process.
+/// If no thread can be started, `work` runs here.
+pub fn on_eval_stack<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    let mut work = Some(work);
+    let outcome = std::thread::scope(|scope| {
+        let spawned = std::thread::Builder::new()
+            .name("seaworthy-load".into())
+            .stack_size(EVAL_STACK_BYTES)
+            .spawn_scoped(scope, || work.take().map(|work| work()));
+        spawned.ok().map(|thread| thread.join())
+    });
+    match outcome {
+        Some(Ok(Some(result))) => result,
+        Some(Err(payload)) => std::panic::resume_unwind(payload),
+        // The thread could not start (so `work` was not taken): run it on this one.
+        _ => match work.take() {
+            Some(work) => work(),
+            None => unreachable!("the work ran on the thread that returned it"),
+        },
+    }
+}
+
 /// How many VM instructions run between two reads of the clock: often enough that a 2 s budget is
 /// kept to within a few microseconds, rarely enough that the clock costs nothing measurable.
 pub(super) const TIMER_CHECK_INTERVAL: NonZeroU32 = match NonZeroU32::new(1024) {

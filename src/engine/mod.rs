@@ -31,6 +31,7 @@ use regorus::Value;
 
 use crate::finding::Severity;
 use crate::manifest::node::PathStep;
+pub use analysis::check_nesting;
 pub use cache::Cache;
 use cache::Key;
 pub use catalog::*;
@@ -59,6 +60,30 @@ pub enum PolicyError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Uses about `depth` KiB of stack.
+    #[inline(never)]
+    fn recurse(depth: usize) -> usize {
+        let frame = std::hint::black_box([1u8; 1024]);
+        if depth == 0 {
+            return frame[0] as usize;
+        }
+        frame[depth % 1024] as usize + recurse(depth - 1)
+    }
+
+    /// 16 MiB of recursion overflows a test thread's 2 MiB stack and the main thread's 8 MiB
+    /// (aborting the process), and fits the load thread's stack.
+    #[test]
+    fn work_on_the_eval_stack_may_recurse_past_a_threads_usual_stack() {
+        assert_eq!(on_eval_stack(|| recurse(16 * 1024)), 16 * 1024 + 1);
+    }
+
+    #[test]
+    fn a_panic_on_the_eval_stack_is_raised_again_in_the_caller() {
+        let caught = std::panic::catch_unwind(|| on_eval_stack(|| panic!("policy bug")));
+        let payload = caught.expect_err("the panic reaches the caller");
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"policy bug"));
+    }
 
     /// A rule that reports `input.params.limit` when the object's `spec.size` is over it; `kinds`
     /// is the metadata's list, or empty for a rule of every kind.
