@@ -486,15 +486,48 @@ fn a_long_run_of_minus_signs_is_refused_at_load() {
             "{body}\n\nviolations contains v if {{\n\tx == 0\n\tv := {{\"msg\": \"never\", \"path\": []}}\n}}"
         );
         let (code, stderr) = lint_policy("minus", &body);
-        if refused {
+        let refusal = refused.then_some(("minus.rego:35:", "minus signs in a row"));
+        assert_loaded_or_refused(code, &stderr, refusal);
+    }
+}
+
+/// What `lint_policy` must give: with `refusal`, the policy refused at load (exit 2) with an error
+/// naming the place and saying why; without, the policy loaded (exit 1, the Pod's own findings).
+fn assert_loaded_or_refused(code: Option<i32>, stderr: &str, refusal: Option<(&str, &str)>) {
+    match refusal {
+        Some((place, why)) => {
             assert_eq!(code, Some(2), "{stderr}");
-            assert!(
-                stderr.contains("minus.rego:35:") && stderr.contains("minus signs in a row"),
-                "{stderr}"
-            );
-        } else {
-            assert_eq!(code, Some(1), "{stderr}");
+            assert!(stderr.contains(place) && stderr.contains(why), "{stderr}");
         }
+        None => assert_eq!(code, Some(1), "{stderr}"),
+    }
+}
+
+/// A number in scientific notation with a huge exponent: regorus computes ten to that power when
+/// it loads the policy, so `0e55555550` took 35 s (found by fuzzing) and a larger one minutes and
+/// a gigabyte. Refused at load, naming the place; exponents a policy uses, and names and strings
+/// that merely look like one, load.
+#[test]
+fn a_number_with_a_huge_exponent_is_refused_at_load() {
+    for (value, refused) in [
+        ("0e55555550", true),
+        ("0.0E+1001", true),
+        ("1e300", false),
+        ("2.5e-3", false),
+        ("count([\"0e55555550\"])", false),
+    ] {
+        let body = format!(
+            "x := {value}\n\nviolations contains v if {{\n\tx == -1\n\tv := {{\"msg\": \"never\", \"path\": []}}\n}}"
+        );
+        let started = Instant::now();
+        let (code, stderr) = lint_policy("exponent", &body);
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{value}: took {:?}",
+            started.elapsed()
+        );
+        let refusal = refused.then_some(("exponent.rego:", "an exponent over 1000"));
+        assert_loaded_or_refused(code, &format!("{value}: {stderr}"), refusal);
     }
 }
 

@@ -36,8 +36,15 @@ pub const MAX_COLLECTION_NESTING: usize = 14;
 /// the stack and killed the process). Real policies write at most two (`x - -1`).
 pub const MAX_MINUS_RUN: usize = 16;
 
-/// Refuses a policy whose brackets nest deeper than [`MAX_NESTING`], or that writes more than
-/// [`MAX_MINUS_RUN`] minus signs in a row (strings and comments aside).
+/// The largest exponent a number literal may write (`1e1000`). regorus turns a literal in
+/// scientific notation into an exact integer, computing ten to the power of its exponent first:
+/// `0e55555550` took 35 s to load (found by fuzzing), `0e2147483647` would take minutes and a
+/// gigabyte. A float ends near `1e308`; no policy needs more.
+pub const MAX_NUMBER_EXPONENT: u32 = 1000;
+
+/// Refuses a policy whose brackets nest deeper than [`MAX_NESTING`], that writes more than
+/// [`MAX_MINUS_RUN`] minus signs in a row, or a number with an exponent over
+/// [`MAX_NUMBER_EXPONENT`] (strings and comments aside).
 /// Runs before parsing, since the parser recurses as deep as the nesting.
 pub fn check_nesting(file: &str, text: &str) -> Result<(), PolicyError> {
     // The open brackets, innermost last, and how many of them are `[` or `{`.
@@ -47,8 +54,12 @@ pub fn check_nesting(file: &str, text: &str) -> Result<(), PolicyError> {
     let mut minus_run = 0usize;
     let (mut line, mut column) = (1usize, 0usize);
     let mut chars = text.chars().peekable();
+    // Whether the character before was part of a name (`x1e9` is a name, not a number).
+    let mut after_name = false;
     while let Some(c) = chars.next() {
         column += 1;
+        let starts_number = c.is_ascii_digit() && !after_name;
+        after_name = c.is_alphanumeric() || c == '_';
         match c {
             '-' => minus_run += 1,
             c if c.is_whitespace() => {}
@@ -128,10 +139,54 @@ pub fn check_nesting(file: &str, text: &str) -> Result<(), PolicyError> {
                 let closed = open.pop();
                 collections -= usize::from(closed.is_some_and(|o| o != '('));
             }
+            _ if starts_number => {
+                let at = column;
+                let exponent = number_exponent(&mut chars, &mut column);
+                if exponent.is_some_and(|e| e > MAX_NUMBER_EXPONENT) {
+                    return Err(PolicyError::Syntax {
+                        file: file.to_string(),
+                        position: format!("{line}:{at}"),
+                        message: format!(
+                            "a number with an exponent over {MAX_NUMBER_EXPONENT} (regorus computes \
+                             ten to that power when it loads the policy)"
+                        ),
+                    });
+                }
+            }
             _ => {}
         }
     }
     Ok(())
+}
+
+/// Reads the rest of a number literal whose first digit was just read, and returns the size of
+/// its exponent (`2.5e-3` → 3; saturating), if it has one.
+fn number_exponent(
+    chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
+    column: &mut usize,
+) -> Option<u32> {
+    let mut exponent: Option<u32> = None;
+    // Right after the `e`, where a sign may stand.
+    let mut sign_allowed = false;
+    while let Some(&next) = chars.peek() {
+        match (next, exponent.as_mut()) {
+            ('0'..='9' | '.', None) => {}
+            ('e' | 'E', None) => {
+                exponent = Some(0);
+                sign_allowed = true;
+            }
+            ('+' | '-', Some(_)) if sign_allowed => sign_allowed = false,
+            (digit @ '0'..='9', Some(value)) => {
+                sign_allowed = false;
+                let digit = digit.to_digit(10).unwrap_or(0);
+                *value = value.saturating_mul(10).saturating_add(digit);
+            }
+            _ => break,
+        }
+        chars.next();
+        *column += 1;
+    }
+    exponent
 }
 
 /// A rule or function of some package, by its full path (`data.pkg.name`).
