@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use crate::engine::{check_nesting, on_eval_stack, Catalog, PolicyError, PolicySource};
+use crate::engine::{parse_alone, Catalog, PolicyError, PolicySource};
 use crate::gatekeeper::{files_in, rego_string, Loaded};
 
 /// The rule names conftest reads, and what each reports as.
@@ -132,59 +132,21 @@ pub fn rule_id(package: &str, rule: &str) -> String {
     )
 }
 
-/// Parses a file as Rego v1, else as v0 (true). The error is the v1 parser's when the file uses
-/// v1's keywords, else the v0 parser's. The text passes the nesting checks first and is parsed on
-/// a deep stack, as the catalog's policies are: the parser recurses as deep as the text nests.
+/// Parses a file as Rego v1, else as v0 (true), with the catalog's guards ([`parse_alone`]). The
+/// error is the v1 parser's when the file uses v1's keywords, else the v0 parser's.
 fn parse(name: &str, text: &str) -> Result<bool, PolicyError> {
-    check_nesting(name, text)?;
-    on_eval_stack(|| parse_dialect(name, text))
-}
-
-fn parse_dialect(name: &str, text: &str) -> Result<bool, PolicyError> {
-    let attempt = |v0: bool| {
-        let mut engine = regorus::Engine::new();
-        engine.set_rego_v0(v0);
-        engine.add_policy(name.to_string(), text.to_string())
-    };
-    let v1 = match attempt(false) {
-        Ok(_) => return Ok(false),
+    let v1 = match parse_alone(name, text, false) {
+        Ok(()) => return Ok(false),
         Err(e) => e,
     };
-    match attempt(true) {
-        Ok(_) => Ok(true),
+    match parse_alone(name, text, true) {
+        Ok(()) => Ok(true),
         Err(v0) => {
             let looks_v1 = text.contains("import rego.v1")
                 || text.contains(" if ")
                 || text.contains(" contains ");
-            let error = if looks_v1 { v1 } else { v0 };
-            Err(syntax(name, &error.to_string()))
+            Err(if looks_v1 { v1 } else { v0 })
         }
-    }
-}
-
-/// regorus's multi-line parse error as `file:line:col: message`.
-fn syntax(file: &str, message: &str) -> PolicyError {
-    let location = message
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("-->").map(|r| r.trim().to_string()));
-    let error = message.lines().find_map(|l| {
-        l.trim()
-            .strip_prefix("error:")
-            .map(|r| r.trim().to_string())
-    });
-    match (location, error) {
-        (Some(location), Some(error)) => PolicyError::Syntax {
-            file: file.to_string(),
-            position: location
-                .strip_prefix(file)
-                .map(|p| p.trim_start_matches(':').to_string())
-                .unwrap_or(location),
-            message: error,
-        },
-        _ => PolicyError::Invalid {
-            file: file.to_string(),
-            message: message.trim().to_string(),
-        },
     }
 }
 

@@ -256,6 +256,21 @@ fn parse_policies_here(sources: &[PolicySource]) -> Result<regorus::Engine, Poli
     Ok(engine)
 }
 
+/// Parses one policy alone, in Rego v0 or v1, with the guards every policy gets: the nesting
+/// checks first, then regorus's parser on a deep stack. For a caller that must know whether a
+/// file parses before it joins a catalog (conftest, which tries both dialects).
+pub fn parse_alone(file: &str, text: &str, rego_v0: bool) -> Result<(), PolicyError> {
+    analysis::check_nesting(file, text)?;
+    on_eval_stack(|| {
+        let mut engine = regorus::Engine::new();
+        engine.set_rego_v0(rego_v0);
+        engine
+            .add_policy(file.to_string(), text.to_string())
+            .map(drop)
+            .map_err(|e| syntax_error(&e.to_string(), file))
+    })
+}
+
 /// A cache key over every policy's name and full text.
 pub(super) fn sources_key(kind: &'static str, sources: &[PolicySource]) -> Key {
     let mut key = Key::new(kind);

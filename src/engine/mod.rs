@@ -31,7 +31,6 @@ use regorus::Value;
 
 use crate::finding::Severity;
 use crate::manifest::node::PathStep;
-pub use analysis::check_nesting;
 pub use cache::Cache;
 use cache::Key;
 pub use catalog::*;
