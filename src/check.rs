@@ -36,7 +36,7 @@ impl Converted {
         Converted::with_crds(object, &CrdSchemas::default(), reads_schema(rules))
     }
 
-    fn with_crds(object: &Object, crds: &CrdSchemas, check_schema: bool) -> Converted {
+    fn with_crds(object: &Object, crds: &CrdSchemas<'_>, check_schema: bool) -> Converted {
         let value = object.root.to_rego();
         let view = workload::view(&object.root, &value);
         let schema = check_schema

@@ -15,20 +15,23 @@ use crate::path::PathStep;
 /// definitions in the run give different schemas (an old copy of a CRD beside the current one) is
 /// None: which one the cluster has is unknown, so its resources are not checked.
 #[derive(Debug, Default, Clone)]
-pub struct CrdSchemas {
-    schemas: HashMap<(String, String), Option<Schema>>,
+///
+/// The schemas are borrowed from the definitions' trees: the CRDs of a chart are often half the
+/// bytes of a run, and a copy of their schemas was the largest allocation of lint's peak.
+pub struct CrdSchemas<'a> {
+    schemas: HashMap<(String, String), Option<Schema<'a>>>,
 }
 
 /// One version's schema and what the messages call it.
 #[derive(Debug, Clone)]
-pub(super) struct Schema {
-    root: Node,
+pub(super) struct Schema<'a> {
+    root: &'a Node,
     name: String,
 }
 
-impl CrdSchemas {
+impl<'a> CrdSchemas<'a> {
     /// The schemas of the `apiextensions.k8s.io/v1` CustomResourceDefinitions among `roots`.
-    pub fn of<'a>(roots: impl IntoIterator<Item = &'a Node>) -> CrdSchemas {
+    pub fn of(roots: impl IntoIterator<Item = &'a Node>) -> CrdSchemas<'a> {
         let mut schemas = HashMap::new();
         for root in roots {
             let is_crd = root.get("apiVersion").and_then(Node::as_str)
@@ -64,19 +67,14 @@ impl CrdSchemas {
                                 *known = None;
                             }
                         })
-                        .or_insert_with(|| {
-                            Some(Schema {
-                                root: schema.clone(),
-                                name,
-                            })
-                        });
+                        .or_insert_with(|| Some(Schema { root: schema, name }));
                 }
             }
         }
         CrdSchemas { schemas }
     }
 
-    pub(super) fn get(&self, api_version: &str, kind: &str) -> Option<&Schema> {
+    pub(super) fn get(&self, api_version: &str, kind: &str) -> Option<&Schema<'a>> {
         self.schemas
             .get(&(api_version.to_string(), kind.to_string()))?
             .as_ref()
@@ -89,7 +87,7 @@ impl CrdSchemas {
 
 /// Checks a custom resource. The object's own `apiVersion`, `kind` and `metadata` are the API
 /// server's, whatever the schema says of them (`metadata` is checked as ObjectMeta by the caller).
-pub(super) fn check(root: &Node, schema: &Schema, report: &mut Report) {
+pub(super) fn check(root: &Node, schema: &Schema<'_>, report: &mut Report) {
     let Value::Map(entries) = &root.value else {
         return;
     };
@@ -98,12 +96,12 @@ pub(super) fn check(root: &Node, schema: &Schema, report: &mut Report) {
             continue;
         }
         let path = vec![PathStep::Key(entry.key.clone())];
-        match property(&schema.root, &entry.key) {
+        match property(schema.root, &entry.key) {
             Some(Some(child)) => walk(&entry.value, child, path, &schema.name, report),
             Some(None) => {}
             None => report
                 .unknown_fields
-                .push(unknown(path, &schema.root, &schema.name)),
+                .push(unknown(path, schema.root, &schema.name)),
         }
     }
 }

@@ -65,7 +65,7 @@ pub struct WrongType {
 
 /// Checks one object. None when there is nothing to check it against: a kind that is not built
 /// into Kubernetes v1.33 and has no CustomResourceDefinition in `crds`.
-pub fn check(root: &Node, crds: &CrdSchemas) -> Option<Report> {
+pub fn check(root: &Node, crds: &CrdSchemas<'_>) -> Option<Report> {
     let api_version = root.get("apiVersion")?.as_str()?;
     let kind = root.get("kind")?.as_str()?;
     if let Some(read) = builtin_reader(api_version, kind) {
@@ -136,7 +136,7 @@ pub fn to_rego(report: &Report) -> RegoValue {
 }
 
 /// The schemas of the custom resources defined by `objects`.
-pub fn crds_of(objects: &[Object]) -> CrdSchemas {
+pub fn crds_of(objects: &[Object]) -> CrdSchemas<'_> {
     CrdSchemas::of(objects.iter().map(|o| &o.root))
 }
 
