@@ -447,7 +447,7 @@ pub fn lint_loaded(
             }
         }
     }
-    let checked = check_in_groups(
+    let (objects, mut findings, failed) = check_in_groups(
         objects,
         converted,
         &keys,
@@ -461,24 +461,24 @@ pub fn lint_loaded(
         },
         &files,
     );
-    let (objects, mut findings, failed) = checked;
-    findings.extend(unknown_ignored_rules(&objects, &files, &evaluator.rules));
     // Stable, so findings with equal keys keep the order the groups produced them in.
     findings.par_sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
 
     let summary = Summary::count(files.len(), objects.len(), &findings);
     let listed = objects
-        .par_iter()
-        .map(|o| ListedObject {
-            file: files[o.file].name.clone(),
+        .into_par_iter()
+        .map(|Seen { id, file }| ListedObject {
+            file: files[file].name.clone(),
             render: None,
-            id: o.id.clone(),
-            unit: units.name(unit_of(o)).to_string(),
+            id,
+            unit: units
+                .name(units.of_file.get(file).copied().unwrap_or(0))
+                .to_string(),
         })
         .collect();
-    // The parsed trees, the context and the inventory die here: freeing them is a few percent of a
-    // run, which the report need not wait for.
-    drop_in_background((objects, context, inventory));
+    // The context and the inventory die here: freeing them is a few percent of a run, which the
+    // report need not wait for. (The parsed trees went with their groups.)
+    drop_in_background((context, inventory));
     let objects = listed;
     Outcome {
         files,
@@ -563,14 +563,20 @@ struct GroupKey {
     file: usize,
 }
 
-/// One evaluation task: the objects `start..end` of the sorted objects, converted, with their
-/// group's key (None for the task that holds only problems attributed to no object).
+/// One evaluation task: the objects `start..end` of the sorted objects with their conversions,
+/// and their group's key (None for the task that holds only problems attributed to no object).
 struct Task {
     start: usize,
-    end: usize,
     key: Option<GroupKey>,
+    objects: Vec<Object>,
     converted: Vec<Converted>,
     problems: Vec<Finding>,
+}
+
+/// What is left of a checked object once its group is done: what reports list.
+struct Seen {
+    id: ObjectRef,
+    file: usize,
 }
 
 /// Objects per evaluation task: small enough to spread over threads, large enough that the
@@ -578,8 +584,12 @@ struct Task {
 const GROUP_SIZE: usize = 32;
 
 /// Checks the objects group by group (each group with its unit's view of the context and its
-/// `data`), groups in parallel, and returns the objects in their original order with the findings
-/// (subjects indexing that order) and whether a rule failed.
+/// `data`), groups in parallel, and returns what is left of the objects in their original order
+/// with the findings (subjects indexing that order; the notices about unknown ids in
+/// `seaworthy.dev/ignore` included) and whether a rule failed.
+///
+/// Each group's objects are freed as soon as it is checked: their parsed trees were the largest
+/// part of a run's memory, and every finding has its location by then.
 #[allow(clippy::too_many_arguments)]
 fn check_in_groups(
     objects: Vec<Object>,
@@ -591,7 +601,7 @@ fn check_in_groups(
     uses_inventory: bool,
     checker: &Checker<'_>,
     files: &[SourceFile],
-) -> (Vec<Object>, Vec<Finding>, bool) {
+) -> (Vec<Seen>, Vec<Finding>, bool) {
     // Stable order by key: objects of one group are contiguous, in their original order.
     let mut items: Vec<(usize, Object, Converted)> = objects
         .into_iter()
@@ -600,14 +610,7 @@ fn check_in_groups(
         .map(|(i, (o, c))| (i, o, c))
         .collect();
     items.sort_by_key(|(i, _, _)| keys[*i]);
-    let mut order = Vec::with_capacity(items.len());
-    let mut sorted = Vec::with_capacity(items.len());
-    let mut converted_sorted = Vec::with_capacity(items.len());
-    for (i, o, c) in items {
-        order.push(i);
-        sorted.push(o);
-        converted_sorted.push(c);
-    }
+    let order: Vec<usize> = items.iter().map(|(i, _, _)| *i).collect();
     let mut position = vec![0; order.len()];
     for (at, &original) in order.iter().enumerate() {
         position[original] = at;
@@ -651,35 +654,37 @@ fn check_in_groups(
         }
     }
 
-    let mut converted_groups: Vec<Vec<Converted>> = Vec::with_capacity(groups.len() + 1);
-    let mut rest = converted_sorted.into_iter();
-    for (start, end, _) in &groups {
-        converted_groups.push(rest.by_ref().take(end - start).collect());
-    }
-    converted_groups.push(Vec::new());
+    let mut rest = items.into_iter();
     let mut tasks: Vec<Task> = groups
         .iter()
-        .map(|&(start, end, key)| (start, end, Some(key)))
-        .chain(std::iter::once((0, 0, None)))
-        .zip(converted_groups)
+        .map(|&(start, end, key)| {
+            let (objects, converted) = rest
+                .by_ref()
+                .take(end - start)
+                .map(|(_, o, c)| (o, c))
+                .unzip();
+            (start, Some(key), objects, converted)
+        })
+        .chain(std::iter::once((0, None, Vec::new(), Vec::new())))
         .zip(group_problems)
-        .map(|(((start, end, key), converted), problems)| Task {
+        .map(|((start, key, objects, converted), problems)| Task {
             start,
-            end,
             key,
+            objects,
             converted,
             problems,
         })
         .collect();
-    let results: Vec<(usize, Checked)> = tasks
+    let rules = &checker.evaluator.rules;
+    let results: Vec<(usize, Checked, Vec<Seen>)> = tasks
         .par_drain(..)
         .map_init(
             || checker.evaluator.state(),
             |state,
              Task {
                  start,
-                 end,
                  key,
+                 objects,
                  converted,
                  problems,
              }| {
@@ -687,9 +692,9 @@ fn check_in_groups(
                 let data = key
                     .and_then(|k| data.get(&(k.unit, k.implicit)))
                     .unwrap_or(&empty);
-                let checked = checker.check(
+                let mut checked = checker.check(
                     Batch {
-                        objects: &sorted[start..end],
+                        objects: &objects,
                         files,
                         converted,
                         context: &view,
@@ -702,27 +707,36 @@ fn check_in_groups(
                         deadline: None,
                     },
                 );
-                (start, checked)
+                checked
+                    .findings
+                    .extend(unknown_ignored_rules(&objects, files, rules));
+                let seen = objects
+                    .into_iter()
+                    .map(|o| Seen {
+                        id: o.id,
+                        file: o.file,
+                    })
+                    .collect();
+                (start, checked, seen)
             },
         )
         .collect();
-    let mut findings = Vec::with_capacity(results.iter().map(|(_, c)| c.findings.len()).sum());
+    let mut findings = Vec::with_capacity(results.iter().map(|(_, c, _)| c.findings.len()).sum());
+    let mut seen: Vec<Option<Seen>> = Vec::with_capacity(order.len());
+    seen.resize_with(order.len(), || None);
     let mut failed = false;
-    for (start, checked) in results {
+    for (start, checked, group) in results {
         failed |= checked.failed;
         findings.extend(checked.findings.into_iter().map(|mut f| {
             f.subject = f.subject.map(|local| order[start + local]);
             f
         }));
+        for (local, object) in group.into_iter().enumerate() {
+            seen[order[start + local]] = Some(object);
+        }
     }
     drop_in_background(data);
-    let mut objects: Vec<(usize, Object)> = order.into_iter().zip(sorted).collect();
-    objects.sort_by_key(|(i, _)| *i);
-    (
-        objects.into_iter().map(|(_, o)| o).collect(),
-        findings,
-        failed,
-    )
+    (seen.into_iter().flatten().collect(), findings, failed)
 }
 
 /// Frees `garbage` on a pool thread instead of the caller's. At the end of a CLI run the process
