@@ -132,7 +132,7 @@ impl Node {
             Value::Bool(b) => regorus::Value::from(*b),
             Value::Int(i) => regorus::Value::from(*i),
             Value::Float(f) => regorus::Value::from(*f),
-            Value::String(s) => regorus::Value::from(s.as_str()),
+            Value::String(s) => rego_string(s),
             Value::Seq(items) => {
                 regorus::Value::from(items.iter().map(Node::to_rego).collect::<Vec<_>>())
             }
@@ -224,6 +224,46 @@ fn rego_key(key: &str) -> regorus::Value {
         if keys.len() < SHARED_KEYS_MAX {
             keys.insert(key.into(), value.clone());
         }
+        value
+    })
+}
+
+/// String values up to this length are shared through a small cache (see [`rego_string`]).
+const SHARED_STRING_MAX_LEN: usize = 32;
+
+/// Slots of each thread's cache of short string values.
+const SHARED_STRING_SLOTS: usize = 4096;
+
+thread_local! {
+    static SHARED_STRINGS: std::cell::RefCell<Vec<regorus::Value>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A string value as an engine value. Short values repeat across the objects of a run (`TCP`,
+/// `IfNotPresent`, `Always`, label values, image names of a chart), so each thread keeps the last
+/// one it converted for each of a fixed number of slots and shares it (a reference count) when the
+/// same text comes again. Direct-mapped rather than a map that fills up: a run of unique names
+/// replaces each other in their slots instead of crowding the repeated values out.
+fn rego_string(text: &str) -> regorus::Value {
+    use std::hash::BuildHasher;
+    if text.len() > SHARED_STRING_MAX_LEN {
+        return regorus::Value::from(text);
+    }
+    let hash = std::hash::BuildHasherDefault::<std::hash::DefaultHasher>::default().hash_one(text);
+    // The remainder is below SHARED_STRING_SLOTS, so it fits a usize.
+    let slot = (hash % SHARED_STRING_SLOTS as u64) as usize;
+    SHARED_STRINGS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.is_empty() {
+            cache.resize(SHARED_STRING_SLOTS, regorus::Value::Null);
+        }
+        if let regorus::Value::String(shared) = &cache[slot] {
+            if **shared == *text {
+                return cache[slot].clone();
+            }
+        }
+        let value = regorus::Value::from(text);
+        cache[slot] = value.clone();
         value
     })
 }
@@ -336,6 +376,34 @@ impl<'de> serde::de::Visitor<'de> for NodeVisitor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Many more distinct short strings than the cache has slots, converted in an order that
+    /// makes them collide and return: each one converts to its own text, never to a slot's
+    /// earlier occupant, and a string converted twice in a row is the same shared value.
+    #[test]
+    fn shared_string_values_are_always_the_text_converted() {
+        let texts: Vec<String> = (0..3 * SHARED_STRING_SLOTS)
+            .map(|i| format!("v{i}"))
+            .collect();
+        for round in 0..2 {
+            for text in texts.iter().rev().skip(round) {
+                let value = rego_string(text);
+                assert_eq!(value.as_string().expect("a string").as_ref(), text.as_str());
+                let again = rego_string(text);
+                match (&value, &again) {
+                    (regorus::Value::String(a), regorus::Value::String(b)) => {
+                        assert!(std::sync::Arc::ptr_eq(a, b), "{text} is shared")
+                    }
+                    _ => panic!("strings"),
+                }
+            }
+        }
+        let long = "x".repeat(SHARED_STRING_MAX_LEN + 1);
+        assert_eq!(
+            rego_string(&long).as_string().expect("a string").as_ref(),
+            long
+        );
+    }
 
     #[test]
     fn decoding_straight_into_a_tree_gives_the_tree_from_a_json_value() {
