@@ -54,7 +54,7 @@ fn collect_paths(
     match &node.value {
         Value::Map(entries) => {
             for entry in entries {
-                prefix.push(PathStep::Key(entry.key.clone()));
+                prefix.push(PathStep::Key(entry.key.to_string()));
                 collect_paths(&entry.value, prefix, out);
                 prefix.pop();
             }

@@ -130,7 +130,7 @@ pub fn labels_of(node: Option<&Node>) -> Labels {
     if let Some(entries) = node.and_then(Node::as_map) {
         for e in entries {
             if let Value::String(s) = &e.value.value {
-                out.insert(e.key.clone(), s.clone());
+                out.insert(e.key.to_string(), s.to_string());
             }
         }
     }

@@ -437,7 +437,7 @@ pub fn container_at(root: &Node, path: &[PathStep]) -> Option<String> {
     })?;
     let container = root.at(path.get(..position + 2)?)?;
     match &container.get("name")?.value {
-        Value::String(s) => Some(s.clone()),
+        Value::String(s) => Some(s.to_string()),
         _ => None,
     }
 }

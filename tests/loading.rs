@@ -52,7 +52,7 @@ fn rules(load: &FileLoad) -> Vec<&str> {
 }
 
 fn string(s: &str) -> Value {
-    Value::String(s.to_string())
+    Value::String(s.into())
 }
 
 /// 1-based (line, column) of the first occurrence of `needle` in `text`, columns in characters.
@@ -526,7 +526,7 @@ data:
         .as_map()
         .unwrap()
         .iter()
-        .map(|e| e.key.as_str())
+        .map(|e| &*e.key)
         .collect();
     assert_eq!(
         data_keys,
@@ -1168,7 +1168,7 @@ copy: *defaults
             .as_map()
             .unwrap()
             .iter()
-            .map(|e| (e.key.clone(), e.value.value.clone()))
+            .map(|e| (e.key.to_string(), e.value.value.clone()))
             .collect();
         pairs.sort_by(|x, y| x.0.cmp(&y.0));
         pairs

@@ -579,7 +579,7 @@ fn expand_object(
         match root.get(key) {
             None => Ok(None),
             Some(n) => match &n.value {
-                Value::String(s) if !s.is_empty() => Ok(Some(s.clone())),
+                Value::String(s) if !s.is_empty() => Ok(Some(s.to_string())),
                 Value::Null => Ok(None),
                 _ => Err(format!("{key} must be a non-empty string")),
             },
@@ -623,7 +623,7 @@ fn expand_object(
             if depth >= MAX_LIST_NESTING {
                 return fail(problems, "lists nested too deeply".to_string(), span);
             }
-            for item in items {
+            for item in items.into_vec() {
                 expand_object(
                     item,
                     Some((&api_version, &kind)),
@@ -660,12 +660,15 @@ fn expand_object(
 fn fill_identity(root: &mut Node, id: &ObjectRef) {
     if let Value::Map(entries) = &mut root.value {
         for (key, value) in [("apiVersion", &id.api_version), ("kind", &id.kind)] {
-            if !entries.iter().any(|e| e.key == key) {
-                entries.push(node::Entry {
-                    key: key.to_string(),
-                    key_span: root.span,
-                    value: Node::new(Value::String(value.clone()), root.span),
-                });
+            if !entries.iter().any(|e| &*e.key == key) {
+                node::push_entry(
+                    entries,
+                    node::Entry {
+                        key: key.into(),
+                        key_span: root.span,
+                        value: Node::new(Value::String(value.as_str().into()), root.span),
+                    },
+                );
             }
         }
     }

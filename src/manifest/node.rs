@@ -13,16 +13,22 @@ impl Span {
     }
 }
 
+/// A node's value. Strings, sequences and mappings are boxed to their exact size: a tree lives for
+/// most of a run and is a large part of its memory (a `Node` is 32 bytes, an `Entry` 56, where
+/// growable `String`s and `Vec`s made them 40 and 72).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Null,
     Bool(bool),
     Int(i64),
     Float(f64),
-    String(String),
-    Seq(Vec<Node>),
-    Map(Vec<Entry>),
+    String(Box<str>),
+    Seq(Box<[Node]>),
+    Map(Box<[Entry]>),
 }
+
+const _: () = assert!(std::mem::size_of::<Node>() == 32);
+const _: () = assert!(std::mem::size_of::<Entry>() == 56);
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
@@ -32,12 +38,27 @@ pub struct Node {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
-    pub key: String,
+    pub key: Box<str>,
     pub key_span: Span,
     pub value: Node,
 }
 
 pub use crate::path::{display_path, PathStep};
+
+/// Adds an entry at the end of a mapping: the rare edit of a finished tree (a list item's inferred
+/// identity, an admission request's namespace).
+pub fn push_entry(entries: &mut Box<[Entry]>, entry: Entry) {
+    let mut grown = std::mem::take(entries).into_vec();
+    grown.push(entry);
+    *entries = grown.into_boxed_slice();
+}
+
+/// Removes every entry of a mapping with this key.
+pub fn remove_key(entries: &mut Box<[Entry]>, key: &str) {
+    let mut kept = std::mem::take(entries).into_vec();
+    kept.retain(|e| &*e.key != key);
+    *entries = kept.into_boxed_slice();
+}
 
 impl Node {
     pub fn new(value: Value, span: Span) -> Self {
@@ -46,7 +67,7 @@ impl Node {
 
     pub fn get(&self, key: &str) -> Option<&Node> {
         match &self.value {
-            Value::Map(entries) => entries.iter().find(|e| e.key == key).map(|e| &e.value),
+            Value::Map(entries) => entries.iter().find(|e| &*e.key == key).map(|e| &e.value),
             _ => None,
         }
     }
@@ -99,7 +120,7 @@ impl Node {
                 (PathStep::Key(k), Value::Map(entries)) => entries
                     .iter()
                     .rev()
-                    .find(|e| &e.key == k)
+                    .find(|e| *e.key == **k)
                     .map(|e| (e.key_span, &e.value)),
                 (PathStep::Index(i), Value::Seq(items)) => items.get(*i).map(|n| (n.span, n)),
                 _ => None,
@@ -155,14 +176,14 @@ impl Node {
                 Some(i) => Value::Int(i),
                 None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
             },
-            serde_json::Value::String(s) => Value::String(s.clone()),
+            serde_json::Value::String(s) => Value::String(s.as_str().into()),
             serde_json::Value::Array(items) => {
                 Value::Seq(items.iter().map(Node::from_json).collect())
             }
             serde_json::Value::Object(map) => Value::Map(
                 map.iter()
                     .map(|(key, value)| Entry {
-                        key: key.clone(),
+                        key: key.as_str().into(),
                         key_span: Span::default(),
                         value: Node::from_json(value),
                     })
@@ -181,14 +202,14 @@ impl Node {
             Value::Float(f) => serde_json::Number::from_f64(*f)
                 .map(serde_json::Value::Number)
                 .unwrap_or(serde_json::Value::Null),
-            Value::String(s) => serde_json::Value::String(s.clone()),
+            Value::String(s) => serde_json::Value::String(s.to_string()),
             Value::Seq(items) => {
                 serde_json::Value::Array(items.iter().map(Node::to_json).collect())
             }
             Value::Map(entries) => serde_json::Value::Object(
                 entries
                     .iter()
-                    .map(|e| (e.key.clone(), e.value.to_json()))
+                    .map(|e| (e.key.to_string(), e.value.to_json()))
                     .collect(),
             ),
         }
@@ -321,11 +342,11 @@ impl<'de> serde::de::Visitor<'de> for NodeVisitor {
     }
 
     fn visit_str<E>(self, s: &str) -> Result<Value, E> {
-        Ok(Value::String(s.to_string()))
+        Ok(Value::String(s.into()))
     }
 
     fn visit_string<E>(self, s: String) -> Result<Value, E> {
-        Ok(Value::String(s))
+        Ok(Value::String(s.into_boxed_str()))
     }
 
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
@@ -333,14 +354,15 @@ impl<'de> serde::de::Visitor<'de> for NodeVisitor {
         while let Some(item) = seq.next_element::<Node>()? {
             items.push(item);
         }
-        Ok(Value::Seq(items))
+        Ok(Value::Seq(items.into_boxed_slice()))
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut entries: Vec<Entry> = Vec::new();
         // Where each key is, once a mapping is too big to search for repeats one by one.
-        let mut index: Option<std::collections::HashMap<String, usize>> = None;
+        let mut index: Option<std::collections::HashMap<Box<str>, usize>> = None;
         while let Some((key, value)) = map.next_entry::<String, Node>()? {
+            let key = key.into_boxed_str();
             if entries.len() == 32 && index.is_none() {
                 index = Some(
                     entries
@@ -369,7 +391,7 @@ impl<'de> serde::de::Visitor<'de> for NodeVisitor {
                 }),
             }
         }
-        Ok(Value::Map(entries))
+        Ok(Value::Map(entries.into_boxed_slice()))
     }
 }
 

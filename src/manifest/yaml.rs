@@ -167,7 +167,7 @@ impl BuildError {
 /// A mapping key given twice in one mapping.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DuplicateKey {
-    pub key: String,
+    pub key: Box<str>,
     pub span: Span,
     pub first: Span,
 }
@@ -191,8 +191,8 @@ enum Frame {
         entries: Vec<Entry>,
         /// Position of each key in `entries`, built once the mapping outgrows a linear scan, so
         /// that finding duplicates stays linear in the number of keys.
-        index: Option<HashMap<String, usize>>,
-        key: Option<(String, Span, bool)>,
+        index: Option<HashMap<Box<str>, usize>>,
+        key: Option<(Box<str>, Span, bool)>,
         merges: Vec<Node>,
     },
 }
@@ -354,12 +354,11 @@ impl Builder {
                 Some(Frame::Seq {
                     span,
                     anchor,
-                    mut items,
-                }) => {
-                    // The tree lives for the whole run: no room left over from growing.
-                    items.shrink_to_fit();
-                    self.complete(Node::new(Value::Seq(items), span), anchor)
-                }
+                    items,
+                }) => self.complete(
+                    Node::new(Value::Seq(items.into_boxed_slice()), span),
+                    anchor,
+                ),
                 _ => Ok(()),
             },
             Event::MappingEnd => match self.stack.pop() {
@@ -376,8 +375,10 @@ impl Builder {
                         .first()
                         .map_or(span, |first| first.key_span.min(span));
                     apply_merges(&mut entries, merges);
-                    entries.shrink_to_fit();
-                    self.complete(Node::new(Value::Map(entries), span), anchor)
+                    self.complete(
+                        Node::new(Value::Map(entries.into_boxed_slice()), span),
+                        anchor,
+                    )
                 }
                 _ => Ok(()),
             },
@@ -457,7 +458,7 @@ impl Builder {
     }
 }
 
-fn key_positions(entries: &[Entry]) -> HashMap<String, usize> {
+fn key_positions(entries: &[Entry]) -> HashMap<Box<str>, usize> {
     entries
         .iter()
         .enumerate()
@@ -471,17 +472,17 @@ fn apply_merges(entries: &mut Vec<Entry>, merges: Vec<Node>) {
     if merges.is_empty() {
         return;
     }
-    let mut present: std::collections::HashSet<String> =
+    let mut present: std::collections::HashSet<Box<str>> =
         entries.iter().map(|e| e.key.clone()).collect();
     for merge in merges {
         let sources: Vec<Node> = match merge.value {
             Value::Map(_) => vec![merge],
-            Value::Seq(items) => items,
+            Value::Seq(items) => items.into_vec(),
             _ => continue,
         };
         for source in sources {
             if let Value::Map(merged) = source.value {
-                for entry in merged {
+                for entry in merged.into_vec() {
                     if present.insert(entry.key.clone()) {
                         entries.push(entry);
                     }
@@ -491,7 +492,7 @@ fn apply_merges(entries: &mut Vec<Entry>, merges: Vec<Node>) {
     }
 }
 
-fn key_string(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> String {
+fn key_string(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Box<str> {
     match resolve_scalar(text, style, tag) {
         Value::String(s) => s,
         other => scalar_key_text(&other),
@@ -499,14 +500,14 @@ fn key_string(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> String {
 }
 
 /// How sigs.k8s.io/yaml turns a non-string key into a JSON object key.
-fn scalar_key_text(value: &Value) -> String {
+fn scalar_key_text(value: &Value) -> Box<str> {
     match value {
-        Value::Null => "null".to_string(),
-        Value::Bool(b) => b.to_string(),
-        Value::Int(i) => i.to_string(),
-        Value::Float(f) => f.to_string(),
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string().into(),
+        Value::Int(i) => i.to_string().into(),
+        Value::Float(f) => f.to_string().into(),
         Value::String(s) => s.clone(),
-        Value::Seq(_) | Value::Map(_) => String::new(),
+        Value::Seq(_) | Value::Map(_) => "".into(),
     }
 }
 
@@ -515,7 +516,7 @@ fn scalar_key_text(value: &Value) -> String {
 pub fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
     if let Some(Tag::Core(suffix)) = tag {
         match suffix.as_str() {
-            "str" | "binary" | "timestamp" => return Value::String(text.to_string()),
+            "str" | "binary" | "timestamp" => return Value::String(text.into()),
             "null" => return Value::Null,
             "bool" => {
                 if let Some(b) = resolve_bool(text) {
@@ -529,10 +530,10 @@ pub fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Valu
             }
             _ => {}
         }
-        return Value::String(text.to_string());
+        return Value::String(text.into());
     }
     if style != ScalarStyle::Plain || matches!(tag, Some(Tag::Other(_))) {
-        return Value::String(text.to_string());
+        return Value::String(text.into());
     }
     resolve_plain(text)
 }
@@ -552,9 +553,9 @@ pub fn resolve_plain(text: &str) -> Value {
     }
     match text.as_bytes().first() {
         Some(b'0'..=b'9' | b'+' | b'-' | b'.') => {
-            resolve_number(text).unwrap_or_else(|| Value::String(text.to_string()))
+            resolve_number(text).unwrap_or_else(|| Value::String(text.into()))
         }
-        _ => Value::String(text.to_string()),
+        _ => Value::String(text.into()),
     }
 }
 

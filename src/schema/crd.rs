@@ -92,10 +92,10 @@ pub(super) fn check(root: &Node, schema: &Schema<'_>, report: &mut Report) {
         return;
     };
     for entry in entries {
-        if matches!(entry.key.as_str(), "apiVersion" | "kind" | "metadata") {
+        if matches!(&*entry.key, "apiVersion" | "kind" | "metadata") {
             continue;
         }
-        let path = vec![PathStep::Key(entry.key.clone())];
+        let path = vec![PathStep::Key(entry.key.to_string())];
         match property(schema.root, &entry.key) {
             Some(Some(child)) => walk(&entry.value, child, path, &schema.name, report),
             Some(None) => {}
@@ -167,7 +167,7 @@ fn walk(node: &Node, schema: &Node, path: Vec<PathStep>, name: &str, report: &mu
         (Some("object"), Value::Map(entries)) => {
             for entry in entries {
                 let mut child_path = path.clone();
-                child_path.push(PathStep::Key(entry.key.clone()));
+                child_path.push(PathStep::Key(entry.key.to_string()));
                 match property(schema, &entry.key) {
                     Some(Some(child)) => walk(&entry.value, child, child_path, name, report),
                     Some(None) => {}
@@ -231,7 +231,7 @@ fn unknown(path: Vec<PathStep>, schema: &Node, name: &str) -> UnknownField {
     let known: Vec<&str> = schema
         .get("properties")
         .and_then(Node::as_map)
-        .map(|entries| entries.iter().map(|e| e.key.as_str()).collect())
+        .map(|entries| entries.iter().map(|e| &*e.key).collect())
         .unwrap_or_default();
     let suggestion = suggest(key, &known).map(str::to_string);
     UnknownField {

@@ -263,7 +263,7 @@ impl<'de> de::MapAccess<'de> for MapDe<'_, '_> {
             return Ok(None);
         };
         self.current = Some(entry);
-        let key: de::value::StrDeserializer<'_, Error> = entry.key.as_str().into_deserializer();
+        let key: de::value::StrDeserializer<'_, Error> = (*entry.key).into_deserializer();
         seed.deserialize(key).map(Some)
     }
 

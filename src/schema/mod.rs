@@ -375,9 +375,11 @@ fn check_builtin(root: &Node, read: Reader) -> Report {
 fn node_at<'a>(root: &'a Node, path: &[PathStep]) -> Option<&'a Node> {
     path.iter()
         .try_fold(root, |node, step| match (step, &node.value) {
-            (PathStep::Key(k), Value::Map(entries)) => {
-                entries.iter().rev().find(|e| &e.key == k).map(|e| &e.value)
-            }
+            (PathStep::Key(k), Value::Map(entries)) => entries
+                .iter()
+                .rev()
+                .find(|e| *e.key == **k)
+                .map(|e| &e.value),
             (PathStep::Index(i), Value::Seq(items)) => items.get(*i),
             _ => None,
         })
@@ -394,7 +396,7 @@ fn remove(root: &mut Node, path: &[PathStep]) -> bool {
             (PathStep::Key(k), Value::Map(entries)) => entries
                 .iter_mut()
                 .rev()
-                .find(|e| &e.key == k)
+                .find(|e| *e.key == **k)
                 .map(|e| &mut e.value),
             (PathStep::Index(i), Value::Seq(items)) => items.get_mut(*i),
             _ => None,
@@ -406,7 +408,7 @@ fn remove(root: &mut Node, path: &[PathStep]) -> bool {
     }
     match &mut node.value {
         Value::Map(entries) => {
-            entries.retain(|e| &e.key != key);
+            crate::manifest::node::remove_key(entries, key);
             true
         }
         _ => false,

@@ -559,19 +559,22 @@ fn admitted_object(request: &AdmissionRequest, mut root: Node) -> Option<Object>
 /// Fills `metadata.namespace` when the object leaves it out (the API server takes it from the
 /// request path), so rules and the workload view see where the object will live.
 fn set_namespace(root: &mut Node, namespace: &str) {
-    use crate::manifest::node::{Entry, Span, Value};
+    use crate::manifest::node::{push_entry, remove_key, Entry, Span, Value};
     let Value::Map(entries) = &mut root.value else {
         return;
     };
-    let at = entries.iter().position(|e| e.key == "metadata");
+    let at = entries.iter().position(|e| &*e.key == "metadata");
     let index = match at {
         Some(index) => index,
         None => {
-            entries.push(Entry {
-                key: "metadata".to_string(),
-                key_span: Span::default(),
-                value: Node::new(Value::Map(Vec::new()), Span::default()),
-            });
+            push_entry(
+                entries,
+                Entry {
+                    key: "metadata".into(),
+                    key_span: Span::default(),
+                    value: Node::new(Value::Map(Box::default()), Span::default()),
+                },
+            );
             entries.len() - 1
         }
     };
@@ -580,14 +583,17 @@ fn set_namespace(root: &mut Node, namespace: &str) {
     };
     let missing = metadata
         .iter()
-        .all(|e| e.key != "namespace" || e.value.is_null());
+        .all(|e| &*e.key != "namespace" || e.value.is_null());
     if missing {
-        metadata.retain(|e| e.key != "namespace");
-        metadata.push(Entry {
-            key: "namespace".to_string(),
-            key_span: Span::default(),
-            value: Node::new(Value::String(namespace.to_string()), Span::default()),
-        });
+        remove_key(metadata, "namespace");
+        push_entry(
+            metadata,
+            Entry {
+                key: "namespace".into(),
+                key_span: Span::default(),
+                value: Node::new(Value::String(namespace.into()), Span::default()),
+            },
+        );
     }
 }
 
