@@ -602,12 +602,15 @@ pub fn run_lint(args: LintArgs) -> Result<i32, Fatal> {
     // Renders the user asked for first: a missing helm or kubectl ends the run before anything
     // is linted.
     let mut renders = render_inputs(&args.render)?;
+    // Only the text report quotes source lines; without one, the files' text is freed early.
+    let quote_lines = outputs.iter().any(|o| o.format == Format::Text);
     let mut parts = Vec::new();
     if args.no_render && exclude.is_empty() {
         if !inputs.is_empty() {
             parts.push(lint::lint_inputs_relating(
                 &inputs,
                 args.relate.into(),
+                quote_lines,
                 &load,
                 &mut evaluator,
                 &suppressor,
@@ -642,6 +645,7 @@ pub fn run_lint(args: LintArgs) -> Result<i32, Fatal> {
                     .cloned()
                     .collect::<Vec<_>>(),
                 skip_non_manifests: !args.no_render,
+                quote_lines,
             },
             &load,
             &mut evaluator,

@@ -73,6 +73,8 @@ pub struct ListedObject {
 }
 
 pub struct Outcome {
+    /// The files read; without their text when the run's reports quote no source line (see
+    /// [`FilesPass::quote_lines`]).
     pub files: Vec<SourceFile>,
     /// Files findings point into that were not linted themselves (the Helm templates rendered
     /// output maps back to), so reports can quote their lines.
@@ -180,7 +182,7 @@ pub fn lint_inputs(
     evaluator: &mut Evaluator,
     suppressor: &Suppressor,
 ) -> Outcome {
-    lint_inputs_relating(inputs, Relate::default(), load, evaluator, suppressor)
+    lint_inputs_relating(inputs, Relate::default(), true, load, evaluator, suppressor)
 }
 
 /// Lints files, directories and stdin with units of relation grouped as `relate` says. Kustomize
@@ -188,6 +190,7 @@ pub fn lint_inputs(
 pub fn lint_inputs_relating(
     inputs: &[Input],
     relate: Relate,
+    quote_lines: bool,
     load: &LoadOptions,
     evaluator: &mut Evaluator,
     suppressor: &Suppressor,
@@ -205,6 +208,7 @@ pub fn lint_inputs_relating(
             relate,
             roots: &roots,
             skip_non_manifests: false,
+            quote_lines,
         },
         load,
         evaluator,
@@ -220,6 +224,9 @@ pub struct FilesPass<'a> {
     pub roots: &'a [std::path::PathBuf],
     /// Skip (and count) documents that are not Kubernetes objects instead of reporting them.
     pub skip_non_manifests: bool,
+    /// Keep the files' text for reports that quote source lines (the text report); without, it
+    /// is freed before the check and the outcome's files hold no text.
+    pub quote_lines: bool,
 }
 
 /// Lints files (as found by `discover`, or given) and stdin. Kustomize patch files are skipped
@@ -239,6 +246,9 @@ pub fn lint_files(
     } else {
         Vec::new()
     };
+    if !pass.quote_lines {
+        loaded.release_text();
+    }
     let mut outcome = lint_loaded(
         loaded,
         &Grouping::Inputs(pass.relate),

@@ -454,6 +454,7 @@ pub fn run_cases(
             let outcome = lint::lint_inputs_relating(
                 &[Input::Path(case.file.clone())],
                 Relate::File,
+                true,
                 load,
                 evaluator,
                 &suppressor,

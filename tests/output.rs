@@ -116,6 +116,43 @@ fn an_output_to_stdout_replaces_the_text_report() {
     assert!(text.contains('\u{1b}'));
 }
 
+/// A run frees the files' text before the check when no report quotes source lines: a text report
+/// written to a file, beside JSON on standard output, still quotes them, exactly as alone.
+#[test]
+fn a_text_report_beside_json_quotes_the_source_lines_as_alone() {
+    let root = common::root();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let text_path = dir.path().join("report.txt");
+    let out = run(
+        &root,
+        &[
+            "lint",
+            "--no-config",
+            "--output",
+            "json=-",
+            "--output",
+            &format!("text={}", text_path.display()),
+            MANIFESTS,
+        ],
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let text = std::fs::read_to_string(&text_path).expect("text file written");
+    let alone = run(&root, &["lint", "--no-config", MANIFESTS]);
+    assert_eq!(text, alone.stdout);
+    // The quoted lines are there: a line number, a bar and the source.
+    assert!(
+        text.lines()
+            .any(|l| l.contains(" | ") && l.contains("image:")),
+        "{text}"
+    );
+    // JSON alone (text freed) reports the same findings as beside the text report.
+    let json_alone = run(
+        &root,
+        &["lint", "--no-config", "--format", "json", MANIFESTS],
+    );
+    assert_eq!(json_alone.stdout, out.stdout);
+}
+
 #[test]
 fn bad_outputs_are_usage_errors_that_name_the_problem() {
     let root = common::root();
