@@ -404,7 +404,7 @@ pub fn lint_loaded(
         mut problems,
     } = loaded;
     let units = Units::assign(&files, grouping);
-    let unit_of = |object: &Object| units.of_file.get(object.file).copied().unwrap_or(0);
+    let unit_of = |file: usize| units.of_file.get(file).copied().unwrap_or(0);
 
     // Every object is converted once; its workload view and the relations between objects
     // (selectors, HPA targets, NetworkPolicy isolation) are worked out once, in Rust, for all
@@ -413,7 +413,7 @@ pub fn lint_loaded(
     let context = Context::build_in_units(
         objects.iter().zip(&converted).map(|(o, c)| {
             let origin = Origin {
-                unit: unit_of(o),
+                unit: unit_of(o.file),
                 file: o.file,
             };
             (c.entry(o), origin)
@@ -436,7 +436,7 @@ pub fn lint_loaded(
     let keys: Vec<GroupKey> = objects
         .iter()
         .map(|o| GroupKey {
-            unit: if units.isolated { unit_of(o) } else { 0 },
+            unit: if units.isolated { unit_of(o.file) } else { 0 },
             implicit: units.isolated && uses_inventory && implicitly_namespaced(&o.id),
             file: o.file,
         })
@@ -481,9 +481,7 @@ pub fn lint_loaded(
             file: files[file].name.clone(),
             render: None,
             id,
-            unit: units
-                .name(units.of_file.get(file).copied().unwrap_or(0))
-                .to_string(),
+            unit: units.name(unit_of(file)).to_string(),
         })
         .collect();
     // The context and the inventory die here: freeing them is a few percent of a run, which the
