@@ -88,29 +88,27 @@ fn text_on_the_terminal_and_sarif_to_a_file_in_one_run() {
     assert_eq!(junit, alone("junit").stdout);
 }
 
+/// `lint` with JSON on standard output and a text report to a file, plus `extra` options: the run
+/// (exit 1: the manifests have errors) and the text file.
+fn json_out_and_text_file(root: &Path, extra: &[&str]) -> (Run, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let text_path = dir.path().join("report.txt");
+    let text_output = format!("text={}", text_path.display());
+    let mut args = vec!["lint", "--no-config"];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["--output", "json=-", "--output", &text_output, MANIFESTS]);
+    let out = run(root, &args);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let text = std::fs::read_to_string(&text_path).expect("text file written");
+    (out, text)
+}
+
 #[test]
 fn an_output_to_stdout_replaces_the_text_report() {
     let root = common::root();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let text_path = dir.path().join("report.txt");
-    let out = run(
-        &root,
-        &[
-            "lint",
-            "--no-config",
-            "--color",
-            "always",
-            "--output",
-            "json=-",
-            "--output",
-            &format!("text={}", text_path.display()),
-            MANIFESTS,
-        ],
-    );
-    assert_eq!(out.code, 1, "{}", out.stderr);
+    let (out, text) = json_out_and_text_file(&root, &["--color", "always"]);
     let report: Value = serde_json::from_str(&out.stdout).expect("stdout is the JSON report");
     assert!(!report["findings"].as_array().expect("findings").is_empty());
-    let text = std::fs::read_to_string(&text_path).expect("text file written");
     assert!(text.contains("summary"));
     // --color always colors a file too (auto would not).
     assert!(text.contains('\u{1b}'));
@@ -121,22 +119,7 @@ fn an_output_to_stdout_replaces_the_text_report() {
 #[test]
 fn a_text_report_beside_json_quotes_the_source_lines_as_alone() {
     let root = common::root();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let text_path = dir.path().join("report.txt");
-    let out = run(
-        &root,
-        &[
-            "lint",
-            "--no-config",
-            "--output",
-            "json=-",
-            "--output",
-            &format!("text={}", text_path.display()),
-            MANIFESTS,
-        ],
-    );
-    assert_eq!(out.code, 1, "{}", out.stderr);
-    let text = std::fs::read_to_string(&text_path).expect("text file written");
+    let (out, text) = json_out_and_text_file(&root, &[]);
     let alone = run(&root, &["lint", "--no-config", MANIFESTS]);
     assert_eq!(text, alone.stdout);
     // The quoted lines are there: a line number, a bar and the source.
