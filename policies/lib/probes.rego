@@ -15,18 +15,13 @@ long_running contains ref if {
 runs_to_completion if input.workload.pod_spec.restartPolicy in {"Never", "OnFailure"}
 
 # The ports a container declares (`ports: null` declares none).
-declared_ports(container) := ports if {
-	ports := container.ports
-	is_array(ports)
-}
-
-declared_ports(container) := [] if not is_array(container.ports)
+declared_ports(container) := container.ports if is_array(container.ports)
+else := []
 
 # The number a probe's port stands for: a number as is; a string is a port name, looked up in the
 # probed container's own ports only (as the kubelet does). Undefined when the name is not there.
-port_number(port, _) := port if is_number(port)
-
-port_number(port, container) := numbers[0] if {
+port_number(port, container) := port if is_number(port)
+else := numbers[0] if {
 	is_string(port)
 	numbers := [p.containerPort | some p in declared_ports(container); p.name == port]
 	count(numbers) > 0

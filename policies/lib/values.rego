@@ -6,15 +6,10 @@ package seaworthy.lib.values
 
 import rego.v1
 
-# The value when it is a list, set or object; otherwise nothing to iterate.
+# The value when it is a list, set or object; otherwise nothing to iterate. One definition with
+# `else`: a function of several definitions has every one of them evaluated on every call (to
+# catch conflicting outputs), and this one is called for every list a rule reads.
 items(value) := value if is_array(value)
-
-items(value) := value if is_set(value)
-
-items(value) := value if is_object(value)
-
-items(value) := [] if {
-	not is_array(value)
-	not is_set(value)
-	not is_object(value)
-}
+else := value if is_object(value)
+else := value if is_set(value)
+else := []

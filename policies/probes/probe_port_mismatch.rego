@@ -98,5 +98,4 @@ owners(port, ref) := {names.container(other) |
 }
 
 has_port(p, port) if p.name == port
-
-has_port(p, port) if p.containerPort == port
+else := true if p.containerPort == port
