@@ -119,6 +119,9 @@ pub enum Evaluation<'a> {
         state: &'a mut EvalState,
         data: &'a RegoValue,
         deadline: Option<Instant>,
+        /// Only these rules (indexes into the evaluator's rules), each on its own; None for all
+        /// (see [`Evaluator::evaluate_rules`]).
+        only: Option<&'a [usize]>,
     },
 }
 
@@ -196,9 +199,15 @@ impl Checker<'_> {
                 state,
                 data,
                 deadline,
+                only,
             } => subjects
                 .iter()
-                .map(|subject| self.evaluator.evaluate(state, subject, data, deadline))
+                .map(|subject| match only {
+                    None => self.evaluator.evaluate(state, subject, data, deadline),
+                    Some(rules) => self
+                        .evaluator
+                        .evaluate_rules(state, subject, data, deadline, rules),
+                })
                 .collect(),
         };
 

@@ -713,6 +713,7 @@ fn check_in_groups(
                         state,
                         data,
                         deadline: None,
+                        only: None,
                     },
                 );
                 checked

@@ -170,6 +170,59 @@ async fn an_object_never_judged_carries_its_violations_only_through_fields_the_u
     assert_eq!(response(&answer)["allowed"], false, "{answer}");
 }
 
+#[tokio::test]
+async fn the_ratchet_holds_back_only_denials_the_old_object_had_in_parts_the_update_leaves_alone() {
+    let server = start(&["--no-config"]);
+    let mut conn = server.connect().await.expect("connect");
+
+    // Relabelled, with a second privileged container added: the old container's denial is held
+    // back, the new container's is not, though both are the same rule's. (The old object is
+    // asked only about the rules that would deny; its findings must still match one by one.)
+    let added = update_of_unjudged(|new| {
+        new["metadata"]["labels"] = json!({"team": "shop"});
+        let containers = &mut new["spec"]["template"]["spec"]["containers"];
+        let mut second = containers[0].clone();
+        second["name"] = "helper".into();
+        if let Some(list) = containers.as_array_mut() {
+            list.push(second);
+        }
+    });
+    let (_, answer) = conn.review(bytes(&added)).await;
+    let r = response(&answer);
+    assert_eq!(r["allowed"], false, "{r}");
+    let message = denial(r);
+    assert!(
+        message.contains("[privileged-container] container \"helper\""),
+        "{message}"
+    );
+    assert!(
+        !message.contains("(and 1 more)"),
+        "only the new container: {message}"
+    );
+    assert!(
+        warnings(r)
+            .iter()
+            .any(|w| w.contains("privileged-container")
+                && w.contains("\"api\"")
+                && w.contains("already there before this update")),
+        "{r}"
+    );
+
+    // A warning the old object had too is a warning, not something that "would deny".
+    let labelled = update_of_unjudged(|new| {
+        new["metadata"]["labels"] = json!({"team": "shop"});
+    });
+    let (_, answer) = conn.review(bytes(&labelled)).await;
+    let r = response(&answer);
+    assert_eq!(r["allowed"], true, "{r}");
+    let escalation: Vec<String> = warnings(r)
+        .into_iter()
+        .filter(|w| w.contains("privilege-escalation-allowed"))
+        .collect();
+    assert_eq!(escalation.len(), 1, "{r}");
+    assert!(!escalation[0].contains("would deny"), "{escalation:?}");
+}
+
 /// A Deployment of `count` containers without readiness probes, one of them privileged.
 fn wide_deployment(count: usize, mode: &str) -> (Server, Value) {
     let mut review = body("deployment-create-pass.json");

@@ -422,6 +422,31 @@ impl Evaluator {
         out
     }
 
+    /// Only the rules at `rules` (indexes into [`Evaluator::rules`]) that apply to the subject,
+    /// each in an execution of its own. The ratchet asks an UPDATE's old object about the few
+    /// rules that would deny the new one: a handful of executions cost less than the kind's whole
+    /// batch. A rule that cannot run (broken) is left out: it judged nothing.
+    pub fn evaluate_rules(
+        &self,
+        state: &mut EvalState,
+        subject: &Subject,
+        data: &Value,
+        deadline: Option<Instant>,
+        rules: &[usize],
+    ) -> Evaluated {
+        let mut out = Evaluated::default();
+        for &slot in self.applicable(&subject.kind) {
+            let active = &self.active[slot];
+            if active.broken.is_some() || !rules.contains(&active.index) {
+                continue;
+            }
+            if !self.evaluate_rule(state, subject, data, deadline, slot, &mut out) {
+                break;
+            }
+        }
+        out
+    }
+
     /// One rule on its own: the interpreter's way, and how the RVM runs the rules of a failed
     /// batch. False when the time budget ran out (the caller stops).
     fn evaluate_rule(

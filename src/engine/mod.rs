@@ -163,6 +163,58 @@ violations contains v if {{
     }
 
     #[test]
+    fn rules_asked_about_alone_report_what_they_report_in_the_batch_and_nothing_else() {
+        let evaluator = Evaluator::new(catalog(), &HashMap::new(), Backend::Rvm).expect("compiles");
+        let index = |id: &str| {
+            evaluator
+                .rules
+                .iter()
+                .position(|r| r.meta.id == id)
+                .expect("a rule of the catalog")
+        };
+        let object = serde_json::json!({"kind": "Deployment", "spec": {"size": 9}});
+        let subject = Subject {
+            kind: "Deployment".to_string(),
+            object: Value::from(object),
+            workload: None,
+            related: None,
+            schema: None,
+            request: None,
+        };
+        let data = Value::new_object();
+        let mut state = evaluator.state();
+        let messages = |evaluated: Evaluated| {
+            assert_eq!(evaluated.errors, []);
+            let mut found: Vec<String> = evaluated
+                .violations
+                .into_iter()
+                .map(|v| v.message)
+                .collect();
+            found.sort();
+            found
+        };
+        let all = messages(evaluator.evaluate(&mut state, &subject, &data, None));
+        assert_eq!(all.len(), 4, "every rule fires on size 9: {all:?}");
+        let asked = [index("large"), index("any-kind")];
+        let alone = messages(evaluator.evaluate_rules(&mut state, &subject, &data, None, &asked));
+        assert_eq!(alone, ["any-kind: size over 1", "large: size over 5"]);
+        let expected: Vec<&String> = all.iter().filter(|m| alone.contains(m)).collect();
+        assert_eq!(
+            expected.len(),
+            alone.len(),
+            "the same findings as in the batch"
+        );
+        // A rule that does not judge the kind is not run for it.
+        let pod = Subject {
+            kind: "Pod".to_string(),
+            ..subject
+        };
+        let none =
+            messages(evaluator.evaluate_rules(&mut state, &pod, &data, None, &[index("large")]));
+        assert_eq!(none, Vec::<String>::new());
+    }
+
+    #[test]
     fn only_kinds_a_rule_judges_or_reads_are_read() {
         let reading = limit_rule("reads_pdbs", r#"["Deployment"]"#, 1).1.replace(
             "\"params\":",

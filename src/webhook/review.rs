@@ -335,7 +335,7 @@ impl Reviewer {
     ) -> Verdict {
         let uid = request.uid.as_str();
         let around = self.reads_request.then(|| request_value(request));
-        let mut findings = match self.evaluate(&object, around, cluster, deadline) {
+        let mut findings = match self.evaluate(&object, around, cluster, deadline, None) {
             Ok(findings) => findings,
             Err(failure) => return self.failed(uid, object.id, failure),
         };
@@ -351,27 +351,40 @@ impl Reviewer {
             }
             _ => None,
         };
-        let preexisting: HashSet<String> = match &old_object {
-            None => HashSet::new(),
-            Some(old) => match self.evaluate(old, None, cluster, deadline) {
-                Ok(old_findings) => old_findings
-                    .into_iter()
-                    // A rule that failed judged nothing: nothing to grandfather.
-                    .filter(|f| f.suppressed.is_none() && f.rule != POLICY_ERROR)
-                    .map(|f| f.fingerprint)
-                    .collect(),
-                Err(failure) => return self.failed(uid, object.id, failure),
-            },
-        };
         findings.retain(|f| f.suppressed.is_none());
+        // Only a denial in a part the update leaves alone can be held back, so the old object is
+        // asked about those denials' rules alone (none: it is not evaluated at all).
+        let ratchet_rules: Vec<usize> = match &old_object {
+            None => Vec::new(),
+            Some(old) => self.rules_of(findings.iter().filter(|f| {
+                self.action_for(f) == Action::Deny && !touched(&old.root, &object.root, &f.path)
+            })),
+        };
+        let preexisting: HashSet<String> = match &old_object {
+            Some(old) if !ratchet_rules.is_empty() => {
+                match self.evaluate(old, None, cluster, deadline, Some(&ratchet_rules)) {
+                    Ok(old_findings) => old_findings
+                        .into_iter()
+                        // A rule that failed judged nothing: nothing to grandfather.
+                        .filter(|f| f.suppressed.is_none() && f.rule != POLICY_ERROR)
+                        .map(|f| f.fingerprint)
+                        .collect(),
+                    Err(failure) => return self.failed(uid, object.id, failure),
+                }
+            }
+            _ => HashSet::new(),
+        };
         let judged: Vec<Judged> = findings
             .into_iter()
             .map(|finding| {
-                let grandfathered = old_object.as_ref().is_some_and(|old| {
-                    preexisting.contains(&finding.fingerprint)
-                        && !touched(&old.root, &object.root, &finding.path)
-                });
                 let wanted = self.action_for(&finding);
+                // Only a denial is held back (a warning has nothing to hold back, and its
+                // message must not say it would deny).
+                let grandfathered = wanted == Action::Deny
+                    && old_object.as_ref().is_some_and(|old| {
+                        preexisting.contains(&finding.fingerprint)
+                            && !touched(&old.root, &object.root, &finding.path)
+                    });
                 let mut action = wanted;
                 if grandfathered && action == Action::Deny {
                     action = Action::Warn;
@@ -440,13 +453,28 @@ impl Reviewer {
         }
     }
 
-    /// Findings (suppressed ones marked) of one object, checked with its namespace's context.
+    /// The indexes (into the evaluator's rules) of the rules that made `findings`, each once.
+    fn rules_of<'f>(&self, findings: impl Iterator<Item = &'f Finding>) -> Vec<usize> {
+        let mut rules: Vec<usize> = findings
+            .filter_map(|f| {
+                let rules = &self.evaluator.rules;
+                rules.iter().position(|r| r.meta.id == f.rule)
+            })
+            .collect();
+        rules.sort_unstable();
+        rules.dedup();
+        rules
+    }
+
+    /// Findings (suppressed ones marked) of one object, checked with its namespace's context;
+    /// with `only`, by those rules alone (indexes into the evaluator's rules).
     fn evaluate(
         &self,
         object: &Object,
         request: Option<regorus::Value>,
         cluster: &Snapshot,
         deadline: Option<Instant>,
+        only: Option<&[usize]>,
     ) -> Result<Vec<Finding>, Failure> {
         let mut converted = Converted::of(object, Some(&self.evaluator));
         // An Argo Rollout with workloadRef runs the pods of a Deployment the cache holds.
@@ -486,6 +514,7 @@ impl Reviewer {
                 state: &mut state,
                 data: &cluster.data,
                 deadline,
+                only,
             },
         );
         self.return_state(state);
