@@ -46,7 +46,9 @@ metadata := {
 }
 
 violations contains v if {
-	some ref in probes.long_running
+	# By its full path: through the `probes` import, a rule (not a function) is looked up in the
+	# package's whole document, every rule of it evaluated, on each object.
+	some ref in data.seaworthy.lib.probes.long_running
 	delay := ref.container.livenessProbe.initialDelaySeconds
 	is_number(delay)
 	delay >= input.params.min_initial_delay_seconds

@@ -43,7 +43,9 @@ violations contains v if {
 	subset := d.destination.subset
 	is_string(subset)
 	host := istio.service_host(d.destination.host, namespace)
-	rules := [r | some r in istio.destination_rules; r.host == host]
+	# By its full path: through the `istio` import, a rule (not a function) is looked up in the
+	# package's whole document, every rule of it evaluated.
+	rules := [r | some r in data.seaworthy.lib.istio.destination_rules; r.host == host]
 	not defined(rules, subset)
 	v := {
 		"msg": sprintf("VirtualService %q routes to subset %q of host %q, %s", [
