@@ -151,7 +151,11 @@ violations contains v if {{
             request: None,
         };
         let mut state = evaluator.state();
-        let evaluated = evaluator.evaluate(&mut state, &subject, &Value::new_object(), None);
+        sorted_messages(evaluator.evaluate(&mut state, &subject, &Value::new_object(), None))
+    }
+
+    /// The messages of an evaluation without errors, sorted.
+    fn sorted_messages(evaluated: Evaluated) -> Vec<String> {
         assert_eq!(evaluated.errors, []);
         let mut found: Vec<String> = evaluated
             .violations
@@ -183,20 +187,11 @@ violations contains v if {{
         };
         let data = Value::new_object();
         let mut state = evaluator.state();
-        let messages = |evaluated: Evaluated| {
-            assert_eq!(evaluated.errors, []);
-            let mut found: Vec<String> = evaluated
-                .violations
-                .into_iter()
-                .map(|v| v.message)
-                .collect();
-            found.sort();
-            found
-        };
-        let all = messages(evaluator.evaluate(&mut state, &subject, &data, None));
+        let all = sorted_messages(evaluator.evaluate(&mut state, &subject, &data, None));
         assert_eq!(all.len(), 4, "every rule fires on size 9: {all:?}");
         let asked = [index("large"), index("any-kind")];
-        let alone = messages(evaluator.evaluate_rules(&mut state, &subject, &data, None, &asked));
+        let alone =
+            sorted_messages(evaluator.evaluate_rules(&mut state, &subject, &data, None, &asked));
         assert_eq!(alone, ["any-kind: size over 1", "large: size over 5"]);
         let expected: Vec<&String> = all.iter().filter(|m| alone.contains(m)).collect();
         assert_eq!(
@@ -209,8 +204,13 @@ violations contains v if {{
             kind: "Pod".to_string(),
             ..subject
         };
-        let none =
-            messages(evaluator.evaluate_rules(&mut state, &pod, &data, None, &[index("large")]));
+        let none = sorted_messages(evaluator.evaluate_rules(
+            &mut state,
+            &pod,
+            &data,
+            None,
+            &[index("large")],
+        ));
         assert_eq!(none, Vec::<String>::new());
     }
 
