@@ -49,8 +49,10 @@ violations contains v if {
 	some ref in input.workload.all_containers
 	ref.type in {"container", "sidecar"}
 	some probe in ["livenessProbe", "readinessProbe", "startupProbe"]
+	handler := ref.container[probe]
+	is_object(handler)
 	some action in ["httpGet", "tcpSocket", "grpc"]
-	port := ref.container[probe][action].port
+	port := handler[action].port
 	not declared(port, ref.container)
 	some problem in mismatch(port, action, ref)
 	v := {

@@ -38,19 +38,25 @@ metadata := {
 	"control": "hostProbesAndHostLifecycle",
 }
 
-# Every handler that can carry a host: the probes, and the lifecycle hooks.
+# Every handler that can carry a host: the probes, and the lifecycle hooks. Each loop starts from
+# what the container has (most have no lifecycle and no startupProbe): on the RVM every iteration
+# costs, even one whose lookup fails at once, and the webhook runs this rule on every workload.
 violations contains v if {
 	some ref in input.workload.all_containers
 	some probe in ["livenessProbe", "readinessProbe", "startupProbe"]
+	handler := ref.container[probe]
+	is_object(handler)
 	some action in ["httpGet", "tcpSocket"]
-	v := violation(ref, [probe], action, ref.container[probe][action].host)
+	v := violation(ref, [probe], action, handler[action].host)
 }
 
 violations contains v if {
 	some ref in input.workload.all_containers
+	lifecycle := ref.container.lifecycle
+	is_object(lifecycle)
 	some hook in ["postStart", "preStop"]
 	some action in ["httpGet", "tcpSocket"]
-	v := violation(ref, ["lifecycle", hook], action, ref.container.lifecycle[hook][action].host)
+	v := violation(ref, ["lifecycle", hook], action, lifecycle[hook][action].host)
 }
 
 violation(ref, handler, action, host) := {
