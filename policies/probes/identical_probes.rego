@@ -124,14 +124,7 @@ summary(probe) := sprintf("exec %s", [concat(" ", [sprintf("%v", [arg]) | some a
 summary(probe) := sprintf("grpc on port %v", [probe.grpc.port]) if handler_kind(probe) == "grpc"
 
 # An empty path is "/" (the API server's default); the kubelet adds the leading "/" when missing.
-http_path("") := "/"
-
-http_path(path) := path if startswith(path, "/")
-
-http_path(path) := concat("", ["/", path]) if {
-	path != ""
-	not startswith(path, "/")
-}
+http_path(path) := concat("", ["/", trim_prefix(path, "/")])
 
 # A port name stands for the number it names in the container's ports; an unknown name stays a
 # name (probe-port-mismatch reports it).
@@ -139,19 +132,13 @@ port(value, container) := number if number := probes.port_number(value, containe
 
 port(value, container) := value if not probes.port_number(value, container)
 
-# A field's value, or its default when it is absent or null.
-field(object, key, _) := object[key] if object[key] != null
-
-field(object, key, fallback) := fallback if not present(object, key)
-
-present(object, key) if object[key] != null
+# A field's value, or its default when it is absent or null. (These helpers are one definition
+# with `else`: the RVM evaluates every definition of a function on each call.)
+field(object, key, fallback) := object[key] if object[key] != null
+else := fallback
 
 # A probe timing field: 0, null or absent stand for the default, as in the API server's defaulting.
-setting(probe, key, _) := probe[key] if explicit(probe, key)
-
-setting(probe, key, fallback) := fallback if not explicit(probe, key)
-
-explicit(probe, key) if {
+setting(probe, key, fallback) := probe[key] if {
 	probe[key] != null
 	probe[key] != 0
-}
+} else := fallback

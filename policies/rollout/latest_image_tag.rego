@@ -40,7 +40,7 @@ violations contains v if {
 	image != ""
 	not contains(image, "@")
 	not istio_placeholder(ref.container)
-	problem := tag_problem(image)
+	problem := tag_problem(last_segment(image))
 	v := {
 		"msg": sprintf("container %q uses image %q %s", [names.container(ref), image, problem]),
 		"path": array.concat(ref.path, ["image"]),
@@ -56,9 +56,6 @@ istio_placeholder(container) if {
 # registry's host:port.
 last_segment(image) := segments[count(segments) - 1] if segments := split(image, "/")
 
-tag_problem(image) := "without a tag, which means latest" if not contains(last_segment(image), ":")
-
-tag_problem(image) := "with the moving tag latest" if {
-	parts := split(last_segment(image), ":")
-	parts[count(parts) - 1] == "latest"
-}
+# One definition with `else`: the RVM evaluates every definition of a function on each call.
+tag_problem(segment) := "without a tag, which means latest" if not contains(segment, ":")
+else := "with the moving tag latest" if endswith(segment, ":latest")
