@@ -95,19 +95,7 @@ type_path(base, profile) := array.concat(base, ["type"]) if {
 	"type" in object.keys(profile)
 }
 
-problem(profile) := "sets securityContext.seccompProfile without a type (RuntimeDefault or Localhost)" if is_object(profile)
-
-problem(profile) := sprintf("sets securityContext.seccompProfile to %v instead of an object with a type (RuntimeDefault or Localhost)", [json.marshal(profile)]) if {
-	not is_object(profile)
-}
-
 type_path(base, profile) := base if {
-	not is_object(profile)
-}
-
-problem(profile) := "sets securityContext.seccompProfile without a type (RuntimeDefault or Localhost)" if is_object(profile)
-
-problem(profile) := sprintf("sets securityContext.seccompProfile to %v instead of an object with a type (RuntimeDefault or Localhost)", [json.marshal(profile)]) if {
 	not is_object(profile)
 }
 
