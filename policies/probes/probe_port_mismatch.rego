@@ -51,8 +51,11 @@ violations contains v if {
 	some probe in ["livenessProbe", "readinessProbe", "startupProbe"]
 	handler := ref.container[probe]
 	is_object(handler)
-	some action in ["httpGet", "tcpSocket", "grpc"]
+	# Not grpc: its port is a plain integer (a string there fails decoding), so it has neither
+	# problem below.
+	some action in ["httpGet", "tcpSocket"]
 	port := handler[action].port
+	is_string(port)
 	not declared(port, ref.container)
 	some problem in mismatch(port, action, ref)
 	v := {
@@ -61,8 +64,9 @@ violations contains v if {
 	}
 }
 
-# The common case, told cheaply: the port is the name or the number of one of the container's own
-# ports. (The webhook runs this rule on every workload it admits.)
+# The common cases, told cheaply: a port written as a number (only a string can be either problem
+# below), or the name or number of one of the container's own ports. (The webhook runs this rule
+# on every workload it admits.)
 declared(port, container) if {
 	some p in probes.declared_ports(container)
 	is_number(p.containerPort)
