@@ -110,7 +110,7 @@ pub fn review_admission(body: &[u8]) -> Result<Decision, String> {
             .stack_size(EVAL_STACK_BYTES)
             .spawn_scoped(scope, || {
                 reviewer
-                    .review_object(&request, object, &snapshot, Some(deadline))
+                    .review_object(&request, &object, &snapshot, Some(deadline))
                     .decision
             })
             .map_err(|e| format!("cannot start the evaluation thread: {e}"))?

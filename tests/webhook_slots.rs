@@ -79,6 +79,10 @@ async fn pod_latency_beside(containers: usize) -> Duration {
         review.to_string().contains("time budget"),
         "the large object spins to its deadline: {review}"
     );
+    // Within one slot, it first spun on the worker thread for its budget there, then went on on
+    // an evaluation thread; a larger object goes there at once. The Pod never left its worker.
+    let moved = server.metric("seaworthy_evaluations_moved_total");
+    assert_eq!(moved, if containers < 25 { 1.0 } else { 0.0 });
     took
 }
 

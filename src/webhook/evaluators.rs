@@ -1,7 +1,9 @@
-//! The threads the webhook evaluates on: a fixed set, started once, each with a stack sized for
-//! deep evaluations ([`EVAL_STACK_BYTES`]). A request hands its evaluation to them through one
-//! queue and awaits the answer; no thread is started or parked per request, as one
-//! `spawn_blocking` per request did. How many evaluations run at once is decided by the caller
+//! The threads the webhook evaluates long evaluations on (those that outran their time on the
+//! worker thread, and objects over one slot; see `server::evaluate`): a fixed set, started once,
+//! each with a stack sized for deep evaluations ([`EVAL_STACK_BYTES`]). A request hands its
+//! evaluation to them through one queue and awaits the answer, so the deadline is kept whatever
+//! the evaluation does; no thread is started per request, as one `spawn_blocking` per request
+//! did. How many evaluations run at once is decided by the caller
 //! (the evaluation slots in `server`), which admits no more than there are threads (up to
 //! [`MAX_THREADS`]).
 

@@ -64,6 +64,9 @@ pub struct Metrics {
     pub cache_synced: Family<ResourceLabels, Gauge>,
     pub cache_objects: Gauge,
     pub in_flight: Gauge,
+    /// Evaluations that outran the worker thread's budget and started over on an evaluation
+    /// thread (see `server::evaluate`).
+    pub moved_evaluations: Counter,
     pub open_connections: Gauge,
     /// Connections refused or closed by a limit (connections, handshake, header, idle).
     pub connections_closed: Family<ReasonLabels, Counter>,
@@ -157,6 +160,12 @@ impl Metrics {
             "Reviews being evaluated or waiting for an evaluation slot",
             in_flight.clone(),
         );
+        let moved_evaluations = Counter::default();
+        registry.register(
+            "evaluations_moved",
+            "Evaluations that outran their time on the worker thread and started over on an evaluation thread",
+            moved_evaluations.clone(),
+        );
         let open_connections = Gauge::default();
         registry.register(
             "open_connections",
@@ -212,6 +221,7 @@ impl Metrics {
             cache_synced,
             cache_objects,
             in_flight,
+            moved_evaluations,
         }
     }
 

@@ -169,8 +169,8 @@ fn flush_logs() {
 pub fn run(flags: ServeFlags, source: PolicySource) -> i32 {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        // Rules are evaluated on threads of their own (`evaluators`); the workers convert the
-        // admitted object, by recursion as deep as it nests: stacks as deep as lint's.
+        // The workers convert the admitted object, by recursion as deep as it nests, and
+        // evaluate most reviews themselves (`server::evaluate`): stacks as deep as lint's.
         .thread_stack_size(crate::engine::EVAL_STACK_BYTES)
         .build()
     {

@@ -259,7 +259,7 @@ impl Reviewer {
     ) -> Verdict {
         match self.triage(request, request.object.clone()) {
             Err(verdict) => *verdict,
-            Ok(object) => self.review_object(request, object, cluster, deadline),
+            Ok(object) => self.review_object(request, &object, cluster, deadline),
         }
     }
 
@@ -326,18 +326,19 @@ impl Reviewer {
     }
 
     /// Evaluates an object `triage` let through (and, for a ratcheted UPDATE, its old version).
+    /// Borrowed: the server may evaluate it again with a longer deadline (see `server::evaluate`).
     pub fn review_object(
         &self,
         request: &AdmissionRequest,
-        object: Object,
+        object: &Object,
         cluster: &Snapshot,
         deadline: Option<Instant>,
     ) -> Verdict {
         let uid = request.uid.as_str();
         let around = self.reads_request.then(|| request_value(request));
-        let mut findings = match self.evaluate(&object, around, cluster, deadline, None) {
+        let mut findings = match self.evaluate(object, around, cluster, deadline, None) {
             Ok(findings) => findings,
-            Err(failure) => return self.failed(uid, object.id, failure),
+            Err(failure) => return self.failed(uid, object.id.clone(), failure),
         };
         // The ratchet (see README "Updates"): a violation the old object had too, at a field this
         // update leaves as it was, warns instead of denying. A violation in a field the update
@@ -369,7 +370,7 @@ impl Reviewer {
                         .filter(|f| f.suppressed.is_none() && f.rule != POLICY_ERROR)
                         .map(|f| f.fingerprint)
                         .collect(),
-                    Err(failure) => return self.failed(uid, object.id, failure),
+                    Err(failure) => return self.failed(uid, object.id.clone(), failure),
                 }
             }
             _ => HashSet::new(),
@@ -400,7 +401,7 @@ impl Reviewer {
                 }
             })
             .collect();
-        respond(uid, object.id, judged)
+        respond(uid, object.id.clone(), judged)
     }
 
     /// The action the rules want for a finding: the configured one, else by severity
