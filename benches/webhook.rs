@@ -323,7 +323,9 @@ fn main() {
         ms(percentile(&sorted, 99.9)),
         ms(sorted.last().copied().unwrap_or_default())
     );
-    // The server's own view: time from a request's arrival to its answer, from its log lines.
+    // The server's own view: time from a request's arrival to its answer, from its log lines,
+    // which it writes out in batches: the last batch first.
+    std::thread::sleep(seaworthy::webhook::log_writer::FLUSH_INTERVAL * 4);
     let mut server_side: Vec<Duration> = server
         .log
         .lock()

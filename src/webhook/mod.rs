@@ -14,6 +14,7 @@ pub mod budget;
 pub mod cluster;
 pub mod connection;
 pub mod evaluators;
+pub mod log_writer;
 pub mod metrics;
 pub mod review;
 pub mod server;
@@ -115,33 +116,28 @@ impl PolicySource {
     }
 }
 
-/// Log lines queued for the writer thread at most; beyond that (the log pipe stalled) lines are
-/// dropped and counted (`seaworthy_log_lines_dropped_total`) rather than stalling reviews.
-const LOG_QUEUE_LINES: usize = 64 * 1024;
-
-/// The writer thread's guard (dropping it writes what is queued) and its count of dropped lines,
-/// set by the first `init_logging` of the process.
-static LOG_WRITER: std::sync::Mutex<Option<tracing_appender::non_blocking::WorkerGuard>> =
-    std::sync::Mutex::new(None);
-static LOG_DROPPED: std::sync::OnceLock<tracing_appender::non_blocking::ErrorCounter> =
-    std::sync::OnceLock::new();
+/// The log thread (dropping it writes out what is buffered) and the writer whose count of
+/// dropped lines the metrics read, set by the first `init_logging` of the process.
+static LOG_WRITER: std::sync::Mutex<Option<log_writer::Flusher>> = std::sync::Mutex::new(None);
+static LOG_DROPPED: std::sync::OnceLock<log_writer::BatchWriter> = std::sync::OnceLock::new();
 
 /// Log lines dropped so far because the log pipe could not keep up.
 pub fn log_lines_dropped() -> u64 {
     LOG_DROPPED
         .get()
-        .map_or(0, |counter| counter.dropped_lines() as u64)
+        .map_or(0, log_writer::BatchWriter::dropped_lines)
 }
 
 fn init_logging(format: LogFormat) {
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(true)
-        .buffered_lines_limit(LOG_QUEUE_LINES)
-        .thread_name("seaworthy-log")
-        .finish(std::io::stderr());
-    let dropped = writer.error_counter();
+    let (writer, flusher) = match log_writer::start(std::io::stderr()) {
+        Ok(started) => started,
+        Err(e) => {
+            eprintln!("error: cannot start the log thread: {e}");
+            return;
+        }
+    };
     let builder = tracing_subscriber::fmt()
-        .with_writer(writer)
+        .with_writer(writer.clone())
         .with_target(false)
         .with_max_level(tracing::Level::INFO);
     // A second call (tests running servers in one process) keeps the first subscriber.
@@ -150,9 +146,9 @@ fn init_logging(format: LogFormat) {
         LogFormat::Text => builder.with_ansi(false).try_init(),
     };
     if installed.is_ok() {
-        let _ = LOG_DROPPED.set(dropped);
+        let _ = LOG_DROPPED.set(writer);
         if let Ok(mut slot) = LOG_WRITER.lock() {
-            *slot = Some(guard);
+            *slot = Some(flusher);
         }
     }
 }
