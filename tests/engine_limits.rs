@@ -709,4 +709,7 @@ violations contains v if {
         server.metric(r#"seaworthy_evaluation_failures_total{reason="timeout"}"#),
         2.0
     );
+    // Never on a worker thread, where the call would have held it for seconds: a custom policy
+    // judges this Pod, so it went to an evaluation thread at once.
+    assert_eq!(server.metric("seaworthy_evaluations_moved_total"), 0.0);
 }

@@ -236,6 +236,15 @@ impl Evaluator {
         self.by_kind.get(kind).map_or(&self.any_kind, Vec::as_slice)
     }
 
+    /// True when every enabled rule that applies to objects of this kind is a built-in rule.
+    /// Their builtin calls are bounded by the object's size; a custom policy's may run for
+    /// seconds in one call that regorus cannot interrupt (`sprintf` of a million numbers).
+    pub fn only_builtin_rules_for(&self, kind: &str) -> bool {
+        self.applicable(kind)
+            .iter()
+            .all(|&slot| self.rules[self.active[slot].index].builtin)
+    }
+
     /// True when at least one enabled rule applies to objects of this kind.
     pub fn applies_to(&self, kind: &str) -> bool {
         !self.any_kind.is_empty() || self.by_kind.contains_key(kind)

@@ -381,13 +381,16 @@ async fn validate(State(state): State<Arc<AppState>>, headers: HeaderMap, body: 
 /// Waits for the object's evaluation slots, then evaluates, all within the time budget: at the
 /// deadline the answer is the failure mode's, whatever the evaluation is still doing.
 ///
-/// An object within one slot is first evaluated right here, on the worker thread that read it,
-/// with at most [`INLINE_BUDGET`] of its time: nearly every review takes well under a
-/// millisecond, and handing it to an evaluation thread and back cost two thread wake-ups, more
-/// server CPU and most of the tail latency. An evaluation that needs longer (a slow policy, a
-/// large object) is dropped at that budget and starts over on an evaluation thread, where the
-/// deadline is kept even inside a builtin, so a worker is never held for much longer than the
-/// budget and the other connections keep being served.
+/// An object within one slot, judged by built-in rules only, is first evaluated right here, on
+/// the worker thread that read it, with at most [`INLINE_BUDGET`] of its time: nearly every
+/// review takes well under a millisecond, and handing it to an evaluation thread and back cost
+/// two thread wake-ups, more server CPU and most of the tail latency. An evaluation that needs
+/// longer (an unusual object) is dropped at that budget and starts over on an evaluation thread,
+/// where the deadline is kept even inside a builtin, so a worker is never held for much longer
+/// than the budget (the built-in rules' builtin calls are bounded by the object's size) and the
+/// other connections keep being served. A custom policy may spend seconds in one builtin call
+/// that regorus cannot interrupt, which would hold the worker: objects it judges go to the
+/// evaluation threads at once, as larger objects do.
 async fn evaluate(
     state: &Arc<AppState>,
     reviewer: Arc<Reviewer>,
@@ -410,7 +413,7 @@ async fn evaluate(
             _ => return reviewer.failed_request(request, id, Failure::Overloaded),
         };
     let snapshot = state.cluster.snapshot();
-    if weight == 1 {
+    if weight == 1 && reviewer.evaluator.only_builtin_rules_for(&id.kind) {
         let inline_deadline = deadline.min(Instant::now() + INLINE_BUDGET);
         let inline = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             reviewer.review_object(request, &object, &snapshot, Some(inline_deadline))
