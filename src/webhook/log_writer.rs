@@ -22,6 +22,10 @@ pub const FLUSH_BYTES: usize = 64 * 1024;
 /// Lines that may wait for the output (a stalled pipe) before new ones are dropped.
 pub const MAX_LINES: usize = 64 * 1024;
 
+/// How long exiting waits for the log thread to write what is left: a pipe nobody reads would
+/// otherwise keep the process from ever exiting.
+pub const SHUTDOWN_WAIT: Duration = Duration::from_secs(1);
+
 /// What the log thread and the threads that log share.
 struct Shared {
     pending: Mutex<Pending>,
@@ -43,7 +47,8 @@ pub struct BatchWriter {
     shared: Arc<Shared>,
 }
 
-/// The thread that writes the buffer out; dropping it writes what is left and stops the thread.
+/// The thread that writes the buffer out; dropping it writes what is left and stops the thread,
+/// waiting for that at most [`SHUTDOWN_WAIT`].
 pub struct Flusher {
     shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
@@ -153,9 +158,18 @@ impl Drop for Flusher {
     fn drop(&mut self) {
         lock(&self.shared).closing = true;
         self.shared.wake.notify_one();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+        let Some(thread) = self.thread.take() else {
+            return;
+        };
+        let deadline = std::time::Instant::now() + SHUTDOWN_WAIT;
+        while !thread.is_finished() {
+            if std::time::Instant::now() >= deadline {
+                // Stuck in a write to a stalled output: left behind, it ends with the process.
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(5));
         }
+        let _ = thread.join();
     }
 }
 
@@ -245,5 +259,22 @@ mod tests {
         let written = String::from_utf8(sink.written.lock().expect("sink").clone()).expect("utf");
         assert_eq!(written.lines().count(), 1 + MAX_LINES);
         assert!(written.ends_with(&format!("{}\n", MAX_LINES - 1)));
+    }
+
+    #[test]
+    fn shutting_down_with_a_stalled_output_gives_up_after_the_wait() {
+        let sink = Sink::default();
+        let stall = sink.stalled.lock().expect("stall");
+        let (writer, flusher) = start(sink.clone()).expect("thread");
+        log(&writer, "stuck\n");
+        std::thread::sleep(FLUSH_INTERVAL * 3);
+        let started = std::time::Instant::now();
+        drop(flusher);
+        let waited = started.elapsed();
+        assert!(
+            waited >= SHUTDOWN_WAIT && waited < SHUTDOWN_WAIT * 3,
+            "gave up after {waited:?}"
+        );
+        drop(stall);
     }
 }
