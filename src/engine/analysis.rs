@@ -229,6 +229,9 @@ pub struct Analysis {
     inventory_readers: BTreeSet<String>,
     /// Rules and functions that refer to `input.schema` (or all of `input`) themselves.
     schema_readers: BTreeSet<String>,
+    /// Rules every definition of which adds to a set (`r contains x if ...`): evaluated, such a
+    /// rule is a set, empty when no body holds, never undefined.
+    set_rules: BTreeSet<String>,
 }
 
 impl Analysis {
@@ -267,6 +270,12 @@ impl Analysis {
             self.schema_readers.contains(path).then_some(())
         })
         .is_some()
+    }
+
+    /// True when the rule at `entry` (`data.pkg.violations`) is a partial set in every definition,
+    /// so it evaluates to a set, never to undefined.
+    pub fn always_a_set(&self, entry: &str) -> bool {
+        self.set_rules.contains(entry)
     }
 
     /// The first `found` of the rules and functions `entry` reaches (itself included).
@@ -312,6 +321,8 @@ pub fn analyze(
     let mut valued: BTreeMap<String, usize> = BTreeMap::new();
     // Rules and functions of custom policies that call `numbers.range` with computed bounds.
     let mut bounded_calls: BTreeSet<String> = BTreeSet::new();
+    // For each rule path: whether every definition seen so far is a partial set.
+    let mut only_sets: BTreeMap<String, bool> = BTreeMap::new();
     // A package may span files: a rule of another file of the package is as local as one of
     // this file.
     let mut package_rules: HashMap<String, BTreeSet<String>> = HashMap::new();
@@ -390,6 +401,14 @@ pub fn analyze(
             if has_value && !scope.trusted {
                 *valued.entry(path.clone()).or_default() += 1;
             }
+            let is_set = matches!(
+                rule.as_ref(),
+                Rule::Spec {
+                    head: RuleHead::Set { key: Some(_), .. },
+                    ..
+                }
+            );
+            *only_sets.entry(path.clone()).or_insert(true) &= is_set;
             for problem in scope.problems.take() {
                 limited.entry(path.clone()).or_insert(problem);
             }
@@ -452,6 +471,19 @@ pub fn analyze(
         all_refs,
         inventory_readers,
         schema_readers,
+        // A rule with rules below it (`violations.extra := ...`) is not a plain set.
+        set_rules: only_sets
+            .iter()
+            .filter(|(path, only)| {
+                **only
+                    && !only_sets.keys().any(|other| {
+                        other.len() > path.len()
+                            && other.starts_with(path.as_str())
+                            && matches!(other.as_bytes()[path.len()], b'.' | b'[')
+                    })
+            })
+            .map(|(path, _)| path.clone())
+            .collect(),
     })
 }
 

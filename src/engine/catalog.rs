@@ -29,6 +29,10 @@ pub struct Rule {
     /// check runs on the objects it judges.
     #[serde(default = "may_read")]
     pub reads_schema: bool,
+    /// Every definition of the rule's `violations` adds to a set (`violations contains v if`),
+    /// so evaluating it never gives undefined (see `analysis::Analysis::always_a_set`).
+    #[serde(default)]
+    pub violations_always_a_set: bool,
 }
 
 /// A rule from a cache entry written without the field may read anything.
@@ -205,6 +209,8 @@ impl Catalog {
                 may_conflict: analysis.needs_interpreter(&format!("data.{package}.violations")),
                 reads_inventory: analysis.reads_inventory(&format!("data.{package}.violations")),
                 reads_schema: analysis.reads_schema(&format!("data.{package}.violations")),
+                violations_always_a_set: analysis
+                    .always_a_set(&format!("data.{package}.violations")),
                 package,
                 builtin: source.builtin,
             });

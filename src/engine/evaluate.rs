@@ -404,12 +404,12 @@ impl Evaluator {
                     continue;
                 }
             };
-            let Value::Set(results) = &result else {
-                // No rule in the batch defined `violations`.
+            let Value::Array(results) = &result else {
+                // Not an array only if the batch is undefined, which a defaulted element never is.
                 continue;
             };
-            // `[slot, violations]` pairs, in slot order (the set is ordered), so findings come
-            // out in catalog order as with one rule at a time.
+            // `[slot, violations]` pairs, in slot order, so findings come out in catalog order as
+            // with one rule at a time.
             for pair in results.iter() {
                 let (slot, violations) = (&pair[0], &pair[1]);
                 let Some(active) = slot.as_u64().ok().and_then(|s| self.active.get(s as usize))

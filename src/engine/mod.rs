@@ -84,14 +84,8 @@ mod tests {
         assert_eq!(payload.downcast_ref::<&str>(), Some(&"policy bug"));
     }
 
-    /// A rule that reports `input.params.limit` when the object's `spec.size` is over it; `kinds`
-    /// is the metadata's list, or empty for a rule of every kind.
-    fn limit_rule(name: &str, kinds: &str, limit: u32) -> (String, String, bool) {
-        let kinds = if kinds.is_empty() {
-            String::new()
-        } else {
-            format!("\"kinds\": {kinds},")
-        };
+    /// A test rule's policy file: its metadata (`extra` adds fields to it) and `rules`.
+    fn rule_file(name: &str, extra: &str, rules: &str) -> (String, String, bool) {
         let text = format!(
             r#"package seaworthy.rules.test.{name}
 
@@ -101,20 +95,37 @@ metadata := {{
 	"id": "{id}",
 	"area": "test",
 	"severity": "warning",
-	{kinds}
-	"summary": "Size over the limit",
-	"remediation": "Make it smaller.",
-	"params": {{"limit": {limit}}},
+	{extra}
+	"summary": "A test rule",
+	"remediation": "None.",
 }}
 
-violations contains v if {{
-	input.object.spec.size > input.params.limit
-	v := {{"msg": sprintf("{id}: size over %d", [input.params.limit]), "path": ["spec", "size"]}}
-}}
+{rules}
 "#,
             id = name.replace('_', "-"),
         );
         (format!("{name}.rego"), text, false)
+    }
+
+    /// A rule that reports `input.params.limit` when the object's `spec.size` is over it; `kinds`
+    /// is the metadata's list, or empty for a rule of every kind.
+    fn limit_rule(name: &str, kinds: &str, limit: u32) -> (String, String, bool) {
+        let kinds = if kinds.is_empty() {
+            String::new()
+        } else {
+            format!("\"kinds\": {kinds},")
+        };
+        let id = name.replace('_', "-");
+        rule_file(
+            name,
+            &format!("{kinds}\n\t\"params\": {{\"limit\": {limit}}},"),
+            &format!(
+                r#"violations contains v if {{
+	input.object.spec.size > input.params.limit
+	v := {{"msg": sprintf("{id}: size over %d", [input.params.limit]), "path": ["spec", "size"]}}
+}}"#
+            ),
+        )
     }
 
     fn catalog() -> Catalog {
@@ -164,6 +175,72 @@ violations contains v if {{
             .collect();
         found.sort();
         found
+    }
+
+    /// A custom rule whose `violations` is a complete rule (`violations := ... if`), which is
+    /// undefined when its body does not hold, with the rest of its batch. `value` is its value.
+    fn complete_rule(name: &str, value: &str, condition: &str) -> (String, String, bool) {
+        rule_file(
+            name,
+            "\"kinds\": [\"Deployment\"],",
+            &format!("violations := {value} if {{\n\t{condition}\n}}"),
+        )
+    }
+
+    #[test]
+    fn a_rule_whose_violations_is_undefined_loses_no_finding_of_its_batch() {
+        let catalog = Catalog::from_sources(vec![
+            limit_rule("small_a", r#"["Deployment"]"#, 1),
+            complete_rule(
+                "never",
+                r#"{{"msg": "never", "path": ["spec"]}}"#,
+                "input.object.kind == \"Pod\"",
+            ),
+            complete_rule(
+                "listed",
+                r#"[{"msg": "as an array", "path": ["spec"]}]"#,
+                "input.object.spec.size > 3",
+            ),
+            limit_rule("small_b", r#"["Deployment"]"#, 1),
+        ])
+        .expect("test policies load");
+        let always: Vec<(String, bool)> = catalog
+            .rules
+            .iter()
+            .map(|r| (r.meta.id.clone(), r.violations_always_a_set))
+            .collect();
+        assert_eq!(
+            always,
+            [
+                ("listed".to_string(), false),
+                ("never".to_string(), false),
+                ("small-a".to_string(), true),
+                ("small-b".to_string(), true),
+            ]
+        );
+        let evaluator = Evaluator::new(catalog, &HashMap::new(), Backend::Rvm).expect("compiles");
+        let batches = evaluator
+            .batches_by_kind
+            .get("Deployment")
+            .expect("batched");
+        assert_eq!(
+            batch_ids(&evaluator, batches),
+            [["listed", "never", "small-a", "small-b"]],
+            "one execution for all four"
+        );
+        assert_eq!(
+            messages(&evaluator, "Deployment", 9),
+            [
+                "as an array",
+                "small-a: size over 1",
+                "small-b: size over 1"
+            ]
+        );
+        assert_eq!(
+            messages(&evaluator, "Deployment", 2),
+            ["small-a: size over 1", "small-b: size over 1"],
+            "both complete rules undefined"
+        );
     }
 
     #[test]
