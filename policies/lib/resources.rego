@@ -16,11 +16,12 @@ import rego.v1
 
 import data.seaworthy.lib.names
 
-# The containers whose resources count: regular, init and native sidecar containers.
-checked contains ref if {
+# The containers whose resources count: regular, init and native sidecar containers. An array,
+# not a set, for the reason given at probes.long_running.
+checked := [ref |
 	some ref in input.workload.all_containers
 	ref.type != "ephemeral"
-}
+]
 
 # The value written at resources.<section>.<resource>, when there is one (null is none).
 written(container, section, resource) := value if {
