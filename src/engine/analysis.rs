@@ -471,16 +471,17 @@ pub fn analyze(
         all_refs,
         inventory_readers,
         schema_readers,
-        // A rule with rules below it (`violations.extra := ...`) is not a plain set.
+        // A rule with rules below it (`violations.extra := ...`) is not a plain set. Paths below
+        // `p` start with `p.`, and sort together from there.
         set_rules: only_sets
             .iter()
             .filter(|(path, only)| {
+                let below = format!("{path}.");
                 **only
-                    && !only_sets.keys().any(|other| {
-                        other.len() > path.len()
-                            && other.starts_with(path.as_str())
-                            && matches!(other.as_bytes()[path.len()], b'.' | b'[')
-                    })
+                    && !only_sets
+                        .range(below.clone()..)
+                        .next()
+                        .is_some_and(|(other, _)| other.starts_with(&below))
             })
             .map(|(path, _)| path.clone())
             .collect(),

@@ -359,6 +359,42 @@ metadata := {{"id": "probe", "area": "test", "severity": "warning", "kinds": ["P
     }
 
     #[test]
+    fn a_rule_is_read_straight_in_its_batch_only_when_its_violations_cannot_be_undefined() {
+        let set = "violations contains {\"msg\": \"m\"} if input.object.spec.x";
+        let cases = [
+            (set.to_string(), true),
+            (
+                format!("{set}\n\nviolations contains {{\"msg\": \"n\"}} if input.object.spec.y"),
+                true,
+            ),
+            (
+                "violations := {{\"msg\": \"m\"}} if input.object.spec.x".to_string(),
+                false,
+            ),
+            ("violations := [{\"msg\": \"m\"}]".to_string(), false),
+            (
+                "violations[\"m\"] := {\"msg\": \"m\"} if input.object.spec.x".to_string(),
+                false,
+            ),
+            (
+                format!(
+                    "{set}\n\nviolations.extra contains {{\"msg\": \"n\"}} if input.object.spec.y"
+                ),
+                false,
+            ),
+        ];
+        for (body, always) in cases {
+            let rule = format!(
+                "package seaworthy.rules.test.probe\n\nimport rego.v1\n\n{body}\n\nmetadata := {{\"id\": \"probe\", \
+                 \"area\": \"test\", \"severity\": \"warning\", \"summary\": \"Probe\", \"remediation\": \"Fix it.\"}}\n"
+            );
+            let catalog = Catalog::from_sources(vec![("probe.rego".to_string(), rule, false)])
+                .unwrap_or_else(|e| panic!("{body}: {e}"));
+            assert_eq!(catalog.rules[0].violations_always_a_set, always, "{body}");
+        }
+    }
+
+    #[test]
     fn what_a_rule_reads_of_its_input_and_the_inventory_is_found_through_its_calls() {
         let plain = "violations contains {\"msg\": \"m\"} if input.object.spec.x";
         let helper = "named(x) := x.metadata.name";
