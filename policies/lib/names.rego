@@ -11,10 +11,12 @@ package seaworthy.lib.names
 
 import rego.v1
 
-container(ref) := ref.name if named(ref.name)
-
-container(ref) := sprintf("%s[%v]", [ref.path[count(ref.path) - 2], ref.path[count(ref.path) - 1]]) if {
-	not named(ref.name)
+# One definition with `else`, the test written out: every finding of a container rule calls this,
+# and the RVM runs every definition of a function, and each call of a helper, in full.
+container(ref) := ref.name if {
+	is_string(ref.name)
+	ref.name != ""
+} else := sprintf("%s[%v]", [ref.path[count(ref.path) - 2], ref.path[count(ref.path) - 1]]) if {
 	count(ref.path) >= 2
 }
 

@@ -23,34 +23,27 @@ checked := [ref |
 	ref.type != "ephemeral"
 ]
 
-# The value written at resources.<section>.<resource>, when there is one (null is none).
-written(container, section, resource) := value if {
-	value := container.resources[section][resource]
-	value != null
-}
-
 # A value written as an empty (or blank) string.
-blank(container, section, resource) if {
-	value := written(container, section, resource)
+blank_text(value) if {
 	is_string(value)
 	trim_space(value) == ""
 }
-
-# The request is written, or the limit it defaults to is.
-request_written(container, resource) if written(container, "requests", resource)
-
-request_written(container, resource) if written(container, "limits", resource)
 
 # Unset in the container but filled by the namespace's LimitRange at admission.
 limit_range_default(section, resource) if input.workload.limit_range[section][resource] != null
 
 # Set for the whole pod. A pod-level limit also stands for the pod-level request.
 pod_level(section, resource) if {
-	written(input.workload.pod_spec, section, resource)
-	not blank(input.workload.pod_spec, section, resource)
+	some written_section in stands_for[section]
+	# Tested for null, not only bound: on the RVM a binding of an undefined value does not fail the
+	# body by itself, and `not blank_text(value)` would hold.
+	value := input.workload.pod_spec.resources[written_section][resource]
+	value != null
+	not blank_text(value)
 }
 
-pod_level("requests", resource) if pod_level("limits", resource)
+# Where a section's value may be written: a request left unset takes the limit.
+stands_for := {"requests": ["requests", "limits"], "limits": ["limits"]}
 
 # The problems with one section ("requests" or "limits") and resource ("cpu" or "memory") of the
 # checked containers. A function, so each rule computes only its own. A positive quantity (parsed
@@ -59,22 +52,23 @@ pod_level("requests", resource) if pod_level("limits", resource)
 problems(section, resource) := {p |
 	some ref in checked
 	not ref.quantities[section][resource] > 0
-	some p in container_problems(ref, section, resource)
+	p := container_problem(ref, section, resource)
 }
 
-container_problems(ref, section, resource) := {p |
+# A container has at most one of these problems: one that is unset has no value to be blank or
+# zero, and a blank string is no quantity. So they are one definition with `else`, tried in turn,
+# and the lookups are written out: the RVM runs every definition of a function, and each call of
+# a helper costs more than the lookup it wraps, on every container that lacks a limit.
+container_problem(ref, section, resource) := finding(ref, section, resource, sprintf("has no %s %s", [labels[resource], nouns[section]])) if {
 	not set_in_container(ref.container, section, resource)
 	not limit_range_default(section, resource)
 	not pod_level(section, resource)
-	p := finding(ref, section, resource, sprintf("has no %s %s", [label(resource), noun(section)]))
-} | {p |
-	blank(ref.container, section, resource)
-	p := finding(ref, section, resource, sprintf("has an empty %s %s", [label(resource), noun(section)]))
-} | {p |
+} else := finding(ref, section, resource, sprintf("has an empty %s %s", [labels[resource], nouns[section]])) if {
+	blank_text(ref.container.resources[section][resource])
+} else := finding(ref, section, resource, sprintf("has a %s %s of %s, %s", [labels[resource], nouns[section], value, zero_means[section]])) if {
 	ref.quantities[section][resource] == 0
 	not pod_level(section, resource)
 	value := shown(ref.container.resources[section][resource])
-	p := finding(ref, section, resource, sprintf("has a %s %s of %s, %s", [label(resource), noun(section), value, zero_means[section]]))
 }
 
 finding(ref, section, resource, text) := {
@@ -87,20 +81,17 @@ zero_means := {
 	"limits": "which sets no limit",
 }
 
-set_in_container(container, "requests", resource) if request_written(container, resource)
-
-set_in_container(container, "limits", resource) if written(container, "limits", resource)
+# Written in the container: the value itself, or for a request the limit it defaults to.
+set_in_container(container, section, resource) if {
+	some written_section in stands_for[section]
+	container.resources[written_section][resource] != null
+}
 
 # How the rules name a resource and a section in messages.
-label("cpu") := "CPU"
+labels := {"cpu": "CPU", "memory": "memory"}
 
-label("memory") := "memory"
-
-noun("requests") := "request"
-
-noun("limits") := "limit"
+nouns := {"requests": "request", "limits": "limit"}
 
 # A quantity as written: a string as is, a YAML number in its decimal form.
 shown(value) := value if is_string(value)
-
-shown(value) := sprintf("%v", [value]) if not is_string(value)
+else := sprintf("%v", [value])

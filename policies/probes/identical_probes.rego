@@ -54,12 +54,17 @@ violations contains v if {
 	# By its full path: through the `probes` import, a rule (not a function) is looked up in the
 	# package's whole document, every rule of it evaluated, on each object.
 	some ref in data.seaworthy.lib.probes.long_running
-	kind := handler_kind(ref.container.livenessProbe)
-	handler_kind(ref.container.readinessProbe) == kind
-	may_match(kind, ref.container.livenessProbe[kind], ref.container.readinessProbe[kind])
-	liveness := normalized(ref.container.livenessProbe, ref.container)
-	readiness := normalized(ref.container.readinessProbe, ref.container)
-	liveness == readiness
+	liveness := ref.container.livenessProbe
+	readiness := ref.container.readinessProbe
+	# The handler both probes have, then the cheap test of it, and only then the exact ones: most
+	# pairs differ there, and on the RVM each helper call costs more than a lookup.
+	some kind in handler_names
+	liveness[kind] != null
+	readiness[kind] != null
+	may_match(kind, liveness[kind], readiness[kind])
+	handler_kind(liveness) == kind
+	handler_kind(readiness) == kind
+	normalized(liveness, ref.container) == normalized(readiness, ref.container)
 	v := {
 		"msg": sprintf("container %q has a livenessProbe identical to its readinessProbe (%s)", [names.container(ref), summary(ref.container.livenessProbe)]),
 		"path": array.concat(ref.path, ["livenessProbe"]),
@@ -68,11 +73,10 @@ violations contains v if {
 
 # A cheap necessary condition, tested before normalizing both probes: most pairs of HTTP probes
 # already differ in their path. (The webhook runs this rule on every workload it admits.)
-may_match("httpGet", liveness, readiness) if {
-	http_path(field(liveness, "path", "")) == http_path(field(readiness, "path", ""))
-}
-
-may_match(kind, _, _) if kind != "httpGet"
+may_match(kind, liveness, readiness) if {
+	kind == "httpGet"
+	http_path(liveness) == http_path(readiness)
+} else := true if kind != "httpGet"
 
 normalized(probe, container) := {
 	"handler": handler(probe, container),
@@ -84,14 +88,16 @@ normalized(probe, container) := {
 
 # A probe has exactly one handler; one with none or several is rejected by the API server.
 handler_kind(probe) := kinds[0] if {
-	kinds := [kind | some kind in ["exec", "httpGet", "tcpSocket", "grpc"]; probe[kind] != null]
+	kinds := [kind | some kind in handler_names; probe[kind] != null]
 	count(kinds) == 1
 }
+
+handler_names := ["exec", "httpGet", "tcpSocket", "grpc"]
 
 handler(probe, container) := target(kind, probe[kind], container) if kind := handler_kind(probe)
 
 target("httpGet", action, container) := {
-	"path": http_path(field(action, "path", "")),
+	"path": http_path(action),
 	"port": port(action.port, container),
 	"host": field(action, "host", ""),
 	"scheme": field(action, "scheme", "HTTP"),
@@ -111,7 +117,7 @@ target("grpc", action, _) := {
 }
 
 # What the message shows of the shared check.
-summary(probe) := sprintf("httpGet %s on port %v", [http_path(field(probe.httpGet, "path", "")), probe.httpGet.port]) if {
+summary(probe) := sprintf("httpGet %s on port %v", [http_path(probe.httpGet), probe.httpGet.port]) if {
 	handler_kind(probe) == "httpGet"
 }
 
@@ -123,8 +129,10 @@ summary(probe) := sprintf("exec %s", [concat(" ", [sprintf("%v", [arg]) | some a
 
 summary(probe) := sprintf("grpc on port %v", [probe.grpc.port]) if handler_kind(probe) == "grpc"
 
-# An empty path is "/" (the API server's default); the kubelet adds the leading "/" when missing.
-http_path(path) := concat("", ["/", trim_prefix(path, "/")])
+# The path an httpGet action requests: an empty, null or absent path is "/" (the API server's
+# default); the kubelet adds the leading "/" when missing.
+http_path(action) := concat("", ["/", trim_prefix(action.path, "/")]) if is_string(action.path)
+else := "/" if object.get(action, "path", null) == null
 
 # A port name stands for the number it names in the container's ports; an unknown name stays a
 # name (probe-port-mismatch reports it).

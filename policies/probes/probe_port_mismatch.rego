@@ -47,7 +47,7 @@ metadata := {
 
 violations contains v if {
 	some ref in input.workload.all_containers
-	ref.type in {"container", "sidecar"}
+	ref.type in long_running_types
 	some probe in ["livenessProbe", "readinessProbe", "startupProbe"]
 	handler := ref.container[probe]
 	is_object(handler)
@@ -68,9 +68,11 @@ violations contains v if {
 # below), or the name or number of one of the container's own ports. (The webhook runs this rule
 # on every workload it admits.)
 declared(port, container) if {
-	some p in probes.declared_ports(container)
+	is_array(container.ports)
+	some p in container.ports
 	is_number(p.containerPort)
-	has_port(p, port)
+	# The port is a string here and containerPort a number, so only the name can match.
+	p.name == port
 }
 
 # A number in quotes. (grpc.port is a plain integer: a string there fails decoding instead.)
@@ -97,7 +99,7 @@ elsewhere(port, ref) := "" if count(owners(port, ref)) == 0
 
 owners(port, ref) := {names.container(other) |
 	some other in input.workload.all_containers
-	other.type in {"container", "sidecar"}
+	other.type in long_running_types
 	other.path != ref.path
 	some p in probes.declared_ports(other.container)
 	has_port(p, port)
@@ -105,3 +107,6 @@ owners(port, ref) := {names.container(other) |
 
 has_port(p, port) if p.name == port
 else := true if p.containerPort == port
+
+# The containers that run beside the app and can have probes: regular ones and native sidecars.
+long_running_types := {"container", "sidecar"}

@@ -34,13 +34,17 @@ metadata := {
 
 violations contains v if {
 	some ref in input.workload.all_containers
-	ref.type in {"container", "init", "sidecar"}
+	ref.type != "ephemeral"
 	image := ref.container.image
 	is_string(image)
 	image != ""
 	not contains(image, "@")
+	# The tag follows the last ':' of the last path segment; a ':' before a '/' belongs to the
+	# registry's host:port.
+	segments := split(image, "/")
+	problem := tag_problem(segments[count(segments) - 1])
+	# Last: only an image without a tag can be the placeholder, and most images have one.
 	not istio_placeholder(ref.container)
-	problem := tag_problem(last_segment(image))
 	v := {
 		"msg": sprintf("container %q uses image %q %s", [names.container(ref), image, problem]),
 		"path": array.concat(ref.path, ["image"]),
@@ -51,10 +55,6 @@ istio_placeholder(container) if {
 	container.name == "istio-proxy"
 	container.image == "auto"
 }
-
-# The tag follows the last ':' of the last path segment; a ':' before a '/' belongs to the
-# registry's host:port.
-last_segment(image) := segments[count(segments) - 1] if segments := split(image, "/")
 
 # One definition with `else`: the RVM evaluates every definition of a function on each call.
 tag_problem(segment) := "without a tag, which means latest" if not contains(segment, ":")

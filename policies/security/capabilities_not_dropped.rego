@@ -113,8 +113,8 @@ drops_all_in_other_case(container) if {
 }
 
 # At the drop list when there is one, else at the container.
+# (One definition with `else`: the RVM runs every definition of a function on each call.)
 drop_path(ref) := array.concat(capabilities_path(ref), ["drop"]) if is_array(ref.container.securityContext.capabilities.drop)
-
-drop_path(ref) := ref.path if not is_array(ref.container.securityContext.capabilities.drop)
+else := ref.path
 
 windows_pod if input.workload.pod_spec.os.name == "windows"

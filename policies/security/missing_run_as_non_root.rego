@@ -73,8 +73,8 @@ violations contains v if {
 violations contains v if {
 	some ref in input.workload.all_containers
 	value := ref.container.securityContext.runAsNonRoot
-	not is_boolean(value)
 	value != null
+	not is_boolean(value)
 	v := {
 		"msg": sprintf("container %q sets securityContext.runAsNonRoot to %s, which is not the boolean true", [names.container(ref), shown(value)]),
 		"path": array.concat(ref.path, ["securityContext", "runAsNonRoot"]),

@@ -38,14 +38,18 @@ metadata := {
 # newest set; the empty string means unset).
 allowed_types := {"", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"}
 
-# Every place seLinuxOptions can be set, with who sets it and its path.
+# Every place seLinuxOptions can be set, with who sets it and its path. Only options that are an
+# object can set anything; testing that first also keeps the RVM from building the entry of every
+# container without options (there, binding an undefined value does not end the body).
 settings contains {"who": "pod", "options": options, "path": array.concat(input.workload.pod_spec_path, ["securityContext", "seLinuxOptions"])} if {
 	options := input.workload.pod_spec.securityContext.seLinuxOptions
+	is_object(options)
 }
 
 settings contains {"who": sprintf("container %q", [names.container(ref)]), "options": options, "path": array.concat(ref.path, ["securityContext", "seLinuxOptions"])} if {
 	some ref in input.workload.all_containers
 	options := ref.container.securityContext.seLinuxOptions
+	is_object(options)
 }
 
 violations contains v if {
