@@ -304,6 +304,75 @@ fn lint_a_builtin_error_is_undefined_on_both_back_ends() {
     }
 }
 
+/// Bindings of a missing field, used only where regorus's RVM does not fail on undefined (under
+/// `not`, in a comprehension, in another binding, nowhere, in a partial object or a complete
+/// rule): in Rego each ends its body, so the rule reports only the control, a binding of a field
+/// the Pod has. The RVM went on and reported all seven; such a rule now runs on the interpreter.
+const UNDEFINED_BINDINGS: &str = r#"violations contains v if {
+	x := input.object.spec.missing
+	not startswith(x, "a")
+	v := {"msg": "negated", "path": []}
+}
+
+violations contains v if {
+	x := input.object.spec.missing
+	count([y | some y in x]) == 0
+	v := {"msg": "comprehension", "path": []}
+}
+
+violations contains v if {
+	x := input.object.spec.missing
+	y := x
+	v := {"msg": "chained", "path": []}
+}
+
+violations contains v if {
+	x := input.object.spec.missing
+	v := {"msg": "unused", "path": []}
+}
+
+violations contains v if {
+	count(keyed) > 0
+	v := {"msg": "partial object", "path": []}
+}
+
+violations contains v if {
+	flag == 1
+	v := {"msg": "complete rule", "path": []}
+}
+
+violations contains v if {
+	[a, b] := input.object.spec.missing
+	v := {"msg": "destructured", "path": []}
+}
+
+violations contains v if {
+	x := input.object.metadata.name
+	not startswith(x, "z")
+	v := {"msg": "control", "path": []}
+}
+
+keyed[k] := 1 if k := input.object.spec.missing
+
+flag := 1 if {
+	x := input.object.spec.missing
+}"#;
+
+#[test]
+fn a_binding_of_an_undefined_value_ends_its_body_on_both_back_ends() {
+    for engine in ["rvm", "interpreter"] {
+        let (code, report, stderr) =
+            lint_with_rule("undefined-bindings", UNDEFINED_BINDINGS, engine);
+        let messages: Vec<String> = findings(&report)
+            .into_iter()
+            .filter(|(rule, _)| rule == "undefined-bindings" || rule == "policy-error")
+            .map(|(_, message)| message)
+            .collect();
+        assert_eq!(messages, ["control"], "{engine}: {stderr}");
+        assert_eq!(code, Some(1), "{engine}");
+    }
+}
+
 #[test]
 fn lint_conflicting_values_of_a_complete_rule_are_an_error() {
     assert_isolated(

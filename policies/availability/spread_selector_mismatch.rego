@@ -91,6 +91,9 @@ violations contains v if {
 	pairs := own_selector
 	count(pairs) > 0
 	selector := object.get(input.object, selector_path(term), {})
+	# Tested, not only bound: the RVM does not end a body on a binding of an undefined value, and
+	# a use inside `every` is no test of it.
+	is_object(selector)
 	every key, value in pairs {
 		asks_for(selector, key, value)
 	}

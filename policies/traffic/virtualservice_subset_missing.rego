@@ -43,6 +43,9 @@ violations contains v if {
 	subset := d.destination.subset
 	is_string(subset)
 	host := istio.service_host(d.destination.host, namespace)
+	# Tested, not only bound: the RVM does not end a body on a binding of an undefined value, and
+	# the comprehension below would then be empty.
+	is_array(host)
 	# By its full path: through the `istio` import, a rule (not a function) is looked up in the
 	# package's whole document, every rule of it evaluated.
 	rules := [r | some r in data.seaworthy.lib.istio.destination_rules; r.host == host]

@@ -222,6 +222,9 @@ pub struct Analysis {
     multiple: BTreeSet<String>,
     /// Rules and functions of custom policies that call a builtin only the interpreter bounds.
     bounded_calls: BTreeSet<String>,
+    /// Rules and functions, built-in ones included, with a binding the RVM lets through
+    /// undefined (see `bindings`).
+    unguarded: BTreeSet<String>,
     nodes_refs: HashMap<String, Vec<String>>,
     /// Every reference between rules and functions, built-in policies included.
     all_refs: HashMap<String, Vec<String>>,
@@ -244,11 +247,15 @@ impl Analysis {
     /// True when the rule whose `violations` is at `entry` must run on the interpreter: it
     /// reaches a complete rule or function of a custom policy defined more than once, whose
     /// definitions may conflict (the RVM makes a conflict silently undefined; the interpreter
-    /// raises it, as OPA does), or a call of a builtin that allocates by its computed arguments
-    /// (the interpreter bounds it, see `bounded`; the RVM cannot call anything in its place).
+    /// raises it, as OPA does), a call of a builtin that allocates by its computed arguments
+    /// (the interpreter bounds it, see `bounded`; the RVM cannot call anything in its place), or
+    /// a binding the RVM would let through undefined where Rego ends the body (see `bindings`).
     pub fn needs_interpreter(&self, entry: &str) -> bool {
         self.reached(entry, |path| {
-            (self.multiple.contains(path) || self.bounded_calls.contains(path)).then_some(())
+            (self.multiple.contains(path)
+                || self.bounded_calls.contains(path)
+                || self.unguarded.contains(path))
+            .then_some(())
         })
         .is_some()
     }
@@ -321,6 +328,7 @@ pub fn analyze(
     let mut valued: BTreeMap<String, usize> = BTreeMap::new();
     // Rules and functions of custom policies that call `numbers.range` with computed bounds.
     let mut bounded_calls: BTreeSet<String> = BTreeSet::new();
+    let mut unguarded: BTreeSet<String> = BTreeSet::new();
     // For each rule path: whether every definition seen so far is a partial set.
     let mut only_sets: BTreeMap<String, bool> = BTreeMap::new();
     // A package may span files: a rule of another file of the package is as local as one of
@@ -415,6 +423,9 @@ pub fn analyze(
             if scope.bounded_calls.take() {
                 bounded_calls.insert(path.clone());
             }
+            if super::bindings::unguarded_binding(rule).is_some() {
+                unguarded.insert(path.clone());
+            }
             let node = nodes.entry(path).or_insert_with(|| Node {
                 at: format!("{}:{}:{}", span.source.file(), span.line, span.col),
                 refs: BTreeSet::new(),
@@ -467,6 +478,7 @@ pub fn analyze(
             .map(|(path, _)| path)
             .collect(),
         bounded_calls,
+        unguarded,
         nodes_refs: edges,
         all_refs,
         inventory_readers,

@@ -18,7 +18,8 @@ pub struct Rule {
     /// The rule runs on the interpreter (see `analysis::Analysis::needs_interpreter`): it
     /// reaches a complete rule or function of a custom policy defined more than once (the
     /// interpreter raises conflicting values as OPA does, the RVM makes them silently undefined),
-    /// or a call the interpreter bounds and the RVM cannot (`numbers.range` with computed bounds).
+    /// a call the interpreter bounds and the RVM cannot (`numbers.range` with computed bounds),
+    /// or a binding the RVM lets through undefined where Rego ends the body (`engine::bindings`).
     #[serde(default)]
     pub may_conflict: bool,
     /// The rule may read `data.inventory` (see `analysis::Analysis::reads_inventory`), so a run

@@ -5,6 +5,7 @@
 //! rule set, see README "Performance") and the tree interpreter, selectable for comparison.
 
 mod analysis;
+mod bindings;
 mod bounded;
 pub mod cache;
 mod catalog;
@@ -82,6 +83,21 @@ mod tests {
         let caught = std::panic::catch_unwind(|| on_eval_stack(|| panic!("policy bug")));
         let payload = caught.expect_err("the panic reaches the caller");
         assert_eq!(payload.downcast_ref::<&str>(), Some(&"policy bug"));
+    }
+
+    /// Every built-in rule runs on the RVM: none holds a binding the RVM would let through
+    /// undefined (see `bindings`), which would send it to the slower interpreter.
+    #[test]
+    fn every_built_in_rule_runs_on_the_rvm() {
+        let catalog = Catalog::load(&[]).expect("built-in policies load");
+        let interpreted: Vec<&str> = catalog
+            .rules
+            .iter()
+            .filter(|rule| rule.may_conflict)
+            .map(|rule| rule.meta.id.as_str())
+            .collect();
+        assert!(catalog.rules.len() > 60);
+        assert_eq!(interpreted, Vec::<&str>::new());
     }
 
     /// A test rule's policy file: its metadata (`extra` adds fields to it) and `rules`.
