@@ -84,6 +84,7 @@ builtin(api_version, kind) if not contains(api_version, "/")
 
 builtin(api_version, kind) if {
 	group := split(api_version, "/")[0]
+	is_string(group)
 	not contains(group, ".")
 }
 

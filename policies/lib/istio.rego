@@ -10,22 +10,12 @@ package seaworthy.lib.istio
 
 import rego.v1
 
+# One definition with `else`: a short name, a name in the cluster's own domain, anything else.
 service_host(host, namespace) := [lower(host), namespace] if not contains(host, ".")
-
-service_host(host, _) := [parts[0], parts[1]] if {
-	contains(host, ".")
+else := [parts[0], parts[1]] if {
 	parts := split(lower(host), ".")
-	rest := concat(".", array.slice(parts, 2, count(parts)))
-	rest in {"", "svc", "svc.cluster.local"}
-	count(parts) >= 2
-}
-
-service_host(host, _) := [lower(host), ""] if {
-	contains(host, ".")
-	parts := split(lower(host), ".")
-	rest := concat(".", array.slice(parts, 2, count(parts)))
-	not rest in {"", "svc", "svc.cluster.local"}
-}
+	concat(".", array.slice(parts, 2, count(parts))) in {"", "svc", "svc.cluster.local"}
+} else := [lower(host), ""]
 
 destination_rules contains rule if {
 	some namespace, apis in data.inventory.namespace

@@ -29,6 +29,7 @@ builtin(api_version, _) if not contains(api_version, "/")
 
 builtin(api_version, _) if {
 	group := split(api_version, "/")[0]
+	is_string(group)
 	not contains(group, ".")
 }
 

@@ -18,6 +18,7 @@ sleep_seconds(container) := max(waits) if {
 	command := container.lifecycle.preStop.exec.command
 	is_array(command)
 	text := concat(" ", [sprintf("%v", [part]) | some part in command])
+	text != ""
 	waits := [to_number(m[2]) |
 		some m in regex.find_all_string_submatch_n(`(^|[\s;&|(])sleep\s+([0-9]+)s?([\s;&|)]|$)`, text, -1)
 	]

@@ -292,14 +292,16 @@ has_type(value, "string") if is_string(value)
 
 has_type(value, "boolean") if is_boolean(value)
 
-has_type(value, "integer") if {
-	is_number(value)
-	value == floor(value)
-}
+has_type(value, "integer") if integer(value)
 
 has_type(value, "int-or-string") if is_string(value)
 
-has_type(value, "int-or-string") if has_type(value, "integer")
+has_type(value, "int-or-string") if integer(value)
+
+integer(value) if {
+	is_number(value)
+	value == floor(value)
+}
 
 expected_text := {
 	"object": "an object",

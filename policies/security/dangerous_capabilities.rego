@@ -54,13 +54,12 @@ violations contains v if {
 	}
 }
 
-message(name, capability) := msg if {
+message(name, capability) := sprintf(
+	"container %q adds capability %q, which the baseline Pod Security Standard forbids: it accepts only the exact name %q",
+	[name, capability, canonical],
+) if {
 	canonical := canonical_name(capability)
 	canonical in allowed
-	msg := sprintf(
-		"container %q adds capability %q, which the baseline Pod Security Standard forbids: it accepts only the exact name %q",
-		[name, capability, canonical],
-	)
 } else := sprintf("container %q adds capability %q, which the baseline Pod Security Standard forbids", [name, capability])
 
 # The spelling a container runtime would also accept: any case, with or without the CAP_ prefix.

@@ -193,11 +193,8 @@ fn number_exponent(
 struct Node {
     /// Where it is defined (the first definition), `file:line:col`.
     at: String,
-    /// The paths it refers to (rules, functions, packages), resolved; empty for the built-in
-    /// policies, whose recursion is not checked (see [`analyze`]).
+    /// The paths it refers to (rules, functions, packages), resolved.
     refs: BTreeSet<String>,
-    /// The paths it refers to, in every policy.
-    all_refs: BTreeSet<String>,
 }
 
 /// True for a reference that may read `data.inventory`: the inventory itself, a part of it, or
@@ -225,9 +222,8 @@ pub struct Analysis {
     /// Rules and functions, built-in ones included, with a binding the RVM lets through
     /// undefined (see `bindings`).
     unguarded: BTreeSet<String>,
-    nodes_refs: HashMap<String, Vec<String>>,
     /// Every reference between rules and functions, built-in policies included.
-    all_refs: HashMap<String, Vec<String>>,
+    nodes_refs: HashMap<String, Vec<String>>,
     /// Rules and functions that refer to `data.inventory` (or all of `data`) themselves.
     inventory_readers: BTreeSet<String>,
     /// Rules and functions that refer to `input.schema` (or all of `input`) themselves.
@@ -264,7 +260,7 @@ impl Analysis {
     /// rule or function it reaches (in its own package or a library), refers to it. Only then
     /// does a run need to build the inventory, and convert every object for it.
     pub fn reads_inventory(&self, entry: &str) -> bool {
-        reached(&self.all_refs, entry, |path| {
+        self.reached(entry, |path| {
             self.inventory_readers.contains(path).then_some(())
         })
         .is_some()
@@ -273,7 +269,7 @@ impl Analysis {
     /// True when the rule whose `violations` is at `entry` may read `input.schema`: only then
     /// must the schema check run on the objects it judges.
     pub fn reads_schema(&self, entry: &str) -> bool {
-        reached(&self.all_refs, entry, |path| {
+        self.reached(entry, |path| {
             self.schema_readers.contains(path).then_some(())
         })
         .is_some()
@@ -313,9 +309,9 @@ fn reached<T>(
     None
 }
 
-/// Walks every module: refuses `print` calls, finds recursion. Rules of `trusted` files (the
-/// built-in policies, reviewed and tested) may recurse: `pod_level("requests", r) if
-/// pod_level("limits", r)` ends after one step, which OPA's by-name check would refuse too.
+/// Walks every module: refuses `print` calls, finds recursion and the bindings the RVM lets
+/// through undefined, in every policy. Rules of `trusted` files (the built-in policies, reviewed
+/// and tested) are not held to the limits on builtin calls.
 pub fn analyze(
     modules: &[Ref<Module>],
     trusted: impl Fn(&str) -> bool,
@@ -389,10 +385,6 @@ pub fn analyze(
             let path = format!("{package}.{name}");
             let mut refs = BTreeSet::new();
             walk_rule(rule, &scope, &mut refs)?;
-            let all_refs = refs.clone();
-            if scope.trusted {
-                refs.clear();
-            }
             let has_value = matches!(
                 rule.as_ref(),
                 Rule::Spec {
@@ -429,19 +421,16 @@ pub fn analyze(
             let node = nodes.entry(path).or_insert_with(|| Node {
                 at: format!("{}:{}:{}", span.source.file(), span.line, span.col),
                 refs: BTreeSet::new(),
-                all_refs: BTreeSet::new(),
             });
             node.refs.extend(refs);
-            node.all_refs.extend(all_refs);
         }
     }
     let paths: Vec<String> = nodes.keys().cloned().collect();
     let edges = resolve_edges(&nodes, &paths, |node| &node.refs);
-    let all_refs = resolve_edges(&nodes, &paths, |node| &node.all_refs);
     let readers = |reads: fn(&str) -> bool| -> BTreeSet<String> {
         nodes
             .iter()
-            .filter(|(_, node)| node.all_refs.iter().any(|r| reads(r)))
+            .filter(|(_, node)| node.refs.iter().any(|r| reads(r)))
             .map(|(path, _)| path.clone())
             .collect()
     };
@@ -480,7 +469,6 @@ pub fn analyze(
         bounded_calls,
         unguarded,
         nodes_refs: edges,
-        all_refs,
         inventory_readers,
         schema_readers,
         // A rule with rules below it (`violations.extra := ...`) is not a plain set. Paths below

@@ -42,10 +42,17 @@ pub fn unguarded_binding(rule: &Rule) -> Option<(String, String)> {
             }
         }
     }
-    for body in bodies {
-        let mut uses = head_uses.clone();
-        if let Some(assign) = &body.assign {
-            direct_vars(&assign.value, &mut uses);
+    for (index, body) in bodies.iter().enumerate() {
+        // A body's value is its `else := value`, or for the first one the head's. A value that is
+        // undefined with a binding fails the rule, unless an `else` follows: Rego then tries the
+        // `else`, the RVM returns undefined.
+        let mut uses = BTreeSet::new();
+        if !bodies.get(index + 1).is_some_and(|next| next.is_else) {
+            match &body.assign {
+                Some(assign) => direct_vars(&assign.value, &mut uses),
+                None if !body.is_else => uses.clone_from(&head_uses),
+                None => {}
+            }
         }
         if let Some(found) = in_query(&body.query, &uses) {
             return Some(found);
@@ -293,6 +300,10 @@ else_body := 1 if {
 nested contains 1 if {
 	count([1 | x := input.a]) == 1
 }
+
+before_an_else(p) := x if {
+	x := p.a
+} else := 7
 "#,
         );
         let rules: Vec<&str> = found.iter().map(|(rule, _)| rule.as_str()).collect();
@@ -309,6 +320,7 @@ nested contains 1 if {
                 "function",
                 "else_body",
                 "nested",
+                "before_an_else",
             ]
         );
         assert!(
@@ -366,6 +378,12 @@ constant contains 1 if {
 
 in_the_term contains 1 if {
 	count([x | x := input.a]) == 1
+}
+
+in_the_last_else := 1 if {
+	false
+} else := x if {
+	x := input.a
 }
 
 negated_but_also_used contains 1 if {
