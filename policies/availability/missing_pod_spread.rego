@@ -61,6 +61,9 @@ metadata := {
 
 violations contains v if {
 	pods := pod_count
+	# Tested before the spread is looked for: on the RVM a binding of an undefined value (a
+	# workload of one pod) does not end the body.
+	is_string(pods)
 	not spread
 	v := {
 		"msg": sprintf("%s can run %s but does not spread them over %s%s", [

@@ -60,6 +60,9 @@ violations contains v if {
 
 violations contains v if {
 	min_available := input.object.spec.minAvailable
+	# Tested before the pods are counted: on the RVM a binding of an undefined value (a budget
+	# with maxUnavailable) does not end the body.
+	min_available != null
 	total := pod_total
 	needed := intstr.scaled(min_available, total, true)
 	needed >= total
