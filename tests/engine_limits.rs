@@ -753,6 +753,29 @@ async fn serve_a_broken_rule_judges_only_itself() {
     }
 }
 
+/// The webhook judges by the same catalog: a custom rule (severity error) that binds a field the
+/// Pod lacks and uses it only under `not` denied every Pod on the RVM. It now admits the Pod, as
+/// OPA would; the same rule on a field the Pod has still denies, so the rule does run.
+#[tokio::test]
+async fn serve_does_not_deny_on_a_binding_of_an_undefined_value() {
+    let rule = r#"violations contains v if {
+	x := input.object.FIELD
+	not startswith(x, "zzz")
+	v := {"msg": "bound FIELD", "path": []}
+}"#;
+    for (field, allowed) in [("spec.missingField", true), ("metadata.name", false)] {
+        let server = start("undefined-binding", &rule.replace("FIELD", field), &[]);
+        let mut conn = server.connect().await.expect("connect");
+        let (status, review) = conn.review(fixture("pod-create-pass.json")).await;
+        assert_eq!(status, 200, "{field}: {review}");
+        let r = response(&review);
+        assert_eq!(r["allowed"], allowed, "{field}: {r}");
+        if !allowed {
+            assert!(denial(r).contains("[undefined-binding]"), "{field}: {r}");
+        }
+    }
+}
+
 /// An allocation that takes seconds and gigabytes in regorus: answered within the budget by the
 /// failure mode, counted as a timeout, and the server keeps answering.
 #[tokio::test]
