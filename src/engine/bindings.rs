@@ -5,8 +5,9 @@
 //! condition, a call argument, a reference or a comparison, since each of those is undefined in
 //! turn. It does not fail where `x` is never used again, or used only under `not`
 //! (`not startswith(x, "a")` holds), in a comprehension (`count([y | some y in x]) == 0` holds),
-//! in another binding (`y := x`), in the key or value of a partial object rule, or in a complete
-//! rule whose value does not use it. There the RVM reports what Rego (and seaworthy's interpreter)
+//! in another binding (`y := x`), in the key or value of a partial object rule, in a complete
+//! rule whose value does not use it, or in a value an `else` follows (Rego tries the `else`, the
+//! RVM returns undefined). There the RVM reports what Rego (and seaworthy's interpreter)
 //! does not: a finding, or a denial in the webhook, that the policy's author never wrote.
 //!
 //! [`unguarded_binding`] finds such a binding in a rule, so that the rule runs on the interpreter
@@ -17,9 +18,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use regorus::unstable::{AssignOp, Expr, Literal, Query, Ref, Rule, RuleHead};
 
-/// The first binding of the rule (`name`, and `file:line:col`) whose variable may be bound to an
-/// undefined value without the body failing, if there is one.
-pub fn unguarded_binding(rule: &Rule) -> Option<(String, String)> {
+/// The variable of the first binding of the rule that may be bound to an undefined value without
+/// the body failing, if there is one.
+pub fn unguarded_binding(rule: &Rule) -> Option<String> {
     let Rule::Spec { head, bodies, .. } = rule else {
         return None;
     };
@@ -64,10 +65,10 @@ pub fn unguarded_binding(rule: &Rule) -> Option<(String, String)> {
 /// The first unguarded binding of `query` or of a query nested in it, given the variables that
 /// what the query feeds (a rule head, a comprehension's term) uses in a way that fails on
 /// undefined.
-fn in_query(query: &Query, outer_uses: &BTreeSet<String>) -> Option<(String, String)> {
-    // Each simple binding `x := rhs` of this query: the variable, where it is, and the variables
-    // its right-hand side reads (an undefined one makes `x` undefined too).
-    let mut bindings: BTreeMap<String, (String, BTreeSet<String>)> = BTreeMap::new();
+fn in_query(query: &Query, outer_uses: &BTreeSet<String>) -> Option<String> {
+    // Each simple binding `x := rhs` of this query: the variable, and the variables its
+    // right-hand side reads (an undefined one makes `x` undefined too).
+    let mut bindings: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut guarded = outer_uses.clone();
     let mut nested: Vec<(&Query, BTreeSet<String>)> = Vec::new();
     for stmt in &query.stmts {
@@ -77,14 +78,12 @@ fn in_query(query: &Query, outer_uses: &BTreeSet<String>) -> Option<(String, Str
                     op: AssignOp::ColEq,
                     lhs,
                     rhs,
-                    span,
                     ..
                 } if matches!(lhs.as_ref(), Expr::Var { .. }) => {
                     if may_be_undefined(rhs) {
                         let mut reads = BTreeSet::new();
                         direct_vars(rhs, &mut reads);
-                        let at = format!("{}:{}:{}", span.source.file(), span.line, span.col);
-                        bindings.insert(lhs.span().text().to_string(), (at, reads));
+                        bindings.insert(lhs.span().text().to_string(), reads);
                     }
                     nested_queries(rhs, &mut nested);
                 }
@@ -114,7 +113,7 @@ fn in_query(query: &Query, outer_uses: &BTreeSet<String>) -> Option<(String, Str
     let mut changed = true;
     while changed {
         changed = false;
-        for (name, (_, reads)) in &bindings {
+        for (name, reads) in &bindings {
             if guarded.contains(name) {
                 for read in reads {
                     changed |= guarded.insert(read.clone());
@@ -122,8 +121,8 @@ fn in_query(query: &Query, outer_uses: &BTreeSet<String>) -> Option<(String, Str
             }
         }
     }
-    if let Some((name, (at, _))) = bindings.iter().find(|(name, _)| !guarded.contains(*name)) {
-        return Some((name.clone(), at.clone()));
+    if let Some(name) = bindings.keys().find(|name| !guarded.contains(*name)) {
+        return Some(name.clone());
     }
     nested
         .into_iter()
@@ -224,7 +223,7 @@ fn operands(expr: &Expr) -> Vec<&Ref<Expr>> {
 mod tests {
     use super::*;
 
-    /// The unguarded bindings of each rule of a module written with `rules`, by rule name.
+    /// The unguarded binding of each rule of a module written with `rules`: (rule name, variable).
     fn unguarded(rules: &str) -> Vec<(String, String)> {
         let mut engine = regorus::Engine::new();
         engine
@@ -237,7 +236,7 @@ mod tests {
             .policy
             .iter()
             .filter_map(|rule| {
-                let (variable, _) = unguarded_binding(rule)?;
+                let variable = unguarded_binding(rule)?;
                 let Rule::Spec { head, .. } = rule.as_ref() else {
                     return None;
                 };
