@@ -100,7 +100,7 @@ pub struct Evaluator {
 pub(super) enum Compiled {
     /// No rule is enabled: nothing to run.
     Nothing,
-    Vm(Arc<Program>),
+    Vm(Arc<Programs>),
     Interpreter(Box<regorus::Engine>),
 }
 
@@ -172,12 +172,12 @@ impl Evaluator {
         let compiled = match backend {
             Backend::Rvm if entries.is_empty() => Compiled::Nothing,
             Backend::Interpreter if active.iter().all(|a| a.broken.is_some()) => Compiled::Nothing,
-            Backend::Rvm => Compiled::Vm(compile_program(
+            Backend::Rvm => Compiled::Vm(Programs::new(compile_program(
                 &mut catalog,
                 &inlined,
                 &plan.module,
                 &entries,
-            )?),
+            )?)),
             Backend::Interpreter => {
                 let mut engine = catalog.take_engine()?;
                 // A builtin that fails makes its expression undefined, as in the RVM (which
@@ -303,11 +303,13 @@ impl Evaluator {
 
     /// A fresh evaluation state, owned by the caller (the webhook keeps a pool of them).
     pub fn state(&self) -> EvalState {
+        let mut loan = None;
         let machine = match &self.compiled {
             Compiled::Nothing => Machine::Nothing,
-            Compiled::Vm(program) => {
+            Compiled::Vm(programs) => {
                 let mut vm = RegoVM::new();
-                vm.load_program(program.clone());
+                let lent = loan.insert(programs.lend());
+                vm.load_program(lent.program());
                 // The VM's default stops a rule after 25,000 instructions, which a large object
                 // (dozens of containers, hundreds of env entries) can reach legitimately. Time is
                 // bounded by the deadline where there is one (the webhook); this cap only stops a
@@ -325,8 +327,10 @@ impl Evaluator {
                     machine: Machine::Interpreter(engine.clone()),
                     data: None,
                     fallback: None,
+                    _loan: None,
                 })
             }),
+            _loan: loan,
         }
     }
 
@@ -697,6 +701,9 @@ pub struct EvalState {
     pub(super) data: Option<Value>,
     /// With the RVM, the interpreter of the rules that run on it.
     pub(super) fallback: Option<Box<EvalState>>,
+    /// With the RVM, the program the machine runs, this state's alone while it lives (see
+    /// [`Programs`]). After `machine`, so the machine lets go of it first.
+    pub(super) _loan: Option<Loan>,
 }
 
 pub struct Runner<'a> {

@@ -12,6 +12,7 @@ mod catalog;
 mod compile;
 mod evaluate;
 pub mod policy;
+mod programs;
 mod timings;
 
 mod builtin {
@@ -38,6 +39,7 @@ pub use catalog::*;
 use compile::*;
 pub use evaluate::*;
 pub use policy::{ReadKind, RuleDoc, RuleMeta, Scope};
+use programs::{Loan, Programs};
 use timings::Timings;
 pub use timings::{table as timings_table, RuleTiming};
 
@@ -167,17 +169,22 @@ metadata := {{
             .collect()
     }
 
-    fn messages(evaluator: &Evaluator, kind: &str, size: u32) -> Vec<String> {
+    /// An object of this kind whose `spec.size` is `size`, as the limit rules read it.
+    fn sized(kind: &str, size: u32) -> Subject {
         let object = serde_json::json!({"kind": kind, "spec": {"size": size}});
-        let subject = Subject {
+        Subject {
             kind: kind.to_string(),
             object: Value::from(object),
             workload: None,
             related: None,
             schema: None,
             request: None,
-        };
+        }
+    }
+
+    fn messages(evaluator: &Evaluator, kind: &str, size: u32) -> Vec<String> {
         let mut state = evaluator.state();
+        let subject = sized(kind, size);
         sorted_messages(evaluator.evaluate(&mut state, &subject, &Value::new_object(), None))
     }
 
@@ -477,6 +484,62 @@ metadata := {{"id": "probe", "area": "test", "severity": "warning", "kinds": ["P
         .expect("compiles");
         assert!(!without.uses_inventory());
         assert!(!without.reads_kind("", "ConfigMap"));
+    }
+
+    /// The program a state's machine runs on.
+    fn program_of(state: &EvalState) -> *const Program {
+        state
+            ._loan
+            .as_ref()
+            .expect("an RVM state")
+            .program_address()
+    }
+
+    #[test]
+    fn states_alive_at_once_run_on_programs_of_their_own_and_later_states_reuse_them() {
+        let evaluator = Evaluator::new(catalog(), &HashMap::new(), Backend::Rvm).expect("compiles");
+        let expected = messages(&evaluator, "Deployment", 9);
+        assert_eq!(expected.len(), 4, "{expected:?}");
+        let first = evaluator.state();
+        let second = evaluator.state();
+        assert_ne!(program_of(&first), program_of(&second));
+        let first_program = program_of(&first);
+        drop(first);
+        let third = evaluator.state();
+        assert_eq!(
+            program_of(&third),
+            first_program,
+            "a dropped state's program is lent again"
+        );
+        // A copy gives what the compiled program gives, on two threads at once.
+        let subject = sized("Deployment", 9);
+        let found: Vec<Vec<String>> = std::thread::scope(|scope| {
+            [second, third]
+                .map(|mut state| {
+                    let (evaluator, subject) = (&evaluator, &subject);
+                    scope.spawn(move || {
+                        (0..50)
+                            .map(|_| {
+                                let evaluated = evaluator.evaluate(
+                                    &mut state,
+                                    subject,
+                                    &Value::new_object(),
+                                    None,
+                                );
+                                sorted_messages(evaluated)
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .into_iter()
+                .flat_map(|thread| thread.join().expect("no panic"))
+                .collect()
+        });
+        assert_eq!(found.len(), 100);
+        assert!(
+            found.iter().all(|messages| *messages == expected),
+            "{found:?}"
+        );
     }
 
     #[test]
