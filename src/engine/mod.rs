@@ -13,6 +13,7 @@ mod compile;
 mod evaluate;
 pub mod policy;
 mod programs;
+mod state_pool;
 mod timings;
 
 mod builtin {
@@ -40,6 +41,7 @@ use compile::*;
 pub use evaluate::*;
 pub use policy::{ReadKind, RuleDoc, RuleMeta, Scope};
 use programs::{Loan, Programs};
+pub use state_pool::StatePool;
 use timings::Timings;
 pub use timings::{table as timings_table, RuleTiming};
 
@@ -539,6 +541,45 @@ metadata := {{"id": "probe", "area": "test", "severity": "warning", "kinds": ["P
         assert!(
             found.iter().all(|messages| *messages == expected),
             "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_pooled_state_is_lent_again_to_the_thread_that_gave_it_back() {
+        let evaluator = Evaluator::new(catalog(), &HashMap::new(), Backend::Rvm).expect("compiles");
+        let pool = StatePool::default();
+        let mine = pool.take(&evaluator);
+        let theirs = pool.take(&evaluator);
+        let (mine_program, their_program) = (program_of(&mine), program_of(&theirs));
+        assert_ne!(mine_program, their_program);
+        pool.give_back(mine);
+        // The other thread gives its state back last: handed out last in, first out, it would
+        // be the next one this thread takes.
+        let their_thread = std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    pool.give_back(theirs);
+                    std::thread::current().id()
+                })
+                .join()
+                .expect("no panic")
+        });
+        assert_ne!(their_thread, std::thread::current().id());
+        let again = pool.take(&evaluator);
+        assert_eq!(program_of(&again), mine_program);
+        // With none of its own left, a thread takes another's rather than making one.
+        let next = pool.take(&evaluator);
+        assert_eq!(program_of(&next), their_program);
+        let mut again = again;
+        let evaluated = evaluator.evaluate(
+            &mut again,
+            &sized("Deployment", 9),
+            &Value::new_object(),
+            None,
+        );
+        assert_eq!(
+            sorted_messages(evaluated),
+            messages(&evaluator, "Deployment", 9)
         );
     }
 

@@ -3,12 +3,11 @@
 //! tests call it without HTTP.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Mutex;
 use std::time::Instant;
 
 use crate::check::{Batch, Checker, Converted, Evaluation, POLICY_ERROR};
 use crate::config::{Action, Config, Exemption, FailureMode, Mode, UpdatePolicy};
-use crate::engine::{Backend, Catalog, EvalState, Evaluator, PolicyError, Scope};
+use crate::engine::{Backend, Catalog, Evaluator, PolicyError, Scope, StatePool};
 use crate::finding::{Finding, ObjectRef, Severity};
 use crate::manifest::node::{self, Node, PathStep};
 use crate::manifest::Object;
@@ -167,7 +166,7 @@ pub struct Reviewer {
     pub policy: Policy,
     /// Rules switched off for serving and why (logged at startup).
     pub skipped_rules: Vec<(String, &'static str)>,
-    states: Mutex<Vec<EvalState>>,
+    states: StatePool,
     /// `policy.controller_users` compiled once (a pattern that is not a valid glob matches
     /// itself only).
     controller_users: Vec<UserPattern>,
@@ -245,7 +244,7 @@ impl Reviewer {
                 .collect(),
             policy,
             skipped_rules,
-            states: Mutex::new(Vec::new()),
+            states: StatePool::default(),
             reads_request,
         })
     }
@@ -494,7 +493,7 @@ impl Reviewer {
             }
         }
         let context = cluster.context_for(&object.id, &converted.value, converted.view.as_ref());
-        let mut state = self.take_state();
+        let mut state = self.states.take(&self.evaluator);
         let checked = Checker {
             evaluator: &self.evaluator,
             suppressor: Suppressor {
@@ -518,7 +517,7 @@ impl Reviewer {
                 only,
             },
         );
-        self.return_state(state);
+        self.states.give_back(state);
         if checked.timed_out {
             return Err(Failure::Timeout);
         }
@@ -533,17 +532,6 @@ impl Reviewer {
             finding.severity = severity;
         }
         Ok(findings)
-    }
-
-    fn take_state(&self) -> EvalState {
-        let pooled = self.states.lock().ok().and_then(|mut states| states.pop());
-        pooled.unwrap_or_else(|| self.evaluator.state())
-    }
-
-    fn return_state(&self, state: EvalState) {
-        if let Ok(mut states) = self.states.lock() {
-            states.push(state);
-        }
     }
 }
 
