@@ -303,20 +303,9 @@ impl Evaluator {
 
     /// A fresh evaluation state, owned by the caller (the webhook keeps a pool of them).
     pub fn state(&self) -> EvalState {
-        let mut loan = None;
         let machine = match &self.compiled {
             Compiled::Nothing => Machine::Nothing,
-            Compiled::Vm(programs) => {
-                let mut vm = RegoVM::new();
-                let lent = loan.insert(programs.lend());
-                vm.load_program(lent.program());
-                // The VM's default stops a rule after 25,000 instructions, which a large object
-                // (dozens of containers, hundreds of env entries) can reach legitimately. Time is
-                // bounded by the deadline where there is one (the webhook); this cap only stops a
-                // runaway policy in lint.
-                vm.set_max_instructions(MAX_INSTRUCTIONS);
-                Machine::Vm(Box::new(vm))
-            }
+            Compiled::Vm(programs) => Machine::Unstarted(programs.clone()),
             Compiled::Interpreter(engine) => Machine::Interpreter(engine.clone()),
         };
         EvalState {
@@ -330,7 +319,7 @@ impl Evaluator {
                     _loan: None,
                 })
             }),
-            _loan: loan,
+            _loan: None,
         }
     }
 
@@ -571,8 +560,8 @@ pub(super) fn run_entry(
         }
     };
     let fresh_data = state.data.as_ref() != Some(data);
-    let result = match &mut state.machine {
-        Machine::Nothing => Value::Undefined,
+    let result = match state.machine() {
+        Machine::Nothing | Machine::Unstarted(_) => Value::Undefined,
         Machine::Vm(vm) => {
             if fresh_data {
                 vm.set_data(data.clone())
@@ -691,6 +680,8 @@ pub(super) const TIMER_CHECK_INTERVAL: NonZeroU32 = match NonZeroU32::new(1024) 
 pub(super) enum Machine {
     /// No rule is enabled: nothing to run.
     Nothing,
+    /// The VM is made at the state's first evaluation (see [`EvalState::machine`]).
+    Unstarted(Arc<Programs>),
     Vm(Box<RegoVM>),
     Interpreter(Box<regorus::Engine>),
 }
@@ -704,6 +695,27 @@ pub struct EvalState {
     /// With the RVM, the program the machine runs, this state's alone while it lives (see
     /// [`Programs`]). After `machine`, so the machine lets go of it first.
     pub(super) _loan: Option<Loan>,
+}
+
+impl EvalState {
+    /// The machine, the VM made first if this is the first evaluation: a state that never
+    /// evaluates (lint's group of load problems alone) borrows no program, so a one-file lint
+    /// runs on the compiled program without copying it.
+    fn machine(&mut self) -> &mut Machine {
+        if let Machine::Unstarted(programs) = &self.machine {
+            let loan = programs.lend();
+            let mut vm = RegoVM::new();
+            vm.load_program(loan.program());
+            // The VM's default stops a rule after 25,000 instructions, which a large object
+            // (dozens of containers, hundreds of env entries) can reach legitimately. Time is
+            // bounded by the deadline where there is one (the webhook); this cap only stops a
+            // runaway policy in lint.
+            vm.set_max_instructions(MAX_INSTRUCTIONS);
+            self._loan = Some(loan);
+            self.machine = Machine::Vm(Box::new(vm));
+        }
+        &mut self.machine
+    }
 }
 
 pub struct Runner<'a> {

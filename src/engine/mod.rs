@@ -488,12 +488,13 @@ metadata := {{"id": "probe", "area": "test", "severity": "warning", "kinds": ["P
         assert!(!without.reads_kind("", "ConfigMap"));
     }
 
-    /// The program a state's machine runs on.
-    fn program_of(state: &EvalState) -> *const Program {
+    /// The program a state's machine runs on, after one evaluation.
+    fn program_of(evaluator: &Evaluator, state: &mut EvalState) -> *const Program {
+        evaluator.evaluate(state, &sized("Deployment", 9), &Value::new_object(), None);
         state
             ._loan
             .as_ref()
-            .expect("an RVM state")
+            .expect("an RVM state that evaluated")
             .program_address()
     }
 
@@ -502,14 +503,18 @@ metadata := {{"id": "probe", "area": "test", "severity": "warning", "kinds": ["P
         let evaluator = Evaluator::new(catalog(), &HashMap::new(), Backend::Rvm).expect("compiles");
         let expected = messages(&evaluator, "Deployment", 9);
         assert_eq!(expected.len(), 4, "{expected:?}");
-        let first = evaluator.state();
-        let second = evaluator.state();
-        assert_ne!(program_of(&first), program_of(&second));
-        let first_program = program_of(&first);
+        let idle = evaluator.state();
+        assert!(
+            idle._loan.is_none(),
+            "a state borrows a program when it first evaluates"
+        );
+        let (mut first, mut second) = (evaluator.state(), evaluator.state());
+        let first_program = program_of(&evaluator, &mut first);
+        assert_ne!(first_program, program_of(&evaluator, &mut second));
         drop(first);
-        let third = evaluator.state();
+        let mut third = evaluator.state();
         assert_eq!(
-            program_of(&third),
+            program_of(&evaluator, &mut third),
             first_program,
             "a dropped state's program is lent again"
         );
@@ -548,9 +553,9 @@ metadata := {{"id": "probe", "area": "test", "severity": "warning", "kinds": ["P
     fn a_pooled_state_is_lent_again_to_the_thread_that_gave_it_back() {
         let evaluator = Evaluator::new(catalog(), &HashMap::new(), Backend::Rvm).expect("compiles");
         let pool = StatePool::default();
-        let mine = pool.take(&evaluator);
-        let theirs = pool.take(&evaluator);
-        let (mine_program, their_program) = (program_of(&mine), program_of(&theirs));
+        let (mut mine, mut theirs) = (pool.take(&evaluator), pool.take(&evaluator));
+        let mine_program = program_of(&evaluator, &mut mine);
+        let their_program = program_of(&evaluator, &mut theirs);
         assert_ne!(mine_program, their_program);
         pool.give_back(mine);
         // The other thread gives its state back last: handed out last in, first out, it would
@@ -565,12 +570,11 @@ metadata := {{"id": "probe", "area": "test", "severity": "warning", "kinds": ["P
                 .expect("no panic")
         });
         assert_ne!(their_thread, std::thread::current().id());
-        let again = pool.take(&evaluator);
-        assert_eq!(program_of(&again), mine_program);
+        let mut again = pool.take(&evaluator);
+        assert_eq!(program_of(&evaluator, &mut again), mine_program);
         // With none of its own left, a thread takes another's rather than making one.
-        let next = pool.take(&evaluator);
-        assert_eq!(program_of(&next), their_program);
-        let mut again = again;
+        let mut next = pool.take(&evaluator);
+        assert_eq!(program_of(&evaluator, &mut next), their_program);
         let evaluated = evaluator.evaluate(
             &mut again,
             &sized("Deployment", 9),
