@@ -63,17 +63,39 @@ impl<'a> Positions<'a> {
         while !self.text.is_char_boundary(offset) {
             offset -= 1;
         }
-        let line = self.line_starts.partition_point(|&start| start <= offset) - 1;
         let (cursor_offset, cursor_line, cursor_column) = self.cursor;
+        // Events come in source order, mostly on the cursor's line or the next: look there
+        // before searching every line.
+        let starts_after = |line: usize| {
+            self.line_starts
+                .get(line + 1)
+                .is_none_or(|&next| offset < next)
+        };
+        let line = if cursor_offset <= offset && starts_after(cursor_line) {
+            cursor_line
+        } else if cursor_offset <= offset
+            && self
+                .line_starts
+                .get(cursor_line + 1)
+                .is_some_and(|&next| next <= offset)
+            && starts_after(cursor_line + 1)
+        {
+            cursor_line + 1
+        } else {
+            self.line_starts.partition_point(|&start| start <= offset) - 1
+        };
         let (from, base) = if cursor_line == line && cursor_offset <= offset {
             (cursor_offset, cursor_column)
         } else {
             (self.line_starts[line], 0)
         };
-        let counted = self.text[from..offset]
-            .chars()
-            .filter(|&c| c != '\u{feff}')
-            .count() as u32;
+        let segment = &self.text[from..offset];
+        // ASCII (most YAML) has a column per byte and no byte order mark.
+        let counted = if segment.is_ascii() {
+            segment.len() as u32
+        } else {
+            segment.chars().filter(|&c| c != '\u{feff}').count() as u32
+        };
         let column = base + counted;
         self.cursor = (offset, line, column);
         Span::new(line as u32 + 1, column + 1)
@@ -105,6 +127,48 @@ mod tests {
         // Backwards after forwards, and past the end.
         assert_eq!(positions.span(5), Span::new(2, 2));
         assert_eq!(positions.span(99), Span::new(5, 2));
+    }
+
+    /// Line and column counted from the start of the text, character by character.
+    fn counted(text: &str, offset: usize) -> Span {
+        let (mut line, mut column) = (1, 1);
+        let mut chars = text.char_indices().peekable();
+        while let Some((at, c)) = chars.next() {
+            if at >= offset {
+                break;
+            }
+            match c {
+                // `\r\n` is one break, at its `\n`.
+                '\r' if chars.peek().is_some_and(|&(_, n)| n == '\n') => column += 1,
+                '\r' | '\n' => (line, column) = (line + 1, 1),
+                '\u{feff}' => {}
+                _ => column += 1,
+            }
+        }
+        Span::new(line, column)
+    }
+
+    #[test]
+    fn every_offset_in_order_forwards_backwards_and_skipping_gets_the_counted_position() {
+        let text = "a: b\n  c: dé\r\n\n\u{feff}e: [f, g]\rh: \"ü\"\n  - i\n";
+        let boundaries: Vec<usize> = (0..=text.len())
+            .filter(|&o| text.is_char_boundary(o))
+            .collect();
+        let mut orders = vec![
+            boundaries.clone(),
+            boundaries.iter().rev().copied().collect(),
+        ];
+        orders.push(boundaries.iter().step_by(3).copied().collect());
+        for order in orders {
+            let mut positions = Positions::new(text);
+            for offset in order {
+                assert_eq!(
+                    positions.span(offset),
+                    counted(text, offset),
+                    "offset {offset}"
+                );
+            }
+        }
     }
 
     #[test]
