@@ -11,6 +11,8 @@ use std::thread::ThreadId;
 
 use super::{EvalState, Evaluator};
 
+/// The states of one evaluator: `take` makes new ones from the evaluator it is given, which must
+/// be the same every time.
 #[derive(Default)]
 pub struct StatePool {
     /// States not in use, each with the thread that gave it back.
