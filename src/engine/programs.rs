@@ -39,7 +39,7 @@ impl Programs {
         let program = spare.unwrap_or_else(|| self.copy().unwrap_or_else(|| self.compiled.clone()));
         Loan {
             programs: self.clone(),
-            program: Some(program),
+            program,
         }
     }
 
@@ -58,27 +58,26 @@ impl Programs {
 /// A program lent to one evaluation state, given back when the state is dropped.
 pub(super) struct Loan {
     programs: Arc<Programs>,
-    program: Option<Arc<Program>>,
+    program: Arc<Program>,
 }
 
 impl Loan {
     pub(super) fn program(&self) -> Arc<Program> {
-        match &self.program {
-            Some(program) => program.clone(),
-            None => self.programs.compiled.clone(),
-        }
+        self.program.clone()
     }
 
     /// Where the lent program is (tests).
     #[cfg(test)]
     pub(super) fn program_address(&self) -> *const Program {
-        self.program.as_ref().map_or(std::ptr::null(), Arc::as_ptr)
+        Arc::as_ptr(&self.program)
     }
 }
 
 impl Drop for Loan {
     fn drop(&mut self) {
-        if let (Some(program), Ok(mut spare)) = (self.program.take(), self.programs.spare.lock()) {
+        // The compiled program's handle stands in for the one given back.
+        let program = std::mem::replace(&mut self.program, self.programs.compiled.clone());
+        if let Ok(mut spare) = self.programs.spare.lock() {
             spare.push(program);
         }
     }
