@@ -138,6 +138,16 @@ pub(crate) struct Payload {
     range: std::ops::Range<usize>,
 }
 
+/// Bytes made here rather than read from the cache (the compiled program, serialized).
+impl From<Vec<u8>> for Payload {
+    fn from(data: Vec<u8>) -> Payload {
+        Payload {
+            range: 0..data.len(),
+            data,
+        }
+    }
+}
+
 impl std::ops::Deref for Payload {
     type Target = [u8];
 

@@ -2,6 +2,7 @@
 //! and the RVM program built once (or taken from the cache).
 
 use super::*;
+use cache::Payload;
 
 /// Rules that run as one VM execution. The RVM starts each execution afresh (rule cache,
 /// registers, input), and shared helpers are computed anew each time, which costs more than most
@@ -135,7 +136,7 @@ pub(super) fn compile_program(
     inlined: &InlinedParams,
     batch_module: &str,
     entries: &[&str],
-) -> Result<Arc<Program>, PolicyError> {
+) -> Result<(Arc<Program>, Option<Payload>), PolicyError> {
     let sources = inlined.sources.as_deref().unwrap_or(&catalog.sources);
     let mut key = sources_key("program", sources);
     key.add(batch_module.as_bytes());
@@ -148,12 +149,12 @@ pub(super) fn compile_program(
             .cache
             .load(&key)
             .and_then(|bytes| match Program::deserialize_binary(&bytes) {
-                Ok(DeserializationResult::Complete(program)) => Some(program),
+                Ok(DeserializationResult::Complete(program)) => Some((program, bytes)),
                 // A partial program needs recompiling, which is what a miss does anyway.
                 Ok(DeserializationResult::Partial(_)) | Err(_) => None,
             });
-    if let Some(program) = cached {
-        return Ok(Arc::new(program));
+    if let Some((program, bytes)) = cached {
+        return Ok((Arc::new(program), Some(bytes)));
     }
     let Some(first) = entries.first() else {
         return Err(PolicyError::Compile("no rule to compile".into()));
@@ -178,10 +179,11 @@ pub(super) fn compile_program(
         regorus::languages::rego::compiler::Compiler::compile_from_policy(&compiled, entries)
             .map_err(|e| PolicyError::Compile(e.to_string()))
     })?;
-    if let Ok(bytes) = program.serialize_binary() {
-        catalog.cache.store(&key, &bytes);
+    let bytes = program.serialize_binary().ok().map(Payload::from);
+    if let Some(bytes) = &bytes {
+        catalog.cache.store(&key, bytes);
     }
-    Ok(program)
+    Ok((program, bytes))
 }
 
 /// The package of the generated constants that hold rules' params (see [`inline_params`]).

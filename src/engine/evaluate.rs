@@ -172,12 +172,11 @@ impl Evaluator {
         let compiled = match backend {
             Backend::Rvm if entries.is_empty() => Compiled::Nothing,
             Backend::Interpreter if active.iter().all(|a| a.broken.is_some()) => Compiled::Nothing,
-            Backend::Rvm => Compiled::Vm(Programs::new(compile_program(
-                &mut catalog,
-                &inlined,
-                &plan.module,
-                &entries,
-            )?)),
+            Backend::Rvm => {
+                let (program, bytes) =
+                    compile_program(&mut catalog, &inlined, &plan.module, &entries)?;
+                Compiled::Vm(Programs::new(program, bytes))
+            }
             Backend::Interpreter => {
                 let mut engine = catalog.take_engine()?;
                 // A builtin that fails makes its expression undefined, as in the RVM (which

@@ -10,24 +10,27 @@
 //! given back, so a run makes as many as it has states alive at once: one on a single thread,
 //! which then runs on the compiled program itself and pays nothing.
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use regorus::rvm::program::{DeserializationResult, Program};
 
+use super::cache::Payload;
+
 pub(super) struct Programs {
     compiled: Arc<Program>,
-    /// The program serialized, made when the first copy is needed.
-    bytes: OnceLock<Option<Vec<u8>>>,
+    /// The program in its binary form, as the policy cache holds it: what copies are made from.
+    bytes: Option<Payload>,
     /// Copies (and the compiled program) that no state holds now.
     spare: Mutex<Vec<Arc<Program>>>,
 }
 
 impl Programs {
-    pub(super) fn new(compiled: Arc<Program>) -> Arc<Programs> {
+    /// `bytes` is `compiled` serialized (None if it could not be: states then share it).
+    pub(super) fn new(compiled: Arc<Program>, bytes: Option<Payload>) -> Arc<Programs> {
         Arc::new(Programs {
             spare: Mutex::new(vec![compiled.clone()]),
             compiled,
-            bytes: OnceLock::new(),
+            bytes,
         })
     }
 
@@ -44,11 +47,7 @@ impl Programs {
     }
 
     fn copy(&self) -> Option<Arc<Program>> {
-        let bytes = self
-            .bytes
-            .get_or_init(|| self.compiled.serialize_binary().ok())
-            .as_ref()?;
-        match Program::deserialize_binary(bytes) {
+        match Program::deserialize_binary(self.bytes.as_ref()?) {
             Ok(DeserializationResult::Complete(program)) => Some(Arc::new(program)),
             Ok(DeserializationResult::Partial(_)) | Err(_) => None,
         }
