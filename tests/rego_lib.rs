@@ -83,3 +83,71 @@ fn whole_means_every_replica() {
         assert_eq!(got, expected, "{query}");
     }
 }
+
+/// `values.digits` and `intstr.percent` stand in for the regexes the rules used before (regorus
+/// clones a cached regex on every call, and the clone builds its matcher anew). Each must answer
+/// as its regex does, on text at the edges of it: other Unicode digits, signs, spaces, newlines.
+#[test]
+fn digit_helpers_answer_as_the_regexes_they_replace() {
+    let mut engine = engine();
+    let texts = [
+        "", "0", "8080", "0123", "12a", "a12", " 1", "1 ", "-1", "+1", "1.5", "1e3", "1\n", "\n1",
+        "١٢", "１２", "%", "25%", "25%%", "%25", "2 5%", "-5%", "25.5%", "100%\n", "١%",
+    ];
+    for (helper, pattern, expected_true) in [
+        (
+            "data.seaworthy.lib.values.digits",
+            "^[0-9]+$",
+            &["0", "8080", "0123"][..],
+        ),
+        (
+            "data.seaworthy.lib.intstr.percent",
+            "^[0-9]+%$",
+            &["25%"][..],
+        ),
+    ] {
+        for text in texts {
+            let quoted = serde_json::to_string(text).expect("a JSON string");
+            let got = eval(&mut engine, &format!("{helper}({quoted})")) == Value::from(true);
+            let by_regex = eval(&mut engine, &format!("regex.match(`{pattern}`, {quoted})"))
+                == Value::from(true);
+            assert_eq!(got, by_regex, "{helper}({quoted}) against {pattern}");
+            assert_eq!(got, expected_true.contains(&text), "{helper}({quoted})");
+        }
+    }
+}
+
+/// The names `secret-in-env` takes for credentials: the last word (split at `_`, `.` and `-`,
+/// any case) is a credential word and the one before it does not make it a public key. The
+/// first test in `secret_env_name` is a cheap necessary condition; it must never turn one away.
+#[test]
+fn credential_variable_names() {
+    let mut engine = engine();
+    for (name, expected) in [
+        ("DB_PASSWORD", true),
+        ("db_password", true),
+        ("Db.Secret-", true),
+        ("PASSWORD__", true),
+        ("GITHUB_TOKEN.", true),
+        ("API_KEY", true),
+        ("APIKEY", true),
+        ("KEY", true),
+        ("AWS_CREDENTIALS", true),
+        ("MYSQL_PWD", true),
+        ("MYPASSWORD", false),
+        ("PUBLIC_KEY", false),
+        ("SSH_PUB_KEY", false),
+        ("PASSWORD_FILE", false),
+        ("KEY_ID", false),
+        ("SPRING_PROFILES_ACTIVE", false),
+        ("", false),
+        ("_-.", false),
+    ] {
+        let quoted = serde_json::to_string(name).expect("a JSON string");
+        let got = eval(
+            &mut engine,
+            &format!("data.seaworthy.lib.secrets.secret_env_name({quoted})"),
+        ) == Value::from(true);
+        assert_eq!(got, expected, "secret_env_name({quoted})");
+    }
+}

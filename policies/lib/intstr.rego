@@ -7,6 +7,8 @@ package seaworthy.lib.intstr
 
 import rego.v1
 
+import data.seaworthy.lib.values
+
 scaled(value, _, _) := value if {
 	is_number(value)
 	value == floor(value)
@@ -14,14 +16,20 @@ scaled(value, _, _) := value if {
 
 scaled(value, total, round_up) := rounded((to_number(trim_suffix(value, "%")) * total) / 100, round_up) if {
 	is_string(value)
-	regex.match(`^[0-9]+%$`, value)
+	percent(value)
 }
 
 # True when the value is a percentage of 100 or more: every replica, whatever their number.
 whole(value) if {
 	is_string(value)
-	regex.match(`^[0-9]+%$`, value)
+	percent(value)
 	to_number(trim_suffix(value, "%")) >= 100
+}
+
+# A whole number followed by "%".
+percent(value) if {
+	endswith(value, "%")
+	values.digits(trim_suffix(value, "%"))
 }
 
 rounded(x, round_up) := ceil(x) if round_up

@@ -18,6 +18,8 @@ package seaworthy.lib.kubernetes_apis
 
 import rego.v1
 
+import data.seaworthy.lib.values
+
 newest_minor := 33
 
 minor(version) := n if {
@@ -26,7 +28,7 @@ minor(version) := n if {
 	count(parts) >= 2
 	count(parts) <= 3
 	parts[0] == "1"
-	regex.match(`^[0-9]+$`, parts[1])
+	values.digits(parts[1])
 	n := to_number(parts[1])
 }
 

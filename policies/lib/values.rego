@@ -13,3 +13,12 @@ items(value) := value if is_array(value)
 else := value if is_object(value)
 else := value if is_set(value)
 else := []
+
+# Text of one or more ASCII digits: what `regex.match(`^[0-9]+$`, text)` tells, at a small part of
+# its cost. regorus clones its cached regex on every call, and the clone builds its matcher anew:
+# about 60,000 machine instructions a call, more than most rules cost in all.
+digits(text) if {
+	is_string(text)
+	text != ""
+	trim_left(text, "0123456789") == ""
+}

@@ -35,6 +35,7 @@ import rego.v1
 import data.seaworthy.lib.names
 
 import data.seaworthy.lib.probes
+import data.seaworthy.lib.values
 
 metadata := {
 	"id": "probe-port-mismatch",
@@ -79,13 +80,13 @@ declared(port, container) if {
 mismatch(port, action, _) := {sprintf("%q in quotes, which the API server reads as a port name and rejects", [port])} if {
 	action != "grpc"
 	is_string(port)
-	regex.match(`^[0-9]+$`, port)
+	values.digits(port)
 }
 
 mismatch(port, action, ref) := {sprintf("%q, which names none of its ports%s", [port, elsewhere(port, ref)])} if {
 	action != "grpc"
 	is_string(port)
-	not regex.match(`^[0-9]+$`, port)
+	not values.digits(port)
 	not probes.port_number(port, ref.container)
 }
 

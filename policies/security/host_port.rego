@@ -54,7 +54,7 @@ non_zero(value) if {
 non_zero(value) if {
 	is_string(value)
 	digits := trim_space(value)
-	regex.match(`^[0-9]+$`, digits)
+	values.digits(digits)
 	to_number(digits) != 0
 }
 
