@@ -20,17 +20,12 @@ container(ref) := ref.name if {
 	count(ref.path) >= 2
 }
 
-object_name(obj) := obj.metadata.name if named(obj.metadata.name)
-
-object_name(obj) := concat("", [obj.metadata.generateName, "<generated>"]) if {
-	not named(obj.metadata.name)
+# One definition with `else` too: the object-level rules call this for every finding.
+object_name(obj) := obj.metadata.name if {
+	named(obj.metadata.name)
+} else := concat("", [obj.metadata.generateName, "<generated>"]) if {
 	named(obj.metadata.generateName)
-}
-
-object_name(obj) := "<unnamed>" if {
-	not named(obj.metadata.name)
-	not named(obj.metadata.generateName)
-}
+} else := "<unnamed>"
 
 named(value) if {
 	is_string(value)
