@@ -46,14 +46,17 @@ pod_level(section, resource) if {
 stands_for := {"requests": ["requests", "limits"], "limits": ["limits"]}
 
 # The problems with one section ("requests" or "limits") and resource ("cpu" or "memory") of the
-# checked containers. A function, so each rule computes only its own. A positive quantity (parsed
-# in the workload view) is written, not blank and not zero, so it has none of the problems below:
-# the common case is told by that one lookup. (The webhook runs these rules on every workload.)
-problems(section, resource) := {p |
+# checked containers, as violations ({"msg", "path"}). A function, so each rule computes only its
+# own. A positive quantity (parsed in the workload view) is written, not blank and not zero, so it
+# has none of the problems below: the common case is told by that one lookup. (The webhook runs
+# these rules on every workload.) An array: each container has at most one problem, at a path of
+# its own, and a set would compare whole findings on every insertion and every step of the
+# rule's loop over it.
+problems(section, resource) := [p |
 	some ref in checked
 	not ref.quantities[section][resource] > 0
 	p := container_problem(ref, section, resource)
-}
+]
 
 # A container has at most one of these problems: one that is unset has no value to be blank or
 # zero, and a blank string is no quantity. So they are one definition with `else`, tried in turn,

@@ -44,6 +44,5 @@ metadata := {
 }
 
 violations contains v if {
-	some problem in resources.problems("limits", "cpu")
-	v := {"msg": problem.msg, "path": problem.path}
+	some v in resources.problems("limits", "cpu")
 }

@@ -41,6 +41,5 @@ metadata := {
 }
 
 violations contains v if {
-	some problem in resources.problems("requests", "cpu")
-	v := {"msg": problem.msg, "path": problem.path}
+	some v in resources.problems("requests", "cpu")
 }

@@ -42,6 +42,5 @@ metadata := {
 }
 
 violations contains v if {
-	some problem in resources.problems("limits", "memory")
-	v := {"msg": problem.msg, "path": problem.path}
+	some v in resources.problems("limits", "memory")
 }
