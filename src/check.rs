@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use regorus::Value as RegoValue;
 
 use crate::context::{Context, Entry};
-use crate::engine::{EvalState, Evaluated, Evaluator, Subject};
+use crate::engine::{EvalState, Evaluated, Evaluator, Reading, Subject};
 use crate::finding::{Finding, Severity};
 use crate::manifest::{Object, SourceFile};
 use crate::schema::{self, CrdSchemas};
@@ -39,13 +39,20 @@ impl Converted {
     fn with_crds(object: &Object, crds: &CrdSchemas<'_>, check_schema: bool) -> Converted {
         let value = object.root.to_rego();
         let view = workload::view(&object.root, &value);
-        let schema = check_schema
-            .then(|| schema::check(&object.root, crds).map(|report| schema::to_rego(&report)))
-            .flatten();
         Converted {
             value,
             view,
-            schema,
+            schema: schema_report(object, crds, check_schema),
+        }
+    }
+
+    /// An object whose content no rule reads: its identity (`apiVersion`, `kind`, `metadata`)
+    /// and the schema check's report, which is worked out from the tree.
+    fn identity(object: &Object, crds: &CrdSchemas<'_>, check_schema: bool) -> Converted {
+        Converted {
+            value: object.root.identity_to_rego(),
+            view: None,
+            schema: schema_report(object, crds, check_schema),
         }
     }
 
@@ -62,26 +69,32 @@ impl Converted {
     /// from a Deployment of the same objects (`workloadRef`) gets its view from it; a custom
     /// resource is checked against the schema of its CustomResourceDefinition among them.
     ///
-    /// With `rules`, only what the enabled rules and the context read is converted: an object
+    /// With `rules`, only what the enabled rules and the context read is converted (see
+    /// [`Evaluator::reading_of`]): an object whose content neither a rule nor the context reads
+    /// is converted as its identity alone (the large CustomResourceDefinitions of a chart, which
+    /// rules judge by their schema check's report and find in `data.inventory` by name), and one
     /// of a kind that no rule judges, names in its metadata `reads` or may find in
-    /// `data.inventory`, and whose content the context does not read (the large
-    /// CustomResourceDefinitions of a chart when only workload rules run), is left unconverted;
-    /// and the schema check runs only when some rule reads its report. Without, everything is.
+    /// `data.inventory` is left unconverted; the schema check runs only when some rule reads its
+    /// report. Without `rules`, everything is converted.
     pub fn all(objects: &[Object], rules: Option<&Evaluator>) -> Vec<Converted> {
         let crds = schema::crds_of(objects);
         let check_schema = reads_schema(rules);
-        let read = |object: &Object| {
+        let reading = |object: &Object| {
             let id = &object.id;
-            rules.is_none_or(|rules| {
-                crate::context::reads_content(id)
-                    || rules.reads_kind(crate::context::group_of(&id.api_version), &id.kind)
-            })
+            match rules {
+                None => Reading::Content,
+                Some(_) if crate::context::reads_content(id) => Reading::Content,
+                Some(rules) => {
+                    rules.reading_of(crate::context::group_of(&id.api_version), &id.kind)
+                }
+            }
         };
         let mut converted: Vec<Converted> = objects
             .par_iter()
-            .map(|object| match read(object) {
-                true => Converted::with_crds(object, &crds, check_schema),
-                false => Converted::unread(),
+            .map(|object| match reading(object) {
+                Reading::Content => Converted::with_crds(object, &crds, check_schema),
+                Reading::Identity => Converted::identity(object, &crds, check_schema),
+                Reading::Nothing => Converted::unread(),
             })
             .collect();
         let mut views: Vec<Option<RegoValue>> =
@@ -107,6 +120,13 @@ impl Converted {
 /// True unless `rules` are given and none of them reads `input.schema`.
 fn reads_schema(rules: Option<&Evaluator>) -> bool {
     rules.is_none_or(Evaluator::reads_schema)
+}
+
+/// The schema check's report of an object, for the engine, when a rule reads it.
+fn schema_report(object: &Object, crds: &CrdSchemas<'_>, check_schema: bool) -> Option<RegoValue> {
+    check_schema
+        .then(|| schema::check(&object.root, crds).map(|report| schema::to_rego(&report)))
+        .flatten()
 }
 
 /// How the evaluations run.

@@ -40,6 +40,19 @@ pub struct Violation {
     pub path: Vec<PathStep>,
 }
 
+/// How much of an object of some kind a run hands to the engine ([`Evaluator::reading_of`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// No enabled rule judges the kind or may find it in `data.inventory`: it is counted and
+    /// listed, never converted.
+    Nothing,
+    /// Rules judge it or may find it in `data.inventory`, but none reads more than its
+    /// `apiVersion`, `kind` and `metadata`: only those are converted.
+    Identity,
+    /// Some rule may read all of it.
+    Content,
+}
+
 /// The input of one object: the object as written, its workload view and what relates to it
 /// (see `context`).
 pub struct Subject {
@@ -255,19 +268,36 @@ impl Evaluator {
         self.active.iter().any(|a| self.rules[a.index].reads_schema)
     }
 
-    /// True when some enabled rule may read objects of this kind: it judges them, names the kind
-    /// in its metadata `reads`, or reads `data.inventory` (which may hold any kind). Objects no
-    /// rule reads are counted and listed but never converted for the engine.
-    pub fn reads_kind(&self, group: &str, kind: &str) -> bool {
-        self.uses_inventory
-            || self.applies_to(kind)
-            || self.active.iter().any(|a| {
-                self.rules[a.index]
-                    .meta
-                    .reads
-                    .iter()
-                    .any(|read| read.kind == kind && read.group == group)
-            })
+    /// How much of an object of this kind the enabled rules may read (see [`Reading`]): its
+    /// content when some rule names the kind in its metadata `reads`, or names it in its
+    /// `content`, or has no `content` and judges the kind or reads `data.inventory` (which may
+    /// hold any kind); else its identity when some rule judges the kind or reads the inventory;
+    /// else nothing.
+    pub fn reading_of(&self, group: &str, kind: &str) -> Reading {
+        let reads_content = self.active.iter().any(|a| {
+            let rule = &self.rules[a.index];
+            let meta = &rule.meta;
+            meta.reads
+                .iter()
+                .any(|read| read.kind == kind && read.group == group)
+                || match &meta.content {
+                    Some(kinds) => kinds.iter().any(|k| k == kind),
+                    None => {
+                        rule.reads_inventory
+                            || meta
+                                .kinds
+                                .as_ref()
+                                .is_none_or(|kinds| kinds.iter().any(|k| k == kind))
+                    }
+                }
+        });
+        if reads_content {
+            Reading::Content
+        } else if self.uses_inventory || self.applies_to(kind) {
+            Reading::Identity
+        } else {
+            Reading::Nothing
+        }
     }
 
     /// Evaluates every applicable rule on every subject, subjects in parallel.

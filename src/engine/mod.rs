@@ -316,48 +316,93 @@ metadata := {{
         assert_eq!(none, Vec::<String>::new());
     }
 
+    /// An evaluator of one rule made by `limit_rule`, with `metadata` lines added before its
+    /// params and `body` lines added to its `violations`.
+    fn limit_rule_with(kinds: &str, metadata: &str, body: &str) -> Evaluator {
+        let source = limit_rule("rule", kinds, 1)
+            .1
+            .replace("\"params\":", &format!("{metadata} \"params\":"))
+            .replace(
+                "input.object.spec.size > input.params.limit",
+                &format!("input.object.spec.size > input.params.limit\n\t{body}"),
+            );
+        let catalog =
+            Catalog::from_sources(vec![("rule.rego".to_string(), source, false)]).expect("loads");
+        Evaluator::new(catalog, &HashMap::new(), Backend::Rvm).expect("compiles")
+    }
+
     #[test]
-    fn only_kinds_a_rule_judges_or_reads_are_read() {
-        let reading = limit_rule("reads_pdbs", r#"["Deployment"]"#, 1).1.replace(
-            "\"params\":",
-            "\"reads\": [\"policy/v1/PodDisruptionBudget\"], \"params\":",
+    fn only_what_some_rule_may_read_of_a_kind_is_read() {
+        use Reading::{Content, Identity, Nothing};
+        let crd = ("apiextensions.k8s.io", "CustomResourceDefinition");
+        let reading =
+            |evaluator: &Evaluator, (group, kind): (&str, &str)| evaluator.reading_of(group, kind);
+
+        let reads_pdbs = limit_rule_with(
+            r#"["Deployment"]"#,
+            r#""reads": ["policy/v1/PodDisruptionBudget"],"#,
+            "true",
         );
-        let reads_pdbs =
-            Catalog::from_sources(vec![("reads_pdbs.rego".to_string(), reading, false)])
-                .expect("loads");
-        let evaluator =
-            Evaluator::new(reads_pdbs, &HashMap::new(), Backend::Rvm).expect("compiles");
-        assert!(evaluator.reads_kind("apps", "Deployment"), "judged");
-        assert!(
-            evaluator.reads_kind("policy", "PodDisruptionBudget"),
+        assert_eq!(
+            reading(&reads_pdbs, ("apps", "Deployment")),
+            Content,
+            "judged"
+        );
+        assert_eq!(
+            reading(&reads_pdbs, ("policy", "PodDisruptionBudget")),
+            Content,
             "declared in reads"
         );
-        assert!(
-            !evaluator.reads_kind("", "PodDisruptionBudget"),
+        assert_eq!(
+            reading(&reads_pdbs, ("", "PodDisruptionBudget")),
+            Nothing,
             "another group's kind"
         );
-        assert!(!evaluator.reads_kind("apiextensions.k8s.io", "CustomResourceDefinition"));
-        assert!(!evaluator.reads_kind("", "ConfigMap"));
+        assert_eq!(reading(&reads_pdbs, crd), Nothing);
+        assert_eq!(reading(&reads_pdbs, ("", "ConfigMap")), Nothing);
 
         let any_kind = Evaluator::new(catalog(), &HashMap::new(), Backend::Rvm).expect("compiles");
-        assert!(
-            any_kind.reads_kind("apiextensions.k8s.io", "CustomResourceDefinition"),
-            "a rule without kinds judges every kind"
+        assert_eq!(
+            reading(&any_kind, crd),
+            Content,
+            "a rule without kinds judges every kind, and may read all of it"
         );
+        // A rule that judges every kind but declares the content it reads sees the others'
+        // identity only (as the built-in unknown-field and invalid-field-type do).
+        let any_kind_content = limit_rule_with("", r#""content": ["Deployment"],"#, "true");
+        assert_eq!(reading(&any_kind_content, ("apps", "Deployment")), Content);
+        assert_eq!(reading(&any_kind_content, crd), Identity);
+        let judges_no_content = limit_rule_with(r#"["Deployment"]"#, r#""content": [],"#, "true");
+        assert_eq!(
+            reading(&judges_no_content, ("apps", "Deployment")),
+            Identity
+        );
+        assert_eq!(reading(&judges_no_content, crd), Nothing);
 
-        let inventory = limit_rule("inventory", r#"["Deployment"]"#, 1).1.replace(
-            "input.object.spec.size > input.params.limit",
-            "input.object.spec.size > input.params.limit\n\tcount(data.inventory) >= 0",
+        let inventory = "count(data.inventory) >= 0";
+        let reads_inventory = limit_rule_with(r#"["Deployment"]"#, "", inventory);
+        assert_eq!(
+            reading(&reads_inventory, ("", "ConfigMap")),
+            Content,
+            "data.inventory may hold any kind: without `content`, everything is read in full"
         );
-        let inventory_rule =
-            Catalog::from_sources(vec![("inventory.rego".to_string(), inventory, false)])
-                .expect("loads");
-        let evaluator =
-            Evaluator::new(inventory_rule, &HashMap::new(), Backend::Rvm).expect("compiles");
-        assert!(
-            evaluator.reads_kind("", "ConfigMap"),
-            "data.inventory may hold any kind: everything is read"
+        let declares_content = limit_rule_with(
+            r#"["Deployment"]"#,
+            r#""content": ["Deployment"], "reads": ["v1/Secret"],"#,
+            inventory,
         );
+        assert_eq!(reading(&declares_content, ("apps", "Deployment")), Content);
+        assert_eq!(
+            reading(&declares_content, ("", "Secret")),
+            Content,
+            "in reads"
+        );
+        assert_eq!(
+            reading(&declares_content, ("", "ConfigMap")),
+            Identity,
+            "found in data.inventory by its identity"
+        );
+        assert_eq!(reading(&declares_content, crd), Identity);
     }
 
     /// An evaluator of one rule (`violations` body given) and a library it may call.
@@ -485,7 +530,7 @@ metadata := {{"id": "probe", "area": "test", "severity": "warning", "kinds": ["P
         )
         .expect("compiles");
         assert!(!without.uses_inventory());
-        assert!(!without.reads_kind("", "ConfigMap"));
+        assert_eq!(without.reading_of("", "ConfigMap"), Reading::Nothing);
     }
 
     /// The program a state's machine runs on, after one evaluation.

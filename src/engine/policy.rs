@@ -97,6 +97,14 @@ pub struct RuleMeta {
     /// webhook's cluster cache watches exactly these, and the chart's RBAC grants them.
     #[serde(default)]
     pub reads: Vec<ReadKind>,
+    /// The kinds whose content (anything beyond `apiVersion`, `kind` and `metadata`) the rule
+    /// reads, of the objects it judges and of those it finds in `data.inventory`, besides the
+    /// kinds in `reads`. `None` (the key left out) means the content of every object it judges,
+    /// and of every object in `data.inventory` when it reads that: the safe default. A run hands
+    /// objects whose content no enabled rule reads to the engine as their identity alone (the
+    /// large CustomResourceDefinitions of a chart are never converted in full).
+    #[serde(default)]
+    pub content: Option<Vec<String>>,
 }
 
 /// A kind of object a rule reads from around the object it judges: `policy/v1/PodDisruptionBudget`,
@@ -116,8 +124,7 @@ impl ReadKind {
             [group, version, kind] if !group.is_empty() => (*group, *version, *kind),
             _ => return None,
         };
-        let valid_kind = kind.chars().next().is_some_and(|c| c.is_ascii_uppercase())
-            && kind.chars().all(|c| c.is_ascii_alphanumeric());
+        let valid_kind = is_kind_name(kind);
         let valid_version = version.starts_with('v') && version.len() > 1;
         (valid_kind && valid_version).then(|| ReadKind {
             group: group.to_string(),
@@ -158,7 +165,7 @@ impl std::fmt::Display for ReadKind {
 
 /// The keys a rule's `metadata` may have. Anything else is a typo that would silently change
 /// what the rule does (`"kind"` for `"kinds"` would make it apply to every kind).
-const METADATA_KEYS: [&str; 11] = [
+const METADATA_KEYS: [&str; 12] = [
     "id",
     "area",
     "severity",
@@ -170,6 +177,7 @@ const METADATA_KEYS: [&str; 11] = [
     "control",
     "scope",
     "reads",
+    "content",
 ];
 
 /// How much of the world a rule needs to see to give a right answer.
@@ -307,6 +315,20 @@ pub fn parse_meta(value: &serde_json::Value) -> Result<RuleMeta, String> {
             .collect::<Result<Vec<_>, _>>()?,
         Some(_) => return Err("metadata.reads must be a list of GROUP/VERSION/Kind strings".into()),
     };
+    let content = match obj.get("content") {
+        None => None,
+        Some(serde_json::Value::Array(items)) => Some(
+            items
+                .iter()
+                .map(|item| {
+                    item.as_str().filter(|kind| is_kind_name(kind)).map(str::to_string).ok_or_else(|| {
+                        format!("metadata.content: {item} is not a kind (e.g. \"PodDisruptionBudget\")")
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        Some(_) => return Err("metadata.content must be a list of kinds".into()),
+    };
     Ok(RuleMeta {
         id,
         area: text("area")?,
@@ -319,7 +341,14 @@ pub fn parse_meta(value: &serde_json::Value) -> Result<RuleMeta, String> {
         control: optional_text("control"),
         scope,
         reads,
+        content,
     })
+}
+
+/// A kind as the API names it: `Deployment`, `PodDisruptionBudget`.
+fn is_kind_name(text: &str) -> bool {
+    text.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+        && text.chars().all(|c| c.is_ascii_alphanumeric())
 }
 
 #[cfg(test)]
@@ -388,5 +417,24 @@ mod tests {
         assert!(parse_meta(&bad_reads)
             .unwrap_err()
             .contains("GROUP/VERSION/Kind"));
+        // `content`: left out, every kind's; a list of kinds, only theirs; anything else, an error.
+        assert_eq!(parse_meta(&reads).map(|m| m.content), Ok(None));
+        let content = serde_json::json!({"id": "a-b", "area": "x", "severity": "error", "summary": "s", "remediation": "r.", "content": ["PodDisruptionBudget"]});
+        assert_eq!(
+            parse_meta(&content).map(|m| m.content),
+            Ok(Some(vec!["PodDisruptionBudget".to_string()]))
+        );
+        let none = serde_json::json!({"id": "a-b", "area": "x", "severity": "error", "summary": "s", "remediation": "r.", "content": []});
+        assert_eq!(parse_meta(&none).map(|m| m.content), Ok(Some(Vec::new())));
+        for bad in [
+            serde_json::json!("PodDisruptionBudget"),
+            serde_json::json!(["policy/v1/PodDisruptionBudget"]),
+            serde_json::json!(["pod"]),
+            serde_json::json!([true]),
+        ] {
+            let meta = serde_json::json!({"id": "a-b", "area": "x", "severity": "error", "summary": "s", "remediation": "r.", "content": bad});
+            let error = parse_meta(&meta).unwrap_err();
+            assert!(error.starts_with("metadata.content"), "{bad}: {error}");
+        }
     }
 }

@@ -167,6 +167,23 @@ impl Node {
         }
     }
 
+    /// The identity of an object as an engine value: the `apiVersion`, `kind` and `metadata` of
+    /// a mapping, converted as [`Node::to_rego`] does; nothing else of it.
+    pub fn identity_to_rego(&self) -> regorus::Value {
+        use std::collections::BTreeMap;
+        match &self.value {
+            Value::Map(entries) => {
+                let map: BTreeMap<regorus::Value, regorus::Value> = entries
+                    .iter()
+                    .filter(|e| matches!(&*e.key, "apiVersion" | "kind" | "metadata"))
+                    .map(|e| (rego_key(&e.key), e.value.to_rego()))
+                    .collect();
+                regorus::Value::from(map)
+            }
+            _ => self.to_rego(),
+        }
+    }
+
     /// A tree from JSON that has no source text (an AdmissionReview's object): every span is 0:0.
     pub fn from_json(value: &serde_json::Value) -> Node {
         let value = match value {
