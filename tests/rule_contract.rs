@@ -14,6 +14,10 @@
 //!   read them, as the load-time analysis finds; for every built-in rule that finding matches
 //!   what its source and the libraries it imports say (so no rule loses its input when others
 //!   are turned off).
+//! - Content: a run hands the engine only the identity (`apiVersion`, `kind`, `metadata`) of an
+//!   object whose content no enabled rule reads, as their metadata `content` declares; every
+//!   built-in rule's verdicts on every fixture are the same as when everything is converted in
+//!   full, and a custom policy sees what its declaration says.
 
 mod common;
 
@@ -22,7 +26,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 
 use seaworthy::config::Config;
-use seaworthy::engine::{Backend, Catalog, Evaluator};
+use seaworthy::engine::{Backend, Catalog, Evaluator, Reading};
 use seaworthy::lint::{self, Outcome};
 use seaworthy::manifest::{self, Input, LoadOptions};
 use seaworthy::suppress::Suppressor;
@@ -618,5 +622,176 @@ fn the_analysis_finds_every_built_in_rule_that_reads_the_inventory_or_the_schema
     assert_eq!(
         schema, 2,
         "unknown-field and invalid-field-type read the schema report"
+    );
+}
+
+/// A custom rule that reads `data.inventory` without declaring `content`: a run that enables it
+/// converts every object in full, as runs did before `content` existed. It finds nothing.
+const READS_EVERYTHING: &str = r#"# What it does: nothing; it reads the inventory.
+# Why: a test.
+# Example:
+#   kind: Deployment
+# Fix: none.
+package seaworthy.rules.test.reads_everything
+
+import rego.v1
+
+metadata := {
+	"id": "reads-everything",
+	"area": "test",
+	"severity": "notice",
+	"summary": "Reads the inventory",
+	"remediation": "None.",
+}
+
+violations contains v if {
+	count(data.inventory) < 0
+	v := {"msg": "never", "path": []}
+}
+"#;
+
+/// Every active finding of the built-in rules, with its file, place and message.
+fn built_in_findings(outcome: &Outcome) -> Vec<String> {
+    let mut findings: Vec<String> = outcome
+        .active()
+        .filter(|f| f.rule != "reads-everything")
+        .map(|f| {
+            format!(
+                "{}:{}:{} {} [{}]: {}",
+                f.location.file,
+                f.location.line,
+                f.location.column,
+                f.location.path,
+                f.rule,
+                f.message
+            )
+        })
+        .collect();
+    findings.sort();
+    findings
+}
+
+fn lint_dir(evaluator: &mut Evaluator, dir: &Path) -> Outcome {
+    let suppressor = Suppressor {
+        exemptions: &[],
+        allow_annotations: true,
+    };
+    lint::lint_inputs(
+        &[Input::Path(dir.to_path_buf())],
+        &LoadOptions::default(),
+        evaluator,
+        &suppressor,
+    )
+}
+
+#[test]
+fn declared_content_leaves_every_built_in_verdict_as_full_conversion_gives_it() {
+    let config = Config::default();
+    let mut declared =
+        lint::evaluator_for(&config, &[], Backend::Rvm).expect("built-in policies load");
+    let policies = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        policies.path().join("reads_everything.rego"),
+        READS_EVERYTHING,
+    )
+    .expect("write policy");
+    let mut full = lint::evaluator_for(&config, &[policies.path().to_path_buf()], Backend::Rvm)
+        .expect("policies load");
+    // The default catalog reads a CustomResourceDefinition's identity alone; with the custom
+    // rule, all of it. (The fixtures below hold CRDs, custom resources and other kinds no rule
+    // reads in full.)
+    let crd = ("apiextensions.k8s.io", "CustomResourceDefinition");
+    assert_eq!(declared.reading_of(crd.0, crd.1), Reading::Identity);
+    assert_eq!(full.reading_of(crd.0, crd.1), Reading::Content);
+    for dir in ["fixtures/rules", "fixtures/manifests"] {
+        let dir = common::root().join(dir);
+        let with_declared = built_in_findings(&lint_dir(&mut declared, &dir));
+        let with_full = built_in_findings(&lint_dir(&mut full, &dir));
+        assert!(with_declared.len() > 100, "{}: findings", dir.display());
+        if with_declared != with_full {
+            let only = |a: &[String], b: &[String]| -> Vec<String> {
+                a.iter().filter(|f| !b.contains(f)).cloned().collect()
+            };
+            panic!(
+                "{}: verdicts differ\nonly with declared content:\n{}\nonly with full content:\n{}",
+                dir.display(),
+                only(&with_declared, &with_full).join("\n"),
+                only(&with_full, &with_declared).join("\n")
+            );
+        }
+    }
+}
+
+/// A custom rule on Deployments that tells the size of each Widget in the inventory of its
+/// namespace (`unknown` when it cannot see it), with `content` as given (or none).
+fn widget_policy(content: Option<&str>) -> String {
+    let content = content.map_or(String::new(), |kinds| format!("\"content\": {kinds},"));
+    format!(
+        r#"# What it does: names the Widgets of the namespace.
+# Why: a test.
+# Example:
+#   kind: Deployment
+# Fix: none.
+package seaworthy.rules.test.widgets
+
+import rego.v1
+
+metadata := {{
+	"id": "widgets",
+	"area": "test",
+	"severity": "warning",
+	"kinds": ["Deployment"],
+	{content}
+	"summary": "Names the Widgets",
+	"remediation": "None.",
+}}
+
+violations contains v if {{
+	some name, widget in data.inventory.namespace[input.object.metadata.namespace]["example.com/v1"].Widget
+	v := {{"msg": sprintf("widget %s (%s) of size %v", [name, widget.metadata.labels.team, object.get(widget, ["spec", "size"], "unknown")]), "path": []}}
+}}
+"#
+    )
+}
+
+#[test]
+fn a_custom_rule_reads_the_content_its_metadata_declares_and_all_without_a_declaration() {
+    let objects = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        objects.path().join("objects.yaml"),
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1, namespace: team, labels: {team: blue}}\nspec: {size: 3}\n---\n\
+         apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: team}\n\
+         spec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: web, image: nginx:1.27}]\n",
+    )
+    .expect("write objects");
+    let messages = |content: Option<&str>| -> Vec<String> {
+        let policies = tempfile::tempdir().expect("temp dir");
+        std::fs::write(policies.path().join("widgets.rego"), widget_policy(content))
+            .expect("write policy");
+        let mut evaluator = lint::evaluator_for(
+            &Config::default(),
+            &[policies.path().to_path_buf()],
+            Backend::Rvm,
+        )
+        .expect("policies load");
+        let outcome = lint_dir(&mut evaluator, objects.path());
+        outcome
+            .active()
+            .filter(|f| f.rule == "widgets")
+            .map(|f| f.message.clone())
+            .collect()
+    };
+    // No declaration: the rule may read anything in the inventory, so everything is whole.
+    assert_eq!(messages(None), ["widget w1 (blue) of size 3"]);
+    // Declared and named: whole.
+    assert_eq!(
+        messages(Some(r#"["Deployment", "Widget"]"#)),
+        ["widget w1 (blue) of size 3"]
+    );
+    // Declared without Widget: the Widget is found by its identity, metadata and all, and its
+    // spec is not there.
+    assert_eq!(
+        messages(Some(r#"["Deployment"]"#)),
+        ["widget w1 (blue) of size unknown"]
     );
 }

@@ -35,6 +35,8 @@ metadata := {
 		"SelfSubjectAccessReview", "StatefulSet", "StorageClass", "SubjectAccessReview",
 		"TokenReview", "ValidatingWebhookConfiguration", "VolumeAttachment",
 	],
+	# content: Only the apiVersion and kind of what it judges.
+	"content": [],
 	"summary": "API version deprecated in the target Kubernetes version",
 	"remediation": "Change apiVersion to the replacement the message names while the old version is still served.",
 	"params": {"kubernetes_version": "1.33"},

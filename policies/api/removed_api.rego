@@ -36,6 +36,8 @@ metadata := {
 		"SelfSubjectAccessReview", "StatefulSet", "StorageClass", "SubjectAccessReview",
 		"TokenReview", "ValidatingWebhookConfiguration", "VolumeAttachment",
 	],
+	# content: Only the apiVersion and kind of what it judges.
+	"content": [],
 	"summary": "API version removed in the target Kubernetes version",
 	"remediation": "Change apiVersion to the replacement the message names before upgrading to the target version.",
 	"params": {"kubernetes_version": "1.33"},

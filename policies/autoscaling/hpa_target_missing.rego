@@ -29,6 +29,8 @@ metadata := {
 	"area": "autoscaling",
 	"severity": "warning",
 	"kinds": ["HorizontalPodAutoscaler"],
+	# content: The target is looked up in data.inventory by kind and name alone.
+	"content": ["HorizontalPodAutoscaler"],
 	"summary": "HorizontalPodAutoscaler targets a workload that does not exist",
 	"remediation": "Make scaleTargetRef name the workload as it is deployed: kind, name and API group.",
 	"scope": "complete",

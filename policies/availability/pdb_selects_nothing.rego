@@ -36,6 +36,8 @@ metadata := {
 	"area": "availability",
 	"severity": "warning",
 	"kinds": ["PodDisruptionBudget"],
+	# content: Operators' custom resources are found in data.inventory by kind alone.
+	"content": ["PodDisruptionBudget"],
 	"summary": "PodDisruptionBudget selects no workload",
 	"remediation": "Make the selector match the pod template labels of the workload the budget protects, or delete the budget.",
 	"scope": "complete",

@@ -32,6 +32,8 @@ metadata := {
 	"area": "availability",
 	"severity": "warning",
 	"kinds": ["Deployment", "StatefulSet", "Rollout"],
+	# content: The workloads it judges (and the HorizontalPodAutoscalers in reads).
+	"content": ["Deployment", "StatefulSet", "Rollout"],
 	"summary": "Workload runs fewer replicas than the high-availability minimum",
 	"remediation": "Run at least the minimum number of replicas, in spec.replicas or in the HorizontalPodAutoscaler's minReplicas.",
 	"params": {"min_replicas": 3},

@@ -37,6 +37,8 @@ metadata := {
 	"area": "hardening",
 	"severity": "notice",
 	"kinds": ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Pod", "Job", "CronJob", "Rollout"],
+	# content: The workloads it judges (and the kinds in reads).
+	"content": ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Pod", "Job", "CronJob", "Rollout"],
 	"summary": "Pod mounts a service account token it may not need",
 	"remediation": "Set automountServiceAccountToken: false in the pod spec or on its ServiceAccount if the pod does not call the Kubernetes API.",
 	"scope": "related",

@@ -30,6 +30,8 @@ metadata := {
 	"area": "ingress",
 	"severity": "warning",
 	"kinds": ["Ingress"],
+	# content: What provides a Secret, from data.inventory; Issuers and ClusterIssuers by name alone.
+	"content": ["Ingress", "Secret", "Certificate", "ExternalSecret", "SealedSecret"],
 	"summary": "Ingress TLS Secret or issuer is not in the run",
 	"remediation": "Name the Secret the Certificate or ExternalSecret writes, or the issuer as it is deployed.",
 	"scope": "complete",

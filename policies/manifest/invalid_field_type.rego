@@ -38,6 +38,8 @@ metadata := {
 	"id": "invalid-field-type",
 	"area": "manifest",
 	"severity": "error",
+	# content: The kinds it checks by hand; of any other object, only the schema check's report.
+	"content": ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Pod", "Job", "CronJob", "Rollout", "PodDisruptionBudget", "NetworkPolicy"],
 	"summary": "Field has a type the Kubernetes API rejects",
 	"remediation": "Write the field with the type the Kubernetes API expects, or leave it out.",
 }

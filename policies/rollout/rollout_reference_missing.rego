@@ -27,6 +27,8 @@ metadata := {
 	"area": "rollout",
 	"severity": "warning",
 	"kinds": ["Rollout"],
+	# content: Referenced objects are looked up in data.inventory by kind and name alone.
+	"content": ["Rollout"],
 	"summary": "Argo Rollout references an object that is not in the run",
 	"remediation": "Deploy the referenced Service, AnalysisTemplate, VirtualService or DestinationRule with the Rollout, or correct its name.",
 	"scope": "complete",

@@ -30,6 +30,8 @@ metadata := {
 	"area": "services",
 	"severity": "warning",
 	"kinds": ["Service"],
+	# content: Operators' custom resources are found in data.inventory by kind alone.
+	"content": ["Service"],
 	"summary": "Service selects no pod template",
 	"remediation": "Make the selector match the pod template labels of the workload that serves the traffic.",
 	"scope": "complete",

@@ -27,6 +27,8 @@ metadata := {
 	"area": "traffic",
 	"severity": "warning",
 	"kinds": ["VirtualService"],
+	# content: The DestinationRules of data.inventory, whose subsets it reads.
+	"content": ["VirtualService", "DestinationRule"],
 	"summary": "VirtualService routes to a subset no DestinationRule defines",
 	"remediation": "Define the subset in the DestinationRule for the host, or route to a subset it defines.",
 	"scope": "complete",
