@@ -147,7 +147,6 @@ impl Node {
 
     /// Converts to the value type of the Rego engine. Mappings become objects keyed by strings.
     pub fn to_rego(&self) -> regorus::Value {
-        use std::collections::BTreeMap;
         match &self.value {
             Value::Null => regorus::Value::Null,
             Value::Bool(b) => regorus::Value::from(*b),
@@ -157,29 +156,19 @@ impl Node {
             Value::Seq(items) => {
                 regorus::Value::from(items.iter().map(Node::to_rego).collect::<Vec<_>>())
             }
-            Value::Map(entries) => {
-                let map: BTreeMap<regorus::Value, regorus::Value> = entries
-                    .iter()
-                    .map(|e| (rego_key(&e.key), e.value.to_rego()))
-                    .collect();
-                regorus::Value::from(map)
-            }
+            Value::Map(entries) => map_to_rego(entries.iter()),
         }
     }
 
     /// The identity of an object as an engine value: the `apiVersion`, `kind` and `metadata` of
     /// a mapping, converted as [`Node::to_rego`] does; nothing else of it.
     pub fn identity_to_rego(&self) -> regorus::Value {
-        use std::collections::BTreeMap;
         match &self.value {
-            Value::Map(entries) => {
-                let map: BTreeMap<regorus::Value, regorus::Value> = entries
+            Value::Map(entries) => map_to_rego(
+                entries
                     .iter()
-                    .filter(|e| matches!(&*e.key, "apiVersion" | "kind" | "metadata"))
-                    .map(|e| (rego_key(&e.key), e.value.to_rego()))
-                    .collect();
-                regorus::Value::from(map)
-            }
+                    .filter(|e| matches!(&*e.key, "apiVersion" | "kind" | "metadata")),
+            ),
             _ => self.to_rego(),
         }
     }
@@ -243,6 +232,14 @@ const SHARED_KEYS_MAX: usize = 8192;
 thread_local! {
     static SHARED_KEYS: std::cell::RefCell<std::collections::HashMap<Box<str>, regorus::Value>> =
         std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// Mapping entries as an engine object keyed by strings.
+fn map_to_rego<'a>(entries: impl Iterator<Item = &'a Entry>) -> regorus::Value {
+    let map: std::collections::BTreeMap<regorus::Value, regorus::Value> = entries
+        .map(|e| (rego_key(&e.key), e.value.to_rego()))
+        .collect();
+    regorus::Value::from(map)
 }
 
 /// A mapping key as an engine value. The same few hundred field names (`name`, `image`,
