@@ -278,20 +278,13 @@ pub fn parse_meta(value: &serde_json::Value) -> Result<RuleMeta, String> {
     let severity = Severity::parse(&severity_text).ok_or_else(|| {
         format!("metadata.severity {severity_text:?} must be one of error, warning, notice")
     })?;
-    let kinds = match obj.get("kinds") {
-        None => None,
-        Some(serde_json::Value::Array(items)) => Some(
-            items
-                .iter()
-                .map(|k| {
-                    k.as_str()
-                        .map(str::to_string)
-                        .ok_or("metadata.kinds must be a list of strings")
-                })
-                .collect::<Result<Vec<_>, _>>()?,
-        ),
-        Some(_) => return Err("metadata.kinds must be a list of strings".into()),
-    };
+    let kinds = list_of(
+        obj,
+        "kinds",
+        "metadata.kinds must be a list of strings",
+        |item| item.as_str().map(str::to_string),
+        |_| "metadata.kinds must be a list of strings".to_string(),
+    )?;
     let params = match obj.get("params") {
         None => serde_json::Map::new(),
         Some(serde_json::Value::Object(map)) => map.clone(),
@@ -303,32 +296,25 @@ pub fn parse_meta(value: &serde_json::Value) -> Result<RuleMeta, String> {
             format!("metadata.scope {value} must be one of object, related, complete")
         })?,
     };
-    let reads = match obj.get("reads") {
-        None => Vec::new(),
-        Some(serde_json::Value::Array(items)) => items
-            .iter()
-            .map(|item| {
-                item.as_str().and_then(ReadKind::parse).ok_or_else(|| {
-                    format!("metadata.reads: {item} is not GROUP/VERSION/Kind (e.g. \"policy/v1/PodDisruptionBudget\", \"v1/LimitRange\")")
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?,
-        Some(_) => return Err("metadata.reads must be a list of GROUP/VERSION/Kind strings".into()),
-    };
-    let content = match obj.get("content") {
-        None => None,
-        Some(serde_json::Value::Array(items)) => Some(
-            items
-                .iter()
-                .map(|item| {
-                    item.as_str().filter(|kind| is_kind_name(kind)).map(str::to_string).ok_or_else(|| {
-                        format!("metadata.content: {item} is not a kind (e.g. \"PodDisruptionBudget\")")
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?,
-        ),
-        Some(_) => return Err("metadata.content must be a list of kinds".into()),
-    };
+    let reads = list_of(
+        obj,
+        "reads",
+        "metadata.reads must be a list of GROUP/VERSION/Kind strings",
+        |item| item.as_str().and_then(ReadKind::parse),
+        |item| format!("metadata.reads: {item} is not GROUP/VERSION/Kind (e.g. \"policy/v1/PodDisruptionBudget\", \"v1/LimitRange\")"),
+    )?
+    .unwrap_or_default();
+    let content = list_of(
+        obj,
+        "content",
+        "metadata.content must be a list of kinds",
+        |item| {
+            item.as_str()
+                .filter(|kind| is_kind_name(kind))
+                .map(str::to_string)
+        },
+        |item| format!("metadata.content: {item} is not a kind (e.g. \"PodDisruptionBudget\")"),
+    )?;
     Ok(RuleMeta {
         id,
         area: text("area")?,
@@ -343,6 +329,26 @@ pub fn parse_meta(value: &serde_json::Value) -> Result<RuleMeta, String> {
         reads,
         content,
     })
+}
+
+/// A metadata key holding a list: None when it is left out; an error when it is not a list
+/// (`not_a_list`) or an item does not parse (`bad_item`, given the item).
+fn list_of<T>(
+    metadata: &serde_json::Map<String, serde_json::Value>,
+    key: &str,
+    not_a_list: &str,
+    parse: impl Fn(&serde_json::Value) -> Option<T>,
+    bad_item: impl Fn(&serde_json::Value) -> String,
+) -> Result<Option<Vec<T>>, String> {
+    match metadata.get(key) {
+        None => Ok(None),
+        Some(serde_json::Value::Array(items)) => items
+            .iter()
+            .map(|item| parse(item).ok_or_else(|| bad_item(item)))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        Some(_) => Err(not_a_list.to_string()),
+    }
 }
 
 /// A kind as the API names it: `Deployment`, `PodDisruptionBudget`.
