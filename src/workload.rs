@@ -116,6 +116,10 @@ pub fn view(root: &Node, object: &RegoValue) -> Option<RegoValue> {
             all.push(object_value([
                 ("type", RegoValue::from(kind)),
                 ("name", defined_or_null(&container_value["name"])),
+                (
+                    "display_name",
+                    display_name(&container_value["name"], list, index),
+                ),
                 ("container", container_value.clone()),
                 ("path", RegoValue::from(path)),
                 ("quantities", quantities(&container_value["resources"])),
@@ -399,6 +403,16 @@ fn defined_or_null(value: &RegoValue) -> RegoValue {
     match value {
         RegoValue::Undefined => RegoValue::Null,
         value => value.clone(),
+    }
+}
+
+/// How findings name a container: its name when that is a non-empty string, else where it is
+/// (`containers[1]`). Computed once here: every finding of a container rule quotes it, and a Rego
+/// helper call per finding costs more than the rest of the message.
+fn display_name(name: &RegoValue, list: &str, index: usize) -> RegoValue {
+    match name {
+        RegoValue::String(text) if !text.is_empty() => name.clone(),
+        _ => RegoValue::from(format!("{list}[{index}]")),
     }
 }
 

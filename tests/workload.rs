@@ -293,6 +293,34 @@ fn all_containers_have_type_name_and_full_path() {
 }
 
 #[test]
+fn a_container_is_named_by_its_name_or_else_by_where_it_is() {
+    // What findings call each container: a name that is a non-empty string as written; for a
+    // container without one (missing, empty, not a string) its list and index.
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  initContainers:\n  - image: busybox\n  - name: \"\"\n    image: busybox\n  containers:\n  - name: app\n    image: app:1\n  - name: 7\n    image: app:1\n  ephemeralContainers:\n  - name: debugger\n    image: busybox\n";
+    let v = view_of(pod).expect("a view");
+    let names: Vec<Rego> = v["all_containers"]
+        .as_array()
+        .expect("all_containers is an array")
+        .iter()
+        .map(|c| c["display_name"].clone())
+        .collect();
+    let expected: Vec<Rego> = [
+        "initContainers[0]",
+        "initContainers[1]",
+        "app",
+        "containers[1]",
+        "debugger",
+    ]
+    .into_iter()
+    .map(Rego::from)
+    .collect();
+    assert_eq!(names, expected);
+    // `name` stays as written (null when missing), for rules that test it.
+    assert_eq!(v["all_containers"][0usize]["name"], Rego::Null);
+    assert_eq!(v["all_containers"][3usize]["name"], Rego::from(7i64));
+}
+
+#[test]
 fn all_container_paths_follow_the_kind() {
     let cronjob = "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: c\nspec:\n  schedule: \"@daily\"\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          initContainers:\n          - name: setup\n            image: busybox\n          containers:\n          - name: run\n            image: busybox\n";
     let v = view_of(cronjob).expect("a view");

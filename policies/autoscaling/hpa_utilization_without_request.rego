@@ -23,7 +23,6 @@ package seaworthy.rules.autoscaling.hpa_utilization_without_request
 
 import rego.v1
 
-import data.seaworthy.lib.names
 import data.seaworthy.lib.resources
 
 metadata := {
@@ -49,7 +48,7 @@ violations contains v if {
 	not resources.pod_level("requests", target.resource)
 	v := {
 		"msg": sprintf("container %q has no %s request, but HorizontalPodAutoscaler %q scales on %s utilization, which it cannot compute without one", [
-			names.container(ref), target.resource, input.workload.hpa.name, target.resource,
+			ref.display_name, target.resource, input.workload.hpa.name, target.resource,
 		]),
 		"path": array.concat(ref.path, ["resources"]),
 	}

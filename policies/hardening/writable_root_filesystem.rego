@@ -24,8 +24,6 @@ package seaworthy.rules.hardening.writable_root_filesystem
 
 import rego.v1
 
-import data.seaworthy.lib.names
-
 metadata := {
 	"id": "writable-root-filesystem",
 	"area": "hardening",
@@ -43,7 +41,7 @@ violations contains v if {
 	field != null
 	field != true
 	v := {
-		"msg": sprintf("container %q sets securityContext.readOnlyRootFilesystem to %s", [names.container(ref), shown(field)]),
+		"msg": sprintf("container %q sets securityContext.readOnlyRootFilesystem to %s", [ref.display_name, shown(field)]),
 		"path": array.concat(ref.path, ["securityContext", "readOnlyRootFilesystem"]),
 	}
 }
@@ -54,7 +52,7 @@ violations contains v if {
 	ref.type in {"container", "init", "sidecar"}
 	not is_set(ref.container.securityContext.readOnlyRootFilesystem)
 	v := {
-		"msg": sprintf("container %q does not set securityContext.readOnlyRootFilesystem to true", [names.container(ref)]),
+		"msg": sprintf("container %q does not set securityContext.readOnlyRootFilesystem to true", [ref.display_name]),
 		"path": ref.path,
 	}
 }

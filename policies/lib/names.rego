@@ -11,14 +11,11 @@ package seaworthy.lib.names
 
 import rego.v1
 
-# One definition with `else`, the test written out: every finding of a container rule calls this,
-# and the RVM runs every definition of a function, and each call of a helper, in full.
-container(ref) := ref.name if {
-	is_string(ref.name)
-	ref.name != ""
-} else := sprintf("%s[%v]", [ref.path[count(ref.path) - 2], ref.path[count(ref.path) - 1]]) if {
-	count(ref.path) >= 2
-}
+# How findings name a container: its `display_name` in the workload view (its name, or
+# `containers[1]` when it has none), worked out once in Rust. The built-in rules read the field
+# itself: a helper call per finding cost more than the rest of the message. Kept for policies
+# that call it.
+container(ref) := ref.display_name
 
 # One definition with `else` too: the object-level rules call this for every finding.
 object_name(obj) := obj.metadata.name if {

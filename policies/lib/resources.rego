@@ -14,8 +14,6 @@ package seaworthy.lib.resources
 
 import rego.v1
 
-import data.seaworthy.lib.names
-
 # The containers whose resources count: regular, init and native sidecar containers. An array,
 # not a set, for the reason given at probes.long_running.
 checked := [ref |
@@ -75,7 +73,7 @@ container_problem(ref, section, resource) := finding(ref, section, resource, spr
 }
 
 finding(ref, section, resource, text) := {
-	"msg": sprintf("container %q %s", [names.container(ref), text]),
+	"msg": sprintf("container %q %s", [ref.display_name, text]),
 	"path": array.concat(ref.path, ["resources", section, resource]),
 }
 

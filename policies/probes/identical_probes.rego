@@ -37,8 +37,6 @@ package seaworthy.rules.probes.identical_probes
 
 import rego.v1
 
-import data.seaworthy.lib.names
-
 import data.seaworthy.lib.probes
 
 metadata := {
@@ -66,7 +64,7 @@ violations contains v if {
 	handler_kind(readiness) == kind
 	normalized(liveness, ref.container) == normalized(readiness, ref.container)
 	v := {
-		"msg": sprintf("container %q has a livenessProbe identical to its readinessProbe (%s)", [names.container(ref), summary(ref.container.livenessProbe)]),
+		"msg": sprintf("container %q has a livenessProbe identical to its readinessProbe (%s)", [ref.display_name, summary(ref.container.livenessProbe)]),
 		"path": array.concat(ref.path, ["livenessProbe"]),
 	}
 }

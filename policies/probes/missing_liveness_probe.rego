@@ -20,8 +20,6 @@ package seaworthy.rules.probes.missing_liveness_probe
 
 import rego.v1
 
-import data.seaworthy.lib.names
-
 metadata := {
 	"id": "missing-liveness-probe",
 	"area": "probes",
@@ -37,7 +35,7 @@ violations contains v if {
 	ref.type in {"container", "sidecar"}
 	not has_liveness_probe(ref.container)
 	v := {
-		"msg": sprintf("container %q has no livenessProbe", [names.container(ref)]),
+		"msg": sprintf("container %q has no livenessProbe", [ref.display_name]),
 		"path": ref.path,
 	}
 }

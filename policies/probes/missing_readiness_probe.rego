@@ -28,7 +28,6 @@ package seaworthy.rules.probes.missing_readiness_probe
 
 import rego.v1
 
-import data.seaworthy.lib.names
 import data.seaworthy.lib.probes
 
 metadata := {
@@ -47,7 +46,7 @@ violations contains v if {
 	not has_readiness_probe(ref.container)
 	serves(ref.container)
 	v := {
-		"msg": sprintf("container %q has no readinessProbe", [names.container(ref)]),
+		"msg": sprintf("container %q has no readinessProbe", [ref.display_name]),
 		"path": ref.path,
 	}
 }

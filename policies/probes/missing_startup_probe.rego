@@ -31,8 +31,6 @@ package seaworthy.rules.probes.missing_startup_probe
 
 import rego.v1
 
-import data.seaworthy.lib.names
-
 import data.seaworthy.lib.probes
 
 metadata := {
@@ -54,7 +52,7 @@ violations contains v if {
 	delay >= input.params.min_initial_delay_seconds
 	not has_startup_probe(ref.container)
 	v := {
-		"msg": sprintf("container %q delays its livenessProbe by %vs and has no startupProbe", [names.container(ref), delay]),
+		"msg": sprintf("container %q delays its livenessProbe by %vs and has no startupProbe", [ref.display_name, delay]),
 		"path": array.concat(ref.path, ["livenessProbe", "initialDelaySeconds"]),
 	}
 }

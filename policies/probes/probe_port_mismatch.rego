@@ -32,8 +32,6 @@ package seaworthy.rules.probes.probe_port_mismatch
 
 import rego.v1
 
-import data.seaworthy.lib.names
-
 import data.seaworthy.lib.probes
 import data.seaworthy.lib.values
 
@@ -60,7 +58,7 @@ violations contains v if {
 	not declared(port, ref.container)
 	some problem in mismatch(port, action, ref)
 	v := {
-		"msg": sprintf("container %q has %s port %s", [names.container(ref), probe, problem]),
+		"msg": sprintf("container %q has %s port %s", [ref.display_name, probe, problem]),
 		"path": array.concat(ref.path, [probe, action, "port"]),
 	}
 }
@@ -98,7 +96,7 @@ elsewhere(port, ref) := sprintf("; %s declares it", [concat(" and ", [sprintf("c
 
 elsewhere(port, ref) := "" if count(owners(port, ref)) == 0
 
-owners(port, ref) := {names.container(other) |
+owners(port, ref) := {other.display_name |
 	some other in input.workload.all_containers
 	other.type in long_running_types
 	other.path != ref.path

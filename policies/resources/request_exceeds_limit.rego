@@ -26,8 +26,6 @@ package seaworthy.rules.resources.request_exceeds_limit
 
 import rego.v1
 
-import data.seaworthy.lib.names
-
 metadata := {
 	"id": "request-exceeds-limit",
 	"area": "resources",
@@ -45,7 +43,7 @@ violations contains v if {
 	request > limit
 	v := {
 		"msg": sprintf("container %q requests %s %s, more than its limit of %s", [
-			names.container(ref),
+			ref.display_name,
 			shown(ref.container.resources.requests[resource]),
 			label(resource),
 			shown(ref.container.resources.limits[resource]),

@@ -21,8 +21,6 @@ package seaworthy.rules.rollout.latest_image_tag
 
 import rego.v1
 
-import data.seaworthy.lib.names
-
 metadata := {
 	"id": "latest-image-tag",
 	"area": "rollout",
@@ -46,7 +44,7 @@ violations contains v if {
 	# Last: only an image without a tag can be the placeholder, and most images have one.
 	not istio_placeholder(ref.container)
 	v := {
-		"msg": sprintf("container %q uses image %q %s", [names.container(ref), image, problem]),
+		"msg": sprintf("container %q uses image %q %s", [ref.display_name, image, problem]),
 		"path": array.concat(ref.path, ["image"]),
 	}
 }

@@ -24,7 +24,6 @@ package seaworthy.rules.secrets.secret_in_env
 
 import rego.v1
 
-import data.seaworthy.lib.names
 import data.seaworthy.lib.secrets
 import data.seaworthy.lib.values
 
@@ -48,7 +47,7 @@ violations contains v if {
 	literal(e.value)
 	v := {
 		"msg": sprintf("container %q sets %s to a literal value%s", [
-			names.container(ref),
+			ref.display_name,
 			e.name,
 			placeholder_note(e.value),
 		]),

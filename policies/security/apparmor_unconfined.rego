@@ -28,8 +28,6 @@ package seaworthy.rules.security.apparmor_unconfined
 
 import rego.v1
 
-import data.seaworthy.lib.names
-
 metadata := {
 	"id": "apparmor-unconfined",
 	"area": "security",
@@ -63,7 +61,7 @@ violations contains v if {
 	profile_type != ""
 	not profile_type in allowed_types
 	v := {
-		"msg": sprintf("container %q %s", [names.container(ref), field_problem(profile_type)]),
+		"msg": sprintf("container %q %s", [ref.display_name, field_problem(profile_type)]),
 		"path": array.concat(ref.path, ["securityContext", "appArmorProfile", "type"]),
 	}
 }

@@ -31,8 +31,6 @@ import rego.v1
 
 import data.seaworthy.lib.values
 
-import data.seaworthy.lib.names
-
 metadata := {
 	"id": "capabilities-not-dropped",
 	"area": "security",
@@ -60,7 +58,7 @@ violations contains v if {
 	not drops_all(ref.container)
 	not drops_all_in_other_case(ref.container)
 	v := {
-		"msg": sprintf("container %q does not drop ALL capabilities in securityContext.capabilities.drop", [names.container(ref)]),
+		"msg": sprintf("container %q does not drop ALL capabilities in securityContext.capabilities.drop", [ref.display_name]),
 		"path": drop_path(ref),
 	}
 }
@@ -73,7 +71,7 @@ violations contains v if {
 	is_string(capability)
 	upper(capability) == "ALL"
 	v := {
-		"msg": sprintf("container %q drops %q; the Pod Security Standards only accept \"ALL\" in upper case", [names.container(ref), capability]),
+		"msg": sprintf("container %q drops %q; the Pod Security Standards only accept \"ALL\" in upper case", [ref.display_name, capability]),
 		"path": array.concat(capabilities_path(ref), ["drop", i]),
 	}
 }
@@ -85,7 +83,7 @@ violations contains v if {
 	count(forbidden) > 0
 	names := [ref.container.securityContext.capabilities.add[i] | some i in forbidden]
 	v := {
-		"msg": sprintf("container %q adds %s %s in securityContext.capabilities.add; only NET_BIND_SERVICE may be added", [names.container(ref), plural(count(names)), concat(", ", names)]),
+		"msg": sprintf("container %q adds %s %s in securityContext.capabilities.add; only NET_BIND_SERVICE may be added", [ref.display_name, plural(count(names)), concat(", ", names)]),
 		"path": add_path(ref, forbidden),
 	}
 }

@@ -24,8 +24,6 @@ import rego.v1
 
 import data.seaworthy.lib.values
 
-import data.seaworthy.lib.names
-
 metadata := {
 	"id": "dangerous-capabilities",
 	"area": "security",
@@ -49,7 +47,7 @@ violations contains v if {
 	is_string(capability)
 	not capability in allowed
 	v := {
-		"msg": message(names.container(ref), capability),
+		"msg": message(ref.display_name, capability),
 		"path": array.concat(ref.path, ["securityContext", "capabilities", "add", i]),
 	}
 }

@@ -25,8 +25,6 @@ package seaworthy.rules.security.host_field_in_handler
 
 import rego.v1
 
-import data.seaworthy.lib.names
-
 metadata := {
 	"id": "host-field-in-handler",
 	"area": "security",
@@ -64,7 +62,7 @@ violations contains v if {
 }
 
 violation(ref, handler, action, host) := {
-	"msg": sprintf("container %q sends its %s to host %q (%s.%s.host) instead of %s", [names.container(ref), describe(handler), host, concat(".", handler), action, own_address]),
+	"msg": sprintf("container %q sends its %s to host %q (%s.%s.host) instead of %s", [ref.display_name, describe(handler), host, concat(".", handler), action, own_address]),
 	"path": array.concat(ref.path, array.concat(handler, [action, "host"])),
 }
 

@@ -21,8 +21,6 @@ import rego.v1
 
 import data.seaworthy.lib.values
 
-import data.seaworthy.lib.names
-
 metadata := {
 	"id": "host-port",
 	"area": "security",
@@ -39,7 +37,7 @@ violations contains v if {
 	some i, port in values.items(ref.container.ports)
 	non_zero(port.hostPort)
 	v := {
-		"msg": sprintf("container %q binds port %s of the node (hostPort: %s)", [names.container(ref), show(port.hostPort), show_raw(port.hostPort)]),
+		"msg": sprintf("container %q binds port %s of the node (hostPort: %s)", [ref.display_name, show(port.hostPort), show_raw(port.hostPort)]),
 		"path": array.concat(ref.path, ["ports", i, "hostPort"]),
 	}
 }

@@ -21,8 +21,6 @@ package seaworthy.rules.security.host_process
 
 import rego.v1
 
-import data.seaworthy.lib.names
-
 metadata := {
 	"id": "host-process",
 	"area": "security",
@@ -46,7 +44,7 @@ violations contains v if {
 	some ref in input.workload.all_containers
 	ref.container.securityContext.windowsOptions.hostProcess == true
 	v := {
-		"msg": sprintf("container %q runs as a Windows HostProcess container (windowsOptions.hostProcess: true)", [names.container(ref)]),
+		"msg": sprintf("container %q runs as a Windows HostProcess container (windowsOptions.hostProcess: true)", [ref.display_name]),
 		"path": array.concat(ref.path, ["securityContext", "windowsOptions", "hostProcess"]),
 	}
 }

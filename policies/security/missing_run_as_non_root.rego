@@ -25,8 +25,6 @@ package seaworthy.rules.security.missing_run_as_non_root
 
 import rego.v1
 
-import data.seaworthy.lib.names
-
 metadata := {
 	"id": "missing-run-as-non-root",
 	"area": "security",
@@ -53,7 +51,7 @@ violations contains v if {
 	some ref in input.workload.all_containers
 	ref.container.securityContext.runAsNonRoot == false
 	v := {
-		"msg": sprintf("container %q sets securityContext.runAsNonRoot to false", [names.container(ref)]),
+		"msg": sprintf("container %q sets securityContext.runAsNonRoot to false", [ref.display_name]),
 		"path": array.concat(ref.path, ["securityContext", "runAsNonRoot"]),
 	}
 }
@@ -65,7 +63,7 @@ violations contains v if {
 	some ref in input.workload.all_containers
 	not is_set(ref.container.securityContext.runAsNonRoot)
 	v := {
-		"msg": sprintf("container %q does not set securityContext.runAsNonRoot to true, and neither does the pod", [names.container(ref)]),
+		"msg": sprintf("container %q does not set securityContext.runAsNonRoot to true, and neither does the pod", [ref.display_name]),
 		"path": ref.path,
 	}
 }
@@ -76,7 +74,7 @@ violations contains v if {
 	value != null
 	not is_boolean(value)
 	v := {
-		"msg": sprintf("container %q sets securityContext.runAsNonRoot to %s, which is not the boolean true", [names.container(ref), shown(value)]),
+		"msg": sprintf("container %q sets securityContext.runAsNonRoot to %s, which is not the boolean true", [ref.display_name, shown(value)]),
 		"path": array.concat(ref.path, ["securityContext", "runAsNonRoot"]),
 	}
 }

@@ -28,8 +28,6 @@ package seaworthy.rules.security.missing_seccomp_profile
 
 import rego.v1
 
-import data.seaworthy.lib.names
-
 metadata := {
 	"id": "missing-seccomp-profile",
 	"area": "security",
@@ -60,7 +58,7 @@ violations contains v if {
 	is_set(profile)
 	not has_type(profile)
 	v := {
-		"msg": sprintf("container %q %s", [names.container(ref), problem(profile)]),
+		"msg": sprintf("container %q %s", [ref.display_name, problem(profile)]),
 		"path": type_path(array.concat(ref.path, ["securityContext", "seccompProfile"]), profile),
 	}
 }
@@ -73,7 +71,7 @@ violations contains v if {
 	some ref in input.workload.all_containers
 	not is_set(ref.container.securityContext.seccompProfile)
 	v := {
-		"msg": sprintf("container %q has no securityContext.seccompProfile, and neither does the pod", [names.container(ref)]),
+		"msg": sprintf("container %q has no securityContext.seccompProfile, and neither does the pod", [ref.display_name]),
 		"path": ref.path,
 	}
 }

@@ -21,8 +21,6 @@ package seaworthy.rules.security.privilege_escalation_allowed
 
 import rego.v1
 
-import data.seaworthy.lib.names
-
 metadata := {
 	"id": "privilege-escalation-allowed",
 	"area": "security",
@@ -39,7 +37,7 @@ violations contains v if {
 	some ref in input.workload.all_containers
 	ref.container.securityContext.allowPrivilegeEscalation == true
 	v := {
-		"msg": sprintf("container %q sets securityContext.allowPrivilegeEscalation to true", [names.container(ref)]),
+		"msg": sprintf("container %q sets securityContext.allowPrivilegeEscalation to true", [ref.display_name]),
 		"path": array.concat(ref.path, ["securityContext", "allowPrivilegeEscalation"]),
 	}
 }
@@ -49,7 +47,7 @@ violations contains v if {
 	some ref in input.workload.all_containers
 	not is_set(ref.container.securityContext.allowPrivilegeEscalation)
 	v := {
-		"msg": sprintf("container %q does not set securityContext.allowPrivilegeEscalation to false (it defaults to true)", [names.container(ref)]),
+		"msg": sprintf("container %q does not set securityContext.allowPrivilegeEscalation to false (it defaults to true)", [ref.display_name]),
 		"path": ref.path,
 	}
 }
@@ -63,7 +61,7 @@ violations contains v if {
 	value != null
 	not is_boolean(value)
 	v := {
-		"msg": sprintf("container %q sets securityContext.allowPrivilegeEscalation to %s, which is not the boolean false", [names.container(ref), shown(value)]),
+		"msg": sprintf("container %q sets securityContext.allowPrivilegeEscalation to %s, which is not the boolean false", [ref.display_name, shown(value)]),
 		"path": array.concat(ref.path, ["securityContext", "allowPrivilegeEscalation"]),
 	}
 }

@@ -23,8 +23,6 @@ package seaworthy.rules.security.privileged_container
 
 import rego.v1
 
-import data.seaworthy.lib.names
-
 metadata := {
 	"id": "privileged-container",
 	"area": "security",
@@ -40,7 +38,7 @@ violations contains v if {
 	some ref in input.workload.all_containers
 	ref.container.securityContext.privileged == true
 	v := {
-		"msg": sprintf("container %q runs privileged", [names.container(ref)]),
+		"msg": sprintf("container %q runs privileged", [ref.display_name]),
 		"path": array.concat(ref.path, ["securityContext", "privileged"]),
 	}
 }

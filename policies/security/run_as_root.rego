@@ -24,8 +24,6 @@ package seaworthy.rules.security.run_as_root
 
 import rego.v1
 
-import data.seaworthy.lib.names
-
 metadata := {
 	"id": "run-as-root",
 	"area": "security",
@@ -49,7 +47,7 @@ violations contains v if {
 	some ref in input.workload.all_containers
 	ref.container.securityContext.runAsUser == 0
 	v := {
-		"msg": sprintf("container %q sets securityContext.runAsUser to 0 (root)", [names.container(ref)]),
+		"msg": sprintf("container %q sets securityContext.runAsUser to 0 (root)", [ref.display_name]),
 		"path": array.concat(ref.path, ["securityContext", "runAsUser"]),
 	}
 }

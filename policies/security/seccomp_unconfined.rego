@@ -20,8 +20,6 @@ package seaworthy.rules.security.seccomp_unconfined
 
 import rego.v1
 
-import data.seaworthy.lib.names
-
 metadata := {
 	"id": "seccomp-unconfined",
 	"area": "security",
@@ -53,7 +51,7 @@ violations contains v if {
 	profile_type != ""
 	not profile_type in allowed_types
 	v := {
-		"msg": sprintf("container %q %s", [names.container(ref), problem(profile_type)]),
+		"msg": sprintf("container %q %s", [ref.display_name, problem(profile_type)]),
 		"path": array.concat(ref.path, ["securityContext", "seccompProfile", "type"]),
 	}
 }

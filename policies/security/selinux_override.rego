@@ -21,8 +21,6 @@ package seaworthy.rules.security.selinux_override
 
 import rego.v1
 
-import data.seaworthy.lib.names
-
 metadata := {
 	"id": "selinux-override",
 	"area": "security",
@@ -46,7 +44,7 @@ settings contains {"who": "pod", "options": options, "path": array.concat(input.
 	is_object(options)
 }
 
-settings contains {"who": sprintf("container %q", [names.container(ref)]), "options": options, "path": array.concat(ref.path, ["securityContext", "seLinuxOptions"])} if {
+settings contains {"who": sprintf("container %q", [ref.display_name]), "options": options, "path": array.concat(ref.path, ["securityContext", "seLinuxOptions"])} if {
 	some ref in input.workload.all_containers
 	options := ref.container.securityContext.seLinuxOptions
 	is_object(options)

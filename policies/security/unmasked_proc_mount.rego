@@ -27,8 +27,6 @@ package seaworthy.rules.security.unmasked_proc_mount
 
 import rego.v1
 
-import data.seaworthy.lib.names
-
 metadata := {
 	"id": "unmasked-proc-mount",
 	"area": "security",
@@ -47,7 +45,7 @@ violations contains v if {
 	is_string(proc_mount)
 	not proc_mount in {"", "Default"}
 	v := {
-		"msg": sprintf("container %q sets procMount: %s outside a user namespace (the pod does not set hostUsers: false)", [names.container(ref), proc_mount]),
+		"msg": sprintf("container %q sets procMount: %s outside a user namespace (the pod does not set hostUsers: false)", [ref.display_name, proc_mount]),
 		"path": array.concat(ref.path, ["securityContext", "procMount"]),
 	}
 }

@@ -28,8 +28,6 @@ package seaworthy.rules.security.unmasked_proc_mount_userns
 
 import rego.v1
 
-import data.seaworthy.lib.names
-
 metadata := {
 	"id": "unmasked-proc-mount-userns",
 	"area": "security",
@@ -48,7 +46,7 @@ violations contains v if {
 	is_string(proc_mount)
 	not proc_mount in {"", "Default"}
 	v := {
-		"msg": sprintf("container %q sets securityContext.procMount to %v (in a user namespace, hostUsers: false)", [names.container(ref), proc_mount]),
+		"msg": sprintf("container %q sets securityContext.procMount to %v (in a user namespace, hostUsers: false)", [ref.display_name, proc_mount]),
 		"path": array.concat(ref.path, ["securityContext", "procMount"]),
 	}
 }

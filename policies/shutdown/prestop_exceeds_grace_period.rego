@@ -19,7 +19,6 @@ package seaworthy.rules.shutdown.prestop_exceeds_grace_period
 
 import rego.v1
 
-import data.seaworthy.lib.names
 import data.seaworthy.lib.prestop
 
 metadata := {
@@ -41,7 +40,7 @@ violations contains v if {
 	seconds >= grace
 	v := {
 		"msg": sprintf("container %q sleeps %vs in its preStop hook, but terminationGracePeriodSeconds is %v%s: the process is killed before it can shut down", [
-			names.container(ref), seconds, grace, default_note,
+			ref.display_name, seconds, grace, default_note,
 		]),
 		"path": array.concat(ref.path, ["lifecycle", "preStop"]),
 	}
