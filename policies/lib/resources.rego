@@ -49,32 +49,32 @@ stands_for := {"requests": ["requests", "limits"], "limits": ["limits"]}
 # has none of the problems below: the common case is told by that one lookup. (The webhook runs
 # these rules on every workload.) An array: each container has at most one problem, at a path of
 # its own, and a set would compare whole findings on every insertion and every step of the
-# rule's loop over it.
+# rule's loop over it. The violation is built here rather than by a helper: a function call costs
+# more than the lookups it would wrap, on every container that has a problem.
 problems(section, resource) := [p |
 	some ref in checked
 	not ref.quantities[section][resource] > 0
-	p := container_problem(ref, section, resource)
+	text := container_problem(ref, section, resource)
+	p := {
+		"msg": sprintf("container %q %s", [ref.display_name, text]),
+		"path": array.concat(ref.path, ["resources", section, resource]),
+	}
 ]
 
 # A container has at most one of these problems: one that is unset has no value to be blank or
 # zero, and a blank string is no quantity. So they are one definition with `else`, tried in turn,
 # and the lookups are written out: the RVM runs every definition of a function, and each call of
 # a helper costs more than the lookup it wraps, on every container that lacks a limit.
-container_problem(ref, section, resource) := finding(ref, section, resource, sprintf("has no %s %s", [labels[resource], nouns[section]])) if {
+container_problem(ref, section, resource) := sprintf("has no %s", [described[section][resource]]) if {
 	not set_in_container(ref.container, section, resource)
 	not limit_range_default(section, resource)
 	not pod_level(section, resource)
-} else := finding(ref, section, resource, sprintf("has an empty %s %s", [labels[resource], nouns[section]])) if {
+} else := sprintf("has an empty %s", [described[section][resource]]) if {
 	blank_text(ref.container.resources[section][resource])
-} else := finding(ref, section, resource, sprintf("has a %s %s of %s, %s", [labels[resource], nouns[section], value, zero_means[section]])) if {
+} else := sprintf("has a %s of %s, %s", [described[section][resource], value, zero_means[section]]) if {
 	ref.quantities[section][resource] == 0
 	not pod_level(section, resource)
 	value := shown(ref.container.resources[section][resource])
-}
-
-finding(ref, section, resource, text) := {
-	"msg": sprintf("container %q %s", [ref.display_name, text]),
-	"path": array.concat(ref.path, ["resources", section, resource]),
 }
 
 zero_means := {
@@ -88,10 +88,11 @@ set_in_container(container, section, resource) if {
 	container.resources[written_section][resource] != null
 }
 
-# How the rules name a resource and a section in messages.
-labels := {"cpu": "CPU", "memory": "memory"}
-
-nouns := {"requests": "request", "limits": "limit"}
+# How the messages name a section's resource: one table, so a message looks it up once.
+described := {
+	"requests": {"cpu": "CPU request", "memory": "memory request"},
+	"limits": {"cpu": "CPU limit", "memory": "memory limit"},
+}
 
 # A quantity as written: a string as is, a YAML number in its decimal form.
 shown(value) := value if is_string(value)
