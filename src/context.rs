@@ -19,6 +19,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use regorus::Value as RegoValue;
 
 use crate::finding::ObjectRef;
@@ -608,31 +609,93 @@ fn other_network_policy(id: &ObjectRef) -> Option<PolicyScope> {
     }
 }
 
+/// What one object gives the context, worked out from it alone (see
+/// [`Context::build_in_units`]); where it goes depends on the objects before it.
+enum Part {
+    Pdb(Pdb),
+    NetworkPolicy(NetworkPolicy),
+    /// A Service's selector (a Service without one, or of type ExternalName, gives `Nothing`).
+    Service(Labels),
+    Hpa(Hpa),
+    LimitRange,
+    Workload(Workload),
+    Nothing,
+}
+
+impl Part {
+    fn of(entry: &Entry<'_>) -> Part {
+        let id = entry.id;
+        let Some(name) = id.name.as_deref() else {
+            return match entry.view {
+                Some(view) => Part::Workload(workload_of(id, "", view)),
+                None => Part::Nothing,
+            };
+        };
+        match (group_of(&id.api_version), id.kind.as_str()) {
+            ("", "Namespace") => Part::Nothing,
+            ("policy", "PodDisruptionBudget") => {
+                Part::Pdb(Pdb::from_object(name, &id.api_version, entry.object))
+            }
+            ("networking.k8s.io", "NetworkPolicy") => {
+                Part::NetworkPolicy(NetworkPolicy::from_object(name, entry.object))
+            }
+            ("", "Service") => service_selector(entry.object).map_or(Part::Nothing, Part::Service),
+            ("autoscaling", "HorizontalPodAutoscaler") => {
+                Hpa::from_object(name, entry.object).map_or(Part::Nothing, Part::Hpa)
+            }
+            ("", "LimitRange") => Part::LimitRange,
+            _ if other_network_policy(id).is_some() => Part::Nothing,
+            _ => match entry.view {
+                Some(view) => Part::Workload(workload_of(id, name, view)),
+                None => Part::Nothing,
+            },
+        }
+    }
+}
+
 impl Context {
     /// The context of objects that all relate as in one cluster (the webhook's cache, a lint run
     /// with `--relate run`): objects without a namespace are in `default`.
+    ///
+    /// Built on the calling thread: the webhook builds one for each review, on the worker thread
+    /// that serves it, where handing work to another pool would cost more than it saves.
     pub fn build<'a>(entries: impl IntoIterator<Item = Entry<'a>>) -> Context {
-        Context::build_in_units(
-            entries
-                .into_iter()
-                .map(|e| (e, Origin { unit: 0, file: 0 })),
-            false,
-        )
+        let entries: Vec<(Entry<'a>, Origin)> = entries
+            .into_iter()
+            .map(|e| (e, Origin { unit: 0, file: 0 }))
+            .collect();
+        let parts = entries.iter().map(|(entry, _)| Part::of(entry)).collect();
+        Context::assemble(entries, parts, false)
     }
 
     /// The context of objects grouped into units. With `isolated`, objects without a namespace
     /// and cluster-scoped objects relate only to objects of their own unit; objects with a
     /// namespace relate across units. The returned context views unit 0 (see `for_viewer`).
+    ///
+    /// What each object gives it is worked out on the thread pool, in parallel (a lint run: the
+    /// main thread built it alone while the pool waited).
     pub fn build_in_units<'a>(
         entries: impl IntoIterator<Item = (Entry<'a>, Origin)>,
         isolated: bool,
     ) -> Context {
+        let entries: Vec<(Entry<'a>, Origin)> = entries.into_iter().collect();
+        let parts = entries
+            .par_iter()
+            .map(|(entry, _)| Part::of(entry))
+            .collect();
+        Context::assemble(entries, parts, isolated)
+    }
+
+    /// Files each object's part (`parts[i]` is `entries[i]`'s) under its namespace, in order:
+    /// which definition of an object is the first, and LimitRange merging, depend on the objects
+    /// before it.
+    fn assemble(entries: Vec<(Entry<'_>, Origin)>, parts: Vec<Part>, isolated: bool) -> Context {
         let mut relations = Relations {
             isolated,
             ..Relations::default()
         };
         let mut pending_workloads = Vec::new();
-        for (entry, Origin { unit, file }) in entries {
+        for ((entry, Origin { unit, file }), part) in entries.into_iter().zip(parts) {
             let id = entry.id;
             if id.kind == "Namespace" && id.api_version == "v1" {
                 if let Some(name) = &id.name {
@@ -669,9 +732,8 @@ impl Context {
             // and even when the object has no name (nothing can refer to it, but it is there).
             let namespace = relations.namespace_mut(scope.clone());
             let Some(name) = id.name.as_deref() else {
-                if let Some(view) = entry.view {
+                if let Part::Workload(workload) = part {
                     // A nameless workload still runs pods in its namespace.
-                    let workload = workload_of(id, "", view);
                     let definition = Definition {
                         file,
                         primary: true,
@@ -686,54 +748,32 @@ impl Context {
                 }
                 continue;
             };
-            let group = group_of(&id.api_version);
             let definition = Definition {
                 file,
-                primary: namespace.first_definition(group, &id.kind, name),
+                primary: namespace.first_definition(group_of(&id.api_version), &id.kind, name),
             };
-            match (group, id.kind.as_str()) {
-                ("policy", "PodDisruptionBudget") => {
-                    let pdb = Pdb::from_object(name, &id.api_version, entry.object);
-                    namespace.pdbs.push(Pdb { definition, ..pdb });
-                }
-                ("networking.k8s.io", "NetworkPolicy") => {
-                    let policy = NetworkPolicy::from_object(name, entry.object);
-                    namespace.policies.push(NetworkPolicy {
-                        definition,
-                        ..policy
-                    });
-                }
-                ("", "Service") => {
-                    if let Some(selector) = service_selector(entry.object) {
-                        namespace.services.push(Service {
-                            definition,
-                            name: name.to_string(),
-                            selector,
-                        });
-                    }
-                }
-                ("autoscaling", "HorizontalPodAutoscaler") => {
-                    if let Some(hpa) = Hpa::from_object(name, entry.object) {
-                        namespace.hpas.push(Hpa { definition, ..hpa });
-                    }
-                }
+            match part {
+                Part::Pdb(pdb) => namespace.pdbs.push(Pdb { definition, ..pdb }),
+                Part::NetworkPolicy(policy) => namespace.policies.push(NetworkPolicy {
+                    definition,
+                    ..policy
+                }),
+                Part::Service(selector) => namespace.services.push(Service {
+                    definition,
+                    name: name.to_string(),
+                    selector,
+                }),
+                Part::Hpa(hpa) => namespace.hpas.push(Hpa { definition, ..hpa }),
                 // LimitRange defaults merge, the first definition of each key winning.
-                ("", "LimitRange") if definition.primary => {
-                    namespace.limits.add(name, entry.object)
-                }
-                ("", "LimitRange") => {}
-                _ => {
-                    if let Some(view) = entry.view {
-                        let workload = workload_of(id, name, view);
-                        pending_workloads.push((
-                            scope,
-                            Workload {
-                                definition,
-                                ..workload
-                            },
-                        ));
-                    }
-                }
+                Part::LimitRange if definition.primary => namespace.limits.add(name, entry.object),
+                Part::Workload(workload) => pending_workloads.push((
+                    scope,
+                    Workload {
+                        definition,
+                        ..workload
+                    },
+                )),
+                Part::LimitRange | Part::Nothing => {}
             }
         }
         for (scope, mut workload) in pending_workloads {
