@@ -625,14 +625,15 @@ enum Part {
 impl Part {
     fn of(entry: &Entry<'_>) -> Part {
         let id = entry.id;
+        // Only what runs pods has a workload view.
+        let workload = |name: &str| match entry.view {
+            Some(view) => Part::Workload(workload_of(id, name, view)),
+            None => Part::Nothing,
+        };
         let Some(name) = id.name.as_deref() else {
-            return match entry.view {
-                Some(view) => Part::Workload(workload_of(id, "", view)),
-                None => Part::Nothing,
-            };
+            return workload("");
         };
         match (group_of(&id.api_version), id.kind.as_str()) {
-            ("", "Namespace") => Part::Nothing,
             ("policy", "PodDisruptionBudget") => {
                 Part::Pdb(Pdb::from_object(name, &id.api_version, entry.object))
             }
@@ -644,11 +645,7 @@ impl Part {
                 Hpa::from_object(name, entry.object).map_or(Part::Nothing, Part::Hpa)
             }
             ("", "LimitRange") => Part::LimitRange,
-            _ if other_network_policy(id).is_some() => Part::Nothing,
-            _ => match entry.view {
-                Some(view) => Part::Workload(workload_of(id, name, view)),
-                None => Part::Nothing,
-            },
+            _ => workload(name),
         }
     }
 }
