@@ -651,8 +651,9 @@ impl Part {
 }
 
 impl Context {
-    /// The context of objects that all relate as in one cluster (the webhook's cache, a lint run
-    /// with `--relate run`): objects without a namespace are in `default`.
+    /// The context of objects that all relate as in one cluster (the webhook's cache): objects
+    /// without a namespace are in `default`, as in a lint run with `--relate run`, which goes
+    /// through [`Context::build_in_units`].
     ///
     /// Built on the calling thread: the webhook builds one for each review, on the worker thread
     /// that serves it, where handing work to another pool would cost more than it saves.
